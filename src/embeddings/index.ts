@@ -1,0 +1,2 @@
+// The public surface of src/embeddings.
+export {};
