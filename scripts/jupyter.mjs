@@ -43,8 +43,8 @@ export function findJupyter() {
 export function ensureSample({ quiet = false } = {}) {
   const dir = path.join(root, "data", "emoji-match-sample");
   if (existsSync(path.join(dir, "train.csv"))) return dir;
-  if (!quiet) console.log("building the sample dataset (npm run data -- --sample)…");
-  const r = spawnSync(process.execPath, [path.join(root, "bin", "matchlab.js"), "data", "--sample"], {
+  if (!quiet) console.log("building the sample dataset (matchlab data --sample --out data/emoji-match-sample)…");
+  const r = spawnSync(process.execPath, [path.join(root, "bin", "matchlab.js"), "data", "--sample", "--out", dir], {
     cwd: root,
     stdio: "inherit",
   });

@@ -5,6 +5,7 @@
  */
 export * from "./env";
 export * from "./progress";
+export * from "./rng";
 export * from "./backend/index";
 export * from "./data/index";
 export * from "./augment/index";
