@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { root, jupyterEnv, writeKernelSpec, findJupyter, ensureSample, KERNEL } from "./jupyter.mjs";
+import { HTML_FLAGS } from "./html_export.mjs";
 
 const args = process.argv.slice(2);
 const test = args.includes("--test");
@@ -17,8 +18,8 @@ const wanted = args.filter((a) => !a.startsWith("--")).map((a) => path.basename(
 const nbDir = path.join(root, "notebooks");
 const reports = path.join(root, "reports");
 
-/** nbconvert flags for the HTML export: offline (no CDN require.js/MathJax needed for figures). */
-export const HTML_FLAGS = ["--to", "html", "--embed-images"];
+/** nbconvert flags for the HTML export: offline, no CDN require.js/MathJax (see html_export.mjs). */
+export { HTML_FLAGS };
 
 const jupyter = findJupyter();
 if (!jupyter) {

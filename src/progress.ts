@@ -123,7 +123,7 @@ export function progress(opts: ProgressOptions = {}): ProgressBar {
     tick(n = 1, note) {
       state.done += n;
       if (note !== undefined) state.note = note;
-      draw(state.total > 0 && state.done >= state.total);
+      draw(false);
     },
     note(text) {
       state.note = text;

@@ -1,2 +1,3 @@
 // The public surface of src/backend.
-export {};
+export * from "./init_backend";
+export * from "./wasm_kernels";

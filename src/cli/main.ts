@@ -13,6 +13,12 @@ type Loader = () => Promise<{ command: Command }>;
 
 /** The command table: name → lazy module. */
 export const COMMANDS: Readonly<Record<string, Loader>> = Object.freeze({
+  folds: () => import("./folds"),
+  data: () => import("./data"),
+  embed: () => import("./embed"),
+  train: () => import("./train"),
+  study: () => import("./study"),
+  match: () => import("./match"),
 });
 
 function usage(): string {

@@ -1,2 +1,10 @@
 // The public surface of src/data.
-export {};
+export { parseCsv, formatCsv, csvField, writeFileAtomicSync } from "./csv";
+export type { CsvTable } from "./csv";
+export * from "./image";
+export * from "./dataset";
+export * from "./emoji/index";
+export * from "./stats";
+export * from "./text";
+export * from "./loader";
+export type { BatchTask } from "./loader_task";

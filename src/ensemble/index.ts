@@ -1,2 +1,5 @@
 // The public surface of src/ensemble.
-export {};
+export * from "./pair_table";
+export * from "./optimize";
+export * from "./tune";
+export * from "./tuner";

@@ -1,2 +1,3 @@
 // The public surface of src/metrics.
-export {};
+export * from "./classification";
+export * from "./matching";

@@ -1,2 +1,9 @@
 // The public surface of src/models.
-export {};
+export * from "./layers";
+export * from "./multimodal";
+export * from "./pooling";
+export * from "./resnet";
+export * from "./seeds";
+export * from "./text";
+export * from "./ref_cnn";
+export * from "./mobilenet_v2";

@@ -1,0 +1,528 @@
+/**
+ * The wasm training kernels that @tensorflow/tfjs-backend-wasm 4.22 lacks (or runs slowly), so that a
+ * full training step of matchlab's models (conv nets, MobileNetV2-style depthwise nets, embedding
+ * lookups, GeM pooling, margin heads) runs on WebAssembly.
+ *
+ * Heavy kernels are composed from wasm's own XNNPACK-backed Conv2D / DepthwiseConv2dNative /
+ * BatchMatMul plus cheap layout kernels (Transpose, Reverse, PadV2, Slice, Reshape); light, memory-bound
+ * ones (segment sums, depthwise filter gradients) are plain loops over the wasm heap.
+ *
+ * - Conv2DBackpropFilter: the filter gradient is a convolution of the input with the output gradient,
+ *   batch and channels swapped, dilation = stride.
+ * - Conv2DBackpropInput (replaces wasm's naive loop): a stride-1 convolution of the zero-dilated output
+ *   gradient with the rotated, in/out-swapped filter.
+ * - DepthwiseConv2dNativeBackpropInput: the same with wasm's depthwise conv (channel multiplier 1;
+ *   a loop otherwise).
+ * - DepthwiseConv2dNativeBackpropFilter, UnsortedSegmentSum: loops over the heap.
+ * - BatchMatMul (wrapped): a transposed left operand is transposed first, so the product takes
+ *   XNNPACK's fast path instead of wasm's naive batched loop.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+
+type Info = tf.TensorInfo;
+type KernelFn = (args: { inputs: Record<string, Info>; backend: BackendWasm; attrs?: Record<string, unknown> }) => Info;
+type Pad = "same" | "valid" | number | number[][];
+
+const BACKEND = "wasm";
+
+/** The original wasm kernels this module composes from (captured before any override). */
+interface Base {
+  conv2d: KernelFn;
+  depthwise: KernelFn;
+  transpose: KernelFn;
+  reverse: KernelFn;
+  pad: KernelFn;
+  slice: KernelFn;
+  reshape: KernelFn;
+  batchMatMul: KernelFn;
+  sum: KernelFn;
+  identity: KernelFn;
+}
+
+let base: Base | undefined;
+
+function original(name: string): KernelFn {
+  const k = tf.getKernel(name, BACKEND);
+  if (!k) throw new Error(`wasm kernel ${name} is not registered: is @tensorflow/tfjs-backend-wasm imported?`);
+  return k.kernelFunc as unknown as KernelFn;
+}
+
+/** Runs `f` with a list that collects intermediates, disposing them afterwards (the result is kept). */
+function scoped(backend: BackendWasm, f: (keep: (t: Info) => Info) => Info): Info {
+  const temps: Info[] = [];
+  try {
+    return f((t) => {
+      temps.push(t);
+      return t;
+    });
+  } finally {
+    for (const t of temps) backend.disposeData(t.dataId);
+  }
+}
+
+function transpose(backend: BackendWasm, x: Info, perm: number[]): Info {
+  return base!.transpose({ inputs: { x }, backend, attrs: { perm } });
+}
+
+function reshape(backend: BackendWasm, x: Info, shape: number[]): Info {
+  return base!.reshape({ inputs: { x }, backend, attrs: { shape } });
+}
+
+/** Pads (positive) or crops (negative) the two spatial dims of an NHWC tensor. */
+function padOrCrop(backend: BackendWasm, x: Info, top: number, bottom: number, left: number, right: number, keep: (t: Info) => Info): Info {
+  let cur = x;
+  const [n, h, w, c] = cur.shape as [number, number, number, number];
+  if (top < 0 || bottom < 0 || left < 0 || right < 0) {
+    const t0 = Math.max(0, -top);
+    const l0 = Math.max(0, -left);
+    const hh = h - t0 - Math.max(0, -bottom);
+    const ww = w - l0 - Math.max(0, -right);
+    cur = keep(base!.slice({ inputs: { x: cur }, backend, attrs: { begin: [0, t0, l0, 0], size: [n, hh, ww, c] } }));
+  }
+  const pt = Math.max(0, top);
+  const pb = Math.max(0, bottom);
+  const pl = Math.max(0, left);
+  const pr = Math.max(0, right);
+  if (pt + pb + pl + pr > 0) {
+    cur = keep(
+      base!.pad({
+        inputs: { x: cur },
+        backend,
+        attrs: {
+          paddings: [
+            [0, 0],
+            [pt, pb],
+            [pl, pr],
+            [0, 0],
+          ],
+          constantValue: 0,
+        },
+      }),
+    );
+  }
+  return cur;
+}
+
+/** Inserts `s - 1` zeros after each row/column of an NHWC tensor: [N,H,W,C] → [N,H*sh,W*sw,C]. */
+function zeroDilate(backend: BackendWasm, dy: Info, sh: number, sw: number, keep: (t: Info) => Info): Info {
+  if (sh === 1 && sw === 1) return dy;
+  const [n, h, w, c] = dy.shape as [number, number, number, number];
+  const r = keep(reshape(backend, dy, [n, h, 1, w, 1, c]));
+  const p = keep(
+    base!.pad({
+      inputs: { x: r },
+      backend,
+      attrs: {
+        paddings: [
+          [0, 0],
+          [0, 0],
+          [0, sh - 1],
+          [0, 0],
+          [0, sw - 1],
+          [0, 0],
+        ],
+        constantValue: 0,
+      },
+    }),
+  );
+  return keep(reshape(backend, p, [n, h * sh, w * sw, c]));
+}
+
+function convInfo(xShape: number[], filterShape: number[], strides: unknown, dilations: unknown, pad: unknown, dimRoundingMode: unknown, depthwise: boolean) {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides as [number, number],
+    (dilations ?? 1) as [number, number],
+    pad as Pad as "same",
+    dimRoundingMode as "floor" | undefined,
+    depthwise,
+    "channelsLast",
+  );
+}
+
+function checkChannelsLast(dataFormat: unknown, kernel: string): void {
+  if (dataFormat !== undefined && dataFormat !== "NHWC" && dataFormat !== "channelsLast") {
+    throw new Error(`wasm ${kernel}: dataFormat ${String(dataFormat)} is not supported (expected NHWC)`);
+  }
+}
+
+/**
+ * Gradient w.r.t. the input of a (depthwise) convolution as a stride-1 convolution of the zero-dilated
+ * output gradient with the spatially flipped filter.
+ */
+function backpropInputByConv(backend: BackendWasm, dy: Info, wFlipped: Info, info: tf.backend_util.Conv2DInfo, depthwise: boolean, keep: (t: Info) => Info): Info {
+  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, inHeight, inWidth, effectiveFilterHeight: efh, effectiveFilterWidth: efw } = info;
+  const d = zeroDilate(backend, dy, sh, sw, keep);
+  const L = (d.shape[1] as number) - 0;
+  const Lw = d.shape[2] as number;
+  const top = efh - 1 - info.padInfo.top;
+  const left = efw - 1 - info.padInfo.left;
+  const bottom = inHeight - L - top + efh - 1;
+  const right = inWidth - Lw - left + efw - 1;
+  // Crop the part of the padding that is negative; the rest is passed to the conv as explicit padding.
+  const cropped = padOrCrop(backend, d, Math.min(0, top), Math.min(0, bottom), Math.min(0, left), Math.min(0, right), keep);
+  const pad = [
+    [0, 0],
+    [Math.max(0, top), Math.max(0, bottom)],
+    [Math.max(0, left), Math.max(0, right)],
+    [0, 0],
+  ];
+  const k = depthwise ? base!.depthwise : base!.conv2d;
+  return k({ inputs: { x: cropped, filter: wFlipped }, backend, attrs: { strides: [1, 1], pad, dilations: [dh, dw], dataFormat: "NHWC" } });
+}
+
+const conv2DBackpropInput: KernelFn = ({ inputs, backend, attrs = {} }) => {
+  const { dy, filter } = inputs as { dy: Info; filter: Info };
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as Record<string, unknown>;
+  checkChannelsLast(dataFormat, "Conv2DBackpropInput");
+  const info = convInfo(inputShape as number[], filter.shape, strides, 1, pad, dimRoundingMode, false);
+  return scoped(backend, (keep) => {
+    // W [fh,fw,Ci,Co] → reversed spatially, in/out swapped: [fh,fw,Co,Ci].
+    const rev = keep(base!.reverse({ inputs: { x: filter }, backend, attrs: { dims: [0, 1] } }));
+    const wt = keep(transpose(backend, rev, [0, 1, 3, 2]));
+    return backpropInputByConv(backend, dy, wt, info, false, keep);
+  });
+};
+
+const conv2DBackpropFilter: KernelFn = ({ inputs, backend, attrs = {} }) => {
+  const { x, dy } = inputs as { x: Info; dy: Info };
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as Record<string, unknown>;
+  checkChannelsLast(dataFormat, "Conv2DBackpropFilter");
+  const info = convInfo(x.shape, filterShape as number[], strides, 1, pad, dimRoundingMode, false);
+  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw, outHeight: ho, outWidth: wo, inHeight: h, inWidth: w } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  if (process.env.ML_BPF === "gemm") return conv2DBackpropFilterGemm(backend, x, dy, info);
+  return scoped(backend, (keep) => {
+    // X' = [Ci,H,W,N] (batch ↔ channels), F' = dy as [Ho,Wo,N,Co]; conv with dilation = stride.
+    const xt = keep(transpose(backend, x, [3, 1, 2, 0]));
+    const ft = keep(transpose(backend, dy, [1, 2, 0, 3]));
+    const bottom = fh + (ho - 1) * sh - h - top;
+    const right = fw + (wo - 1) * sw - w - left;
+    const xc = padOrCrop(backend, xt, 0, Math.min(0, bottom), 0, Math.min(0, right), keep);
+    const padding = [
+      [0, 0],
+      [top, Math.max(0, bottom)],
+      [left, Math.max(0, right)],
+      [0, 0],
+    ];
+    const g = keep(base!.conv2d({ inputs: { x: xc, filter: ft }, backend, attrs: { strides: [1, 1], pad: padding, dilations: [sh, sw], dataFormat: "NHWC" } }));
+    // [Ci,fh,fw,Co] → [fh,fw,Ci,Co]
+    return transpose(backend, g, [1, 2, 0, 3]);
+  });
+};
+
+/**
+ * Conv2D filter gradient as one GEMM: dWᵀ [Co, K] = dyᵀ [Co, M] · cols [M, K], where cols is the
+ * im2col matrix of x (M = N·Ho·Wo rows, K = fh·fw·Ci columns) written by a loop over the heap.
+ */
+function conv2DBackpropFilterGemm(backend: BackendWasm, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co } = info;
+  const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const M = n * ho * wo;
+  const K = fh * fw * ci;
+  return scoped(backend, (keep) => {
+    const cols = keep(backend.makeOutput([M, K], "float32"));
+    const dyT = keep(transpose(backend, keep(reshape(backend, dy, [M, co])), [1, 0]));
+    const c = backend.typedArrayFromHeap(cols) as Float32Array;
+    const xv = backend.typedArrayFromHeap(x) as Float32Array;
+    let row = 0;
+    for (let b = 0; b < n; b++) {
+      for (let i = 0; i < ho; i++) {
+        for (let j = 0; j < wo; j++, row++) {
+          let o = row * K;
+          for (let a = 0; a < fh; a++) {
+            const y = i * sh + a * dh - top;
+            const rowOk = y >= 0 && y < h;
+            for (let e = 0; e < fw; e++, o += ci) {
+              const xx = j * sw + e * dw - left;
+              if (!rowOk || xx < 0 || xx >= w) {
+                c.fill(0, o, o + ci);
+                continue;
+              }
+              const src = ((b * h + y) * w + xx) * ci;
+              if (ci < 8) for (let q = 0; q < ci; q++) c[o + q] = xv[src + q]!;
+              else c.set(xv.subarray(src, src + ci), o);
+            }
+          }
+        }
+      }
+    }
+    const gT = keep(base!.batchMatMul({ inputs: { a: dyT, b: cols }, backend, attrs: { transposeA: false, transposeB: false } }));
+    const g = keep(transpose(backend, keep(reshape(backend, gT, [co, K])), [1, 0]));
+    return reshape(backend, g, [fh, fw, ci, co]);
+  });
+}
+
+/** Reference loop for the depthwise input gradient (any channel multiplier). */
+function depthwiseBackpropInputLoop(backend: BackendWasm, dy: Info, filter: Info, info: tf.backend_util.Conv2DInfo): Info {
+  const out = backend.makeOutput(info.inShape.slice() as number[], "float32");
+  const dx = backend.typedArrayFromHeap(out) as Float32Array;
+  const g = backend.typedArrayFromHeap(dy) as Float32Array;
+  const wv = backend.typedArrayFromHeap(filter) as Float32Array;
+  dx.fill(0);
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo, outChannels: co } = info;
+  const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const m = co / c;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < ho; i++) {
+      for (let a = 0; a < fh; a++) {
+        const y = i * sh + a * dh - top;
+        if (y < 0 || y >= h) continue;
+        for (let j = 0; j < wo; j++) {
+          const gBase = ((b * ho + i) * wo + j) * co;
+          for (let e = 0; e < fw; e++) {
+            const xx = j * sw + e * dw - left;
+            if (xx < 0 || xx >= w) continue;
+            const xBase = ((b * h + y) * w + xx) * c;
+            const wBase = (a * fw + e) * c * m;
+            for (let ch = 0; ch < c; ch++) {
+              let s = 0;
+              for (let q = 0; q < m; q++) s += g[gBase + ch * m + q]! * wv[wBase + ch * m + q]!;
+              dx[xBase + ch] = dx[xBase + ch]! + s;
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+const depthwiseBackpropInput: KernelFn = ({ inputs, backend, attrs = {} }) => {
+  const { dy, filter } = inputs as { dy: Info; filter: Info };
+  const { strides, dilations, pad, dimRoundingMode, inputShape } = attrs as Record<string, unknown>;
+  const info = convInfo(inputShape as number[], filter.shape, strides, dilations, pad, dimRoundingMode, true);
+  if (filter.shape[3] !== 1) return depthwiseBackpropInputLoop(backend, dy, filter, info);
+  return scoped(backend, (keep) => {
+    const rev = keep(base!.reverse({ inputs: { x: filter }, backend, attrs: { dims: [0, 1] } }));
+    return backpropInputByConv(backend, dy, rev, info, true, keep);
+  });
+};
+
+const depthwiseBackpropFilter: KernelFn = ({ inputs, backend, attrs = {} }) => {
+  const { x, dy } = inputs as { x: Info; dy: Info };
+  const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs as Record<string, unknown>;
+  const info = convInfo(x.shape, filterShape as number[], strides, dilations, pad, dimRoundingMode, true);
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo, outChannels: co } = info;
+  const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const m = co / c;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const out = backend.makeOutput([fh, fw, c, m], "float32");
+  const dW = backend.typedArrayFromHeap(out) as Float32Array;
+  const xv = backend.typedArrayFromHeap(x) as Float32Array;
+  const g = backend.typedArrayFromHeap(dy) as Float32Array;
+  // Accumulate in float64 per tap, then store.
+  const acc = new Float64Array(co);
+  for (let a = 0; a < fh; a++) {
+    const iMin = Math.max(0, Math.ceil((top - a * dh) / sh));
+    const iMax = Math.min(ho, Math.floor((h - 1 + top - a * dh) / sh) + 1);
+    for (let e = 0; e < fw; e++) {
+      const jMin = Math.max(0, Math.ceil((left - e * dw) / sw));
+      const jMax = Math.min(wo, Math.floor((w - 1 + left - e * dw) / sw) + 1);
+      acc.fill(0);
+      for (let b = 0; b < n; b++) {
+        for (let i = iMin; i < iMax; i++) {
+          const y = i * sh + a * dh - top;
+          for (let j = jMin; j < jMax; j++) {
+            const xx = j * sw + e * dw - left;
+            const xBase = ((b * h + y) * w + xx) * c;
+            const gBase = ((b * ho + i) * wo + j) * co;
+            if (m === 1) {
+              for (let ch = 0; ch < c; ch++) acc[ch] = acc[ch]! + xv[xBase + ch]! * g[gBase + ch]!;
+            } else {
+              for (let ch = 0; ch < c; ch++) {
+                const xval = xv[xBase + ch]!;
+                for (let q = 0; q < m; q++) acc[ch * m + q] = acc[ch * m + q]! + xval * g[gBase + ch * m + q]!;
+              }
+            }
+          }
+        }
+      }
+      const o = (a * fw + e) * co;
+      for (let k = 0; k < co; k++) dW[o + k] = acc[k]!;
+    }
+  }
+  return out;
+};
+
+const unsortedSegmentSum: KernelFn = ({ inputs, backend, attrs = {} }) => {
+  const { x, segmentIds } = inputs as { x: Info; segmentIds: Info };
+  const numSegments = attrs.numSegments as number;
+  const idsLen = segmentIds.shape.reduce((p, d) => p * d, 1);
+  const inner = x.shape.slice(segmentIds.shape.length).reduce((p, d) => p * d, 1);
+  const out = backend.makeOutput([numSegments, ...x.shape.slice(segmentIds.shape.length)], x.dtype);
+  const o = backend.typedArrayFromHeap(out);
+  const xv = backend.typedArrayFromHeap(x);
+  const ids = backend.typedArrayFromHeap(segmentIds);
+  o.fill(0);
+  for (let r = 0; r < idsLen; r++) {
+    const s = ids[r]!;
+    if (s < 0 || s >= numSegments) continue; // TensorFlow drops out-of-range ids
+    const ob = s * inner;
+    const xb = r * inner;
+    for (let k = 0; k < inner; k++) o[ob + k] = o[ob + k]! + xv[xb + k]!;
+  }
+  return out;
+};
+
+const batchMatMul: KernelFn = ({ inputs, backend, attrs = {} }) => {
+  const { a, b } = inputs as { a: Info; b: Info };
+  const transposeA = attrs.transposeA === true;
+  if (!transposeA || a.dtype !== "float32") return base!.batchMatMul({ inputs, backend, attrs });
+  return scoped(backend, (keep) => {
+    const r = a.shape.length;
+    const perm = a.shape.map((_, i) => i);
+    perm[r - 2] = r - 1;
+    perm[r - 1] = r - 2;
+    const at = keep(transpose(backend, a, perm));
+    return base!.batchMatMul({ inputs: { a: at, b }, backend, attrs: { ...attrs, transposeA: false } });
+  });
+};
+
+/**
+ * MaxPoolGrad as a loop: each output routes its gradient to the first maximum of its window
+ * (the same tie rule as the cpu backend). wasm's own kernel is a slow generic loop.
+ */
+const maxPoolGrad: KernelFn = ({ inputs, backend, attrs = {} }) => {
+  const { dy, input } = inputs as { dy: Info; input: Info };
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as Record<string, unknown>;
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize as [number, number], strides as [number, number], 1, pad as "same", dimRoundingMode as "floor" | undefined);
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const out = backend.makeOutput(input.shape.slice(), "float32");
+  const dx = backend.typedArrayFromHeap(out) as Float32Array;
+  const xv = backend.typedArrayFromHeap(input) as Float32Array;
+  const g = backend.typedArrayFromHeap(dy) as Float32Array;
+  dx.fill(0);
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < ho; i++) {
+      for (let j = 0; j < wo; j++) {
+        const gBase = ((b * ho + i) * wo + j) * c;
+        for (let ch = 0; ch < c; ch++) {
+          let best = Number.NEGATIVE_INFINITY;
+          let at = -1;
+          for (let a = 0; a < fh; a++) {
+            const y = i * sh + a * dh - top;
+            if (y < 0 || y >= h) continue;
+            for (let e = 0; e < fw; e++) {
+              const xx = j * sw + e * dw - left;
+              if (xx < 0 || xx >= w) continue;
+              const idx = ((b * h + y) * w + xx) * c + ch;
+              const v = xv[idx]!;
+              if (v > best || at < 0) {
+                best = v;
+                at = idx;
+              }
+            }
+          }
+          if (at >= 0) dx[at] = dx[at]! + g[gBase + ch]!;
+        }
+      }
+    }
+  }
+  return out;
+};
+
+/**
+ * Sum over leading axes (e.g. a bias gradient, [N,H,W,C] → [C]) as a row-accumulating loop; other
+ * reductions go to wasm's kernel, which transposes the reduced axes to the end first.
+ */
+const sum: KernelFn = (args) => {
+  const { inputs, backend, attrs = {} } = args;
+  const x = inputs.x as Info;
+  const rank = x.shape.length;
+  const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape).sort((a, b) => a - b);
+  const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
+  if (!leading || x.dtype !== "float32") return base!.sum(args);
+  const rows = x.shape.slice(0, axes.length).reduce((p, d) => p * d, 1);
+  const inner = x.shape.slice(axes.length).reduce((p, d) => p * d, 1);
+  if (inner < 4) return base!.sum(args);
+  const keepDims = attrs.keepDims === true;
+  const outShape = keepDims ? x.shape.map((d, i) => (i < axes.length ? 1 : d)) : x.shape.slice(axes.length);
+  const out = backend.makeOutput(outShape, "float32");
+  const o = backend.typedArrayFromHeap(out) as Float32Array;
+  const xv = backend.typedArrayFromHeap(x) as Float32Array;
+  const acc = new Float64Array(inner);
+  for (let r = 0; r < rows; r++) {
+    const base0 = r * inner;
+    for (let k = 0; k < inner; k++) acc[k] = acc[k]! + xv[base0 + k]!;
+  }
+  for (let k = 0; k < inner; k++) o[k] = acc[k]!;
+  return out;
+};
+
+/** Identity without a copy: shares the data and bumps its reference count (as the cpu backend does). */
+const identity: KernelFn = ({ inputs, backend }) => {
+  const x = inputs.x as Info;
+  if (x.dtype === "string") return base!.identity({ inputs, backend });
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
+};
+
+/** The kernels this module registers (or wraps) on the wasm backend, by tfjs kernel name. */
+export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
+  "Conv2DBackpropFilter",
+  "Conv2DBackpropInput",
+  "DepthwiseConv2dNativeBackpropFilter",
+  "DepthwiseConv2dNativeBackpropInput",
+  "UnsortedSegmentSum",
+  "BatchMatMul",
+  "MaxPoolGrad",
+  "Sum",
+  "Identity",
+]);
+
+let registered = false;
+
+/**
+ * Registers matchlab's wasm training kernels (idempotent). Call after importing
+ * `@tensorflow/tfjs-backend-wasm`; {@link initBackend} does this for you.
+ */
+export function registerWasmTrainingKernels(): readonly string[] {
+  if (registered) return WASM_TRAINING_KERNELS;
+  base = {
+    conv2d: original("Conv2D"),
+    depthwise: original("DepthwiseConv2dNative"),
+    transpose: original("Transpose"),
+    reverse: original("Reverse"),
+    pad: original("PadV2"),
+    slice: original("Slice"),
+    reshape: original("Reshape"),
+    batchMatMul: original("BatchMatMul"),
+    sum: original("Sum"),
+    identity: original("Identity"),
+  };
+  const table: Record<string, KernelFn> = {
+    Conv2DBackpropFilter: conv2DBackpropFilter,
+    Conv2DBackpropInput: conv2DBackpropInput,
+    DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter,
+    DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput,
+    UnsortedSegmentSum: unsortedSegmentSum,
+    BatchMatMul: batchMatMul,
+    MaxPoolGrad: maxPoolGrad,
+    Sum: sum,
+    Identity: identity,
+  };
+  for (const name of WASM_TRAINING_KERNELS) {
+    const prev = tf.getKernel(name, BACKEND);
+    if (prev) tf.unregisterKernel(name, BACKEND);
+    tf.registerKernel({
+      kernelName: name,
+      backendName: BACKEND,
+      kernelFunc: table[name] as unknown as tf.KernelFunc,
+      // keep the original's setup (it binds the wasm function the wrapped kernel calls)
+      ...(prev?.setupFunc ? { setupFunc: prev.setupFunc } : {}),
+    });
+  }
+  registered = true;
+  return WASM_TRAINING_KERNELS;
+}

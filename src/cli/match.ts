@@ -1,0 +1,163 @@
+/**
+ * `matchlab match`: from embeddings (runs or .f32 files) to a competition submission
+ * (`posting_id,matches`, matches space-separated, each posting matching itself), written atomically.
+ *
+ * Each embedding source is a branch; optional branches: TF-IDF titles (--tfidf) and exact phash
+ * (--phash, unioned in). The branches are combined by weighted similarity averaging over the
+ * union of their top-k, with an optional union of per-branch thresholds. With --tune, weights and
+ * thresholds are tuned on the dataset's label_group (use out-of-fold embeddings), and the nested-CV
+ * F1 is printed.
+ */
+import path from "node:path";
+import { formatCsv, loadDataset, writeFileAtomicSync } from "../data/index";
+import { buildPairTable, crossValidateEnsemble, type EnsembleMember, type EnsembleParams, type OptimizerName, pairTableMatches, tuneEnsemble } from "../ensemble/index";
+import { env } from "../env";
+import { groupKFold } from "../folds/index";
+import { matchScores } from "../metrics/index";
+import {
+  alignEmbeddings,
+  combineMatches,
+  exactKeyMatches,
+  iterativeBlend,
+  type KnnEngineName,
+  knnSearch,
+  readEmbeddingsFile,
+  runEmbeddingsFile,
+  sparseDot,
+  sparseKnn,
+  tfidfVectors,
+} from "../retrieval/index";
+import { type FlagSpec, intFlag, parseFlags, required } from "./args";
+import type { Command } from "./main";
+
+const SUMMARY = "match postings from embeddings (runs or .f32 files) and write a posting_id,matches submission";
+
+const FLAGS: Record<string, FlagSpec> = {
+  runs: { type: "string", help: "run ids (under env.runsDir) or run folders, comma-separated; each gives oof_embeddings.f32 or embeddings.f32" },
+  embeddings: { type: "string", help: "embedding .f32 files, comma-separated (sidecar NAME.json with dim/postingIds, or --dim)" },
+  dim: { type: "string", help: "row width for .f32 files without a sidecar" },
+  dataset: { type: "string", help: "dataset folder (train.csv)", default: "<env.dataset>" },
+  csv: { type: "string", help: "CSV inside the dataset folder", default: "train.csv" },
+  tfidf: { type: "boolean", help: "add a TF-IDF title branch" },
+  phash: { type: "boolean", help: "union in exact image_phash matches" },
+  k: { type: "string", help: "neighbours per posting per branch", default: "50" },
+  engine: { type: "string", help: "exact kNN engine: auto|onnx|tfjs|js", default: "auto" },
+  inb: { type: "string", help: "neighbourhood-blending stages per embedding branch", default: "0" },
+  weights: { type: "string", help: "branch weights, comma-separated (default: equal)" },
+  threshold: { type: "string", help: "combined cosine-similarity threshold", default: "0.5" },
+  "branch-thresholds": { type: "string", help: "per-branch union thresholds, comma-separated; 'off' leaves a branch out" },
+  "no-min2": { type: "boolean", help: "do not force at least one match besides self" },
+  tune: { type: "string", help: "tune weights + thresholds on label_group: grid|coordinate|nelder-mead" },
+  union: { type: "boolean", help: "with --tune: also tune per-branch union thresholds" },
+  folds: { type: "string", help: "with --tune: GroupKFold folds for the nested CV F1", default: "5" },
+  out: { type: "string", help: "submission CSV to write" },
+  json: { type: "boolean", help: "print a JSON summary line" },
+};
+
+function list(v: unknown): string[] {
+  return typeof v === "string"
+    ? v
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
+}
+
+function numberList(v: unknown, flag: string, allowOff = false): Array<number | null> {
+  return list(v).map((s) => {
+    if (allowOff && s === "off") return null;
+    const x = Number(s);
+    if (!Number.isFinite(x)) throw new Error(`--${flag}: ${s} is not a number${allowOff ? " or off" : ""}`);
+    return x;
+  });
+}
+
+/** The `match` command. */
+export const command: Command = {
+  summary: SUMMARY,
+  async run(argv) {
+    const p = parseFlags("match", SUMMARY, FLAGS, argv);
+    if (!p) return 0;
+    if (p.positionals.length) throw new Error(`unexpected argument: ${p.positionals[0]} (matchlab match takes only options; see --help)`);
+    const out = path.resolve(required(p, "out"));
+    const k = intFlag(p, "k", 50);
+    const inb = intFlag(p, "inb", 0);
+    const engine = String(p.values.engine) as KnnEngineName | "auto";
+    if (!["auto", "onnx", "tfjs", "js"].includes(engine)) throw new Error(`unknown engine: ${engine} (expected auto|onnx|tfjs|js)`);
+    const tune = p.values.tune as string | undefined;
+    if (tune !== undefined && !["grid", "coordinate", "nelder-mead"].includes(tune)) throw new Error(`unknown --tune method: ${tune} (expected grid|coordinate|nelder-mead)`);
+    const dsDir = p.values.dataset === FLAGS.dataset!.default ? env.dataset : path.resolve(String(p.values.dataset));
+    const ds = await loadDataset(dsDir, { csv: String(p.values.csv), checkImages: false, minGroupSize: 1 });
+    const ids = ds.listings.map((l) => l.postingId);
+    const n = ids.length;
+    const dim = p.values.dim === undefined ? undefined : intFlag(p, "dim", 0);
+
+    const sources = [
+      ...list(p.values.runs).map((r) => ({ file: runEmbeddingsFile(r), name: path.basename(path.dirname(runEmbeddingsFile(r))) })),
+      ...list(p.values.embeddings).map((f) => ({ file: path.resolve(f), name: undefined })),
+    ];
+    if (sources.length === 0 && !p.values.tfidf) throw new Error("nothing to match: give --runs, --embeddings or --tfidf");
+
+    const members: EnsembleMember[] = [];
+    const neighbourLists = [];
+    for (const s of sources) {
+      const e = readEmbeddingsFile(s.file, { ...(dim ? { dim } : {}), ...(s.name ? { name: s.name } : {}) });
+      let data = alignEmbeddings(e, ids);
+      let nb = await knnSearch(data, e.dim, { k, engine, label: `knn ${e.name}` });
+      if (inb > 0) {
+        const r = await iterativeBlend(data, e.dim, { stages: inb, knn: { k, engine } });
+        data = r.embeddings;
+        nb = r.neighbours;
+      }
+      let name = e.name;
+      while (members.some((m) => m.name === name)) name = `${name}'`;
+      members.push({ name, neighbours: nb, embeddings: { data, dim: e.dim } });
+      neighbourLists.push(nb);
+    }
+    if (p.values.tfidf) {
+      const vec = tfidfVectors(ds.listings.map((l) => l.title)).vectors;
+      const nb = sparseKnn(vec, { k });
+      members.push({ name: "tfidf", neighbours: nb, similarity: (i, j) => sparseDot(vec, i, j) });
+    }
+    const M = members.length;
+    const labels = new Int32Array(n);
+    const hasLabels = ds.listings.every((l) => l.labelGroup !== "");
+    const codes = new Map<string, number>();
+    ds.listings.forEach((l, i) => {
+      if (!codes.has(l.labelGroup)) codes.set(l.labelGroup, codes.size);
+      labels[i] = codes.get(l.labelGroup)!;
+    });
+
+    let params: EnsembleParams;
+    let cvF1: number | null = null;
+    if (tune) {
+      if (!hasLabels) throw new Error(`--tune needs label_group in ${ds.csvPath}`);
+      const kf = intFlag(p, "folds", 5);
+      const folds = groupKFold(Array.from(labels), { k: kf }).assignment;
+      // tuning table: candidates within folds (out-of-fold matching, as in grouped CV)
+      const cvTable = buildPairTable(members, labels, { folds });
+      const cv = crossValidateEnsemble(cvTable, { method: tune as OptimizerName, union: !!p.values.union });
+      cvF1 = cv.cvF1;
+      const table = buildPairTable(members, labels);
+      params = tuneEnsemble(table, { method: tune as OptimizerName, union: !!p.values.union }).params;
+      console.error(`tuned (${tune}): weights ${params.weights.map((w) => w.toFixed(3)).join(", ")}; threshold ${params.threshold.toFixed(3)}; nested ${kf}-fold CV F1 ${cv.cvF1.toFixed(4)}`);
+    } else {
+      const w = numberList(p.values.weights, "weights") as number[];
+      if (w.length && w.length !== M) throw new Error(`--weights has ${w.length} values for ${M} branches (${members.map((m) => m.name).join(", ")})`);
+      const bt = numberList(p.values["branch-thresholds"], "branch-thresholds", true);
+      if (bt.length && bt.length !== M) throw new Error(`--branch-thresholds has ${bt.length} values for ${M} branches (${members.map((m) => m.name).join(", ")})`);
+      const t = Number(p.values.threshold);
+      if (!Number.isFinite(t)) throw new Error(`--threshold must be a number, got ${String(p.values.threshold)}`);
+      params = { weights: w.length ? w : new Array<number>(M).fill(1), threshold: t, branchThresholds: bt.length ? bt : new Array<number | null>(M).fill(null) };
+    }
+    params.min2 = !p.values["no-min2"];
+    const table = buildPairTable(members, labels);
+    let sets = pairTableMatches(table, params);
+    if (p.values.phash) sets = combineMatches([sets, exactKeyMatches(ds.listings.map((l) => l.imagePhash))], "union");
+    writeFileAtomicSync(out, formatCsv(["posting_id", "matches"], sets.map((s, i) => [ids[i]!, Array.from(s, (j) => ids[j]!).join(" ")])));
+    const f1 = hasLabels ? matchScores(sets, labels).f1 : null;
+    console.error(`wrote ${out}: ${n} postings, ${(sets.reduce((a, s) => a + s.length, 0) / Math.max(1, n)).toFixed(2)} matches each${f1 === null ? "" : `; F1 against label_group ${f1.toFixed(4)} (in-sample)`}`);
+    if (p.values.json) console.log(JSON.stringify({ out, postings: n, branches: members.map((m) => m.name), params, f1, cvF1 }));
+    return 0;
+  },
+};

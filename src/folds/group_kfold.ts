@@ -1,0 +1,37 @@
+/** GroupKFold: whole groups per fold, largest groups first into the lightest fold (sklearn 1.2). */
+import { env } from "../env";
+import { Rng } from "../rng";
+import { argsortNumpy, type LabelValue, uniqueInverse } from "./numpy_compat";
+import { type FoldSplit, makeSplit, type SplitOptions } from "./types";
+
+/**
+ * Assigns whole groups to folds: groups sorted by size (largest first) each go to the fold with
+ * the fewest rows so far. Unshuffled it equals `sklearn.model_selection.GroupKFold(k)` as in
+ * scikit-learn ≤ 1.5 (including numpy's tie order among equal-sized groups; sklearn 1.6 changed
+ * the algorithm). With shuffle, equal-sized groups are ordered by `Rng.derive(seed, "group")`.
+ */
+export function groupKFold(groups: ArrayLike<LabelValue>, opts: SplitOptions = {}): FoldSplit {
+  const { k = 5, shuffle = false, seed = env.seed } = opts;
+  if (!Number.isInteger(k) || k < 2) throw new Error(`groupKFold: k must be an integer >= 2, got ${k}`);
+  const { inverse, counts } = uniqueInverse(groups);
+  const ng = counts.length;
+  if (k > ng) throw new Error(`groupKFold: cannot have k=${k} folds with only ${ng} groups (need k <= groups)`);
+  let order: Int32Array;
+  if (shuffle) {
+    const perm = Rng.derive(seed, "group").permutation(ng);
+    order = Int32Array.from(perm).sort((a, b) => counts[b]! - counts[a]!); // stable: random among ties
+  } else {
+    order = argsortNumpy(counts).reverse();
+  }
+  const perFold = new Float64Array(k);
+  const groupFold = new Int32Array(ng);
+  for (const g of order) {
+    let best = 0;
+    for (let f = 1; f < k; f++) if (perFold[f]! < perFold[best]!) best = f;
+    perFold[best]! += counts[g]!;
+    groupFold[g] = best;
+  }
+  const assignment = new Int32Array(inverse.length);
+  for (let i = 0; i < inverse.length; i++) assignment[i] = groupFold[inverse[i]!]!;
+  return makeSplit("group", assignment, k, seed, shuffle);
+}

@@ -1,0 +1,215 @@
+/**
+ * Matching metrics, as in the Shopee competition: each posting's predicted match set is compared
+ * with its true group (the postings sharing its label, itself included), and F1, precision and
+ * recall are averaged over postings. Retrieval metrics (precision@1, MAP@R) score ranked
+ * neighbour lists. Pure functions over typed arrays.
+ */
+
+/** Predicted matches: for each posting, the indices of the postings it is matched with. */
+export type MatchSets = ReadonlyArray<ArrayLike<number>>;
+
+/** Options for {@link matchScores}. */
+export interface MatchScoreOptions {
+  /** Add the posting itself to its predicted set (the competition's rule: a posting always matches itself). Defaults to true. */
+  addSelf?: boolean;
+}
+
+/** Mean and per-posting match scores. */
+export interface MatchScores {
+  /** Mean over postings of 2|P∩T| / (|P| + |T|). */
+  f1: number;
+  /** Mean over postings of |P∩T| / |P| (0 when P is empty). */
+  precision: number;
+  /** Mean over postings of |P∩T| / |T|. */
+  recall: number;
+  /** Per-posting values. */
+  perPosting: { f1: Float64Array; precision: Float64Array; recall: Float64Array };
+}
+
+/** Group index → member indices, from one label per posting. */
+export function groupMembers(labels: ArrayLike<number>): Map<number, number[]> {
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < labels.length; i++) {
+    const g = labels[i]!;
+    let m = groups.get(g);
+    if (!m) {
+      m = [];
+      groups.set(g, m);
+    }
+    m.push(i);
+  }
+  return groups;
+}
+
+/** The size of each posting's true group (itself included). */
+export function groupSizes(labels: ArrayLike<number>): Int32Array {
+  const count = new Map<number, number>();
+  for (let i = 0; i < labels.length; i++) count.set(labels[i]!, (count.get(labels[i]!) ?? 0) + 1);
+  const out = new Int32Array(labels.length);
+  for (let i = 0; i < labels.length; i++) out[i] = count.get(labels[i]!)!;
+  return out;
+}
+
+/**
+ * Mean per-posting F1, precision and recall of predicted match sets against true groups.
+ * Duplicate indices in a predicted set count once.
+ * @example matchScores([[0, 1], [1], [2]], [5, 5, 7]).f1 // (1 + 2/3 + 1) / 3
+ */
+export function matchScores(pred: MatchSets, labels: ArrayLike<number>, opts: MatchScoreOptions = {}): MatchScores {
+  const { addSelf = true } = opts;
+  const n = labels.length;
+  if (pred.length !== n) throw new Error(`matchScores: ${pred.length} predicted sets for ${n} labels (expected one per posting)`);
+  const sizes = groupSizes(labels);
+  const f1 = new Float64Array(n);
+  const precision = new Float64Array(n);
+  const recall = new Float64Array(n);
+  const seen = new Int32Array(n).fill(-1);
+  let sf = 0;
+  let sp = 0;
+  let sr = 0;
+  for (let i = 0; i < n; i++) {
+    const p = pred[i]!;
+    let size = 0;
+    let inter = 0;
+    const visit = (j: number) => {
+      if (!Number.isInteger(j) || j < 0 || j >= n) throw new Error(`matchScores: posting ${i} lists index ${j}, outside [0, ${n})`);
+      if (seen[j] === i) return;
+      seen[j] = i;
+      size++;
+      if (labels[j] === labels[i]) inter++;
+    };
+    if (addSelf) visit(i);
+    for (let t = 0; t < p.length; t++) visit(p[t]!);
+    const t = sizes[i]!;
+    f1[i] = (2 * inter) / (size + t);
+    precision[i] = size === 0 ? 0 : inter / size;
+    recall[i] = inter / t;
+    sf += f1[i]!;
+    sp += precision[i]!;
+    sr += recall[i]!;
+  }
+  const d = Math.max(1, n);
+  return { f1: sf / d, precision: sp / d, recall: sr / d, perPosting: { f1, precision, recall } };
+}
+
+/** Mean F1 over postings; shorthand for `matchScores(pred, labels, opts).f1`. */
+export function matchF1(pred: MatchSets, labels: ArrayLike<number>, opts: MatchScoreOptions = {}): number {
+  return matchScores(pred, labels, opts).f1;
+}
+
+/** One row of {@link f1ByGroupSize}. */
+export interface GroupSizeF1 {
+  /** True group size (the posting itself included). */
+  size: number;
+  /** Postings in groups of this size. */
+  count: number;
+  f1: number;
+  precision: number;
+  recall: number;
+}
+
+/**
+ * Mean F1, precision and recall broken down by true group size, smallest first.
+ * @example f1ByGroupSize(matchScores(pred, labels), labels)
+ */
+export function f1ByGroupSize(scores: MatchScores, labels: ArrayLike<number>): GroupSizeF1[] {
+  const sizes = groupSizes(labels);
+  if (scores.perPosting.f1.length !== sizes.length) {
+    throw new Error(`f1ByGroupSize: scores cover ${scores.perPosting.f1.length} postings but there are ${sizes.length} labels`);
+  }
+  const acc = new Map<number, GroupSizeF1>();
+  for (let i = 0; i < sizes.length; i++) {
+    const s = sizes[i]!;
+    let r = acc.get(s);
+    if (!r) {
+      r = { size: s, count: 0, f1: 0, precision: 0, recall: 0 };
+      acc.set(s, r);
+    }
+    r.count++;
+    r.f1 += scores.perPosting.f1[i]!;
+    r.precision += scores.perPosting.precision[i]!;
+    r.recall += scores.perPosting.recall[i]!;
+  }
+  const rows = [...acc.values()].sort((a, b) => a.size - b.size);
+  for (const r of rows) {
+    r.f1 /= r.count;
+    r.precision /= r.count;
+    r.recall /= r.count;
+  }
+  return rows;
+}
+
+/** Ranked neighbour lists: row i of `indices` (n × k, row-major) lists posting i's neighbours, best first; -1 pads. */
+export interface RankedNeighbours {
+  indices: Int32Array;
+  k: number;
+}
+
+function checkRanked(nb: RankedNeighbours, n: number, where: string): void {
+  if (!Number.isInteger(nb.k) || nb.k < 1 || nb.indices.length !== n * nb.k) {
+    throw new Error(`${where}: indices has ${nb.indices.length} entries; expected n × k = ${n} × ${nb.k}`);
+  }
+}
+
+/** Options for {@link precisionAt1} and {@link mapAtR}. */
+export interface RankedMetricOptions {
+  /** Drop the query itself from its neighbour list before scoring. Defaults to true. */
+  excludeSelf?: boolean;
+}
+
+/**
+ * The fraction of postings whose nearest neighbour (other than itself) shares its label.
+ * Postings whose group has no other member are skipped; returns 0 when none remain.
+ */
+export function precisionAt1(nb: RankedNeighbours, labels: ArrayLike<number>, opts: RankedMetricOptions = {}): number {
+  const { excludeSelf = true } = opts;
+  const n = labels.length;
+  checkRanked(nb, n, "precisionAt1");
+  const sizes = groupSizes(labels);
+  let hit = 0;
+  let q = 0;
+  for (let i = 0; i < n; i++) {
+    if (sizes[i]! < 2) continue;
+    q++;
+    for (let t = 0; t < nb.k; t++) {
+      const j = nb.indices[i * nb.k + t]!;
+      if (j < 0 || (excludeSelf && j === i)) continue;
+      if (labels[j] === labels[i]) hit++;
+      break;
+    }
+  }
+  return q === 0 ? 0 : hit / q;
+}
+
+/**
+ * MAP@R (Musgrave et al., "A Metric Learning Reality Check"): for each query with R = group size − 1
+ * other relevant postings, the mean over the first R ranks of precision@i at each relevant rank i,
+ * divided by R. Neighbours beyond the list's end count as misses. Queries with R = 0 are skipped.
+ */
+export function mapAtR(nb: RankedNeighbours, labels: ArrayLike<number>, opts: RankedMetricOptions = {}): number {
+  const { excludeSelf = true } = opts;
+  const n = labels.length;
+  checkRanked(nb, n, "mapAtR");
+  const sizes = groupSizes(labels);
+  let total = 0;
+  let q = 0;
+  for (let i = 0; i < n; i++) {
+    const r = sizes[i]! - 1;
+    if (r < 1) continue;
+    q++;
+    let rank = 0;
+    let rel = 0;
+    let ap = 0;
+    for (let t = 0; t < nb.k && rank < r; t++) {
+      const j = nb.indices[i * nb.k + t]!;
+      if (j < 0 || (excludeSelf && j === i)) continue;
+      rank++;
+      if (labels[j] === labels[i]) {
+        rel++;
+        ap += rel / rank;
+      }
+    }
+    total += ap / r;
+  }
+  return q === 0 ? 0 : total / q;
+}

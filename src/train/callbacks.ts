@@ -1,0 +1,259 @@
+/**
+ * The standard callbacks: smoothed meters, ETA (with an injectable clock), a progress bar, logging
+ * every N steps, evaluating every N steps, early stopping, stopping on NaN. Plain objects; each
+ * keeps its own state and saves it with checkpoints when it has a `name`.
+ */
+import { formatDuration, progress, type ProgressBar, type ProgressRenderer } from "../progress";
+import { type Callback, CancelFitError, type Learner } from "./learner";
+
+/** An exponentially smoothed value with bias correction (fastai's SmoothenValue). */
+export class SmoothedMeter {
+  private mov = 0;
+  private n = 0;
+  constructor(readonly beta = 0.98) {}
+  /** Adds a value. */
+  add(v: number): void {
+    this.n++;
+    this.mov = this.beta * this.mov + (1 - this.beta) * v;
+  }
+  /** The debiased smoothed value (NaN before any value). */
+  get value(): number {
+    return this.n === 0 ? Number.NaN : this.mov / (1 - this.beta ** this.n);
+  }
+  /** For checkpoints. */
+  get state(): { mov: number; n: number } {
+    return { mov: this.mov, n: this.n };
+  }
+  set state(s: { mov: number; n: number }) {
+    this.mov = s.mov;
+    this.n = s.n;
+  }
+}
+
+/** A running mean. */
+export class AverageMeter {
+  sum = 0;
+  count = 0;
+  /** Adds a value with a weight (count). */
+  add(v: number, n = 1): void {
+    this.sum += v * n;
+    this.count += n;
+  }
+  get value(): number {
+    return this.count === 0 ? Number.NaN : this.sum / this.count;
+  }
+  reset(): void {
+    this.sum = 0;
+    this.count = 0;
+  }
+}
+
+/** Options for {@link etaCallback}. */
+export interface EtaOptions {
+  /** The clock (ms). Defaults to `Date.now`. */
+  now?: () => number;
+}
+
+/** Estimates the time left from the optimiser-step rate since fit started. */
+export interface EtaCallback extends Callback {
+  /** Milliseconds left (NaN until known). */
+  remainingMs(): number;
+  /** Formatted, e.g. "3m05s". */
+  eta(): string;
+}
+
+/** Tracks steps per second and predicts the remaining time to the end of training (epochs × batches, or max steps). */
+export function etaCallback(opts: EtaOptions = {}): EtaCallback {
+  const { now = Date.now } = opts;
+  let t0 = 0;
+  let s0 = 0;
+  let learnerRef: Learner | null = null;
+  const total = (l: Learner) => {
+    const perEpoch = Math.ceil(l.batchesPerEpoch / l.accumulation);
+    const byEpochs = perEpoch > 0 ? l.epochs * perEpoch : Number.POSITIVE_INFINITY;
+    return l.maxSteps > 0 ? Math.min(l.maxSteps, byEpochs) : byEpochs;
+  };
+  const remainingMs = () => {
+    const l = learnerRef;
+    if (!l || l.step <= s0) return Number.NaN;
+    const rate = (now() - t0) / (l.step - s0);
+    return Math.max(0, total(l) - l.step) * rate;
+  };
+  return {
+    order: -5,
+    beforeFit(l) {
+      learnerRef = l;
+      t0 = now();
+      s0 = l.step;
+    },
+    remainingMs,
+    eta: () => formatDuration(remainingMs()),
+  };
+}
+
+/** Options for {@link meterCallback}. */
+export interface MeterOptions {
+  /** Smoothing β. Defaults to 0.98. */
+  beta?: number;
+}
+
+/** The smoothed training loss and the epoch's mean loss. */
+export interface MeterCallback extends Callback {
+  smooth: SmoothedMeter;
+  epochLoss: AverageMeter;
+}
+
+/** Keeps a smoothed loss (for display) and the mean loss of the current epoch (for metrics.csv). */
+export function meterCallback(opts: MeterOptions = {}): MeterCallback {
+  const smooth = new SmoothedMeter(opts.beta ?? 0.98);
+  const epochLoss = new AverageMeter();
+  return {
+    name: "meters",
+    order: -10,
+    smooth,
+    epochLoss,
+    beforeEpoch(l) {
+      if (l.batchInEpoch === 0) epochLoss.reset();
+    },
+    afterBatch(l) {
+      smooth.add(l.loss);
+      epochLoss.add(l.loss, l.batch ? l.batch.indices.length : 1);
+    },
+    state: () => ({ smooth: smooth.state, sum: epochLoss.sum, count: epochLoss.count }),
+    loadState(s) {
+      const st = s as { smooth: { mov: number; n: number }; sum: number; count: number };
+      smooth.state = st.smooth;
+      epochLoss.sum = st.sum;
+      epochLoss.count = st.count;
+    },
+  };
+}
+
+/** Options for {@link progressCallback}. */
+export interface ProgressCallbackOptions {
+  /** The meters to show the loss from. Required. */
+  meters: MeterCallback;
+  /** ETA source. Defaults to none. */
+  eta?: EtaCallback;
+  /** Renderer override (tests). Defaults to the current one (terminal, or the notebook's). */
+  renderer?: ProgressRenderer | null;
+}
+
+/** One progress bar per epoch, noting the smoothed loss, LR factor, last validation F1 and ETA. */
+export function progressCallback(opts: ProgressCallbackOptions): Callback {
+  let bar: ProgressBar | null = null;
+  const note = (l: Learner) => {
+    const parts = [`loss ${opts.meters.smooth.value.toFixed(4)}`, `lr×${l.lrFactor.toFixed(3)}`];
+    if (l.metrics.val_f1 !== undefined) parts.push(`val_f1 ${l.metrics.val_f1.toFixed(4)}`);
+    if (opts.eta) parts.push(`eta ${opts.eta.eta()}`);
+    return parts.join(" ");
+  };
+  return {
+    order: 5,
+    beforeEpoch(l) {
+      bar = progress({ label: `epoch ${l.epoch + 1}/${l.epochs}`, total: l.batchesPerEpoch, ...(opts.renderer !== undefined ? { renderer: opts.renderer } : {}) });
+      if (l.batchInEpoch > 0) bar.tick(l.batchInEpoch);
+    },
+    afterBatch(l) {
+      bar?.tick(1, note(l));
+    },
+    afterEpoch(l) {
+      bar?.finish(note(l));
+      bar = null;
+    },
+  };
+}
+
+/** Options for {@link logEveryCallback}. */
+export interface LogEveryOptions {
+  /** Log every this many optimiser steps. Required. */
+  period: number;
+  /** Where lines go. Defaults to stderr. */
+  write?: (line: string) => void;
+  meters?: MeterCallback;
+}
+
+/** Writes one JSON line every `period` optimiser steps: step, epoch, smoothed loss, LR factor, grad norm. */
+export function logEveryCallback(opts: LogEveryOptions): Callback {
+  const { period, write = (s: string) => process.stderr.write(`${s}\n`), meters } = opts;
+  return {
+    order: 6,
+    afterBatch(l) {
+      if (!l.stepped || period <= 0 || l.step % period !== 0) return;
+      write(JSON.stringify({ event: "log", step: l.step, epoch: l.epoch, loss: l.loss, smooth_loss: meters?.smooth.value, lr_factor: l.lrFactor, grad_norm: l.gradNorm }));
+    },
+  };
+}
+
+/** Runs validation every `period` optimiser steps (the VQA notes' evaluate_during_training). */
+export function evaluateEveryCallback(period: number): Callback {
+  return {
+    order: 10,
+    async afterBatch(l) {
+      if (l.stepped && period > 0 && l.step % period === 0 && l.batchInEpoch < l.batchesPerEpoch) await l.runValidate();
+    },
+  };
+}
+
+/** Options for {@link earlyStoppingCallback}. */
+export interface EarlyStoppingOptions {
+  /** Metric name in the validation results. Defaults to "val_f1". */
+  monitor?: string;
+  /** `max` or `min`. Defaults to "max". */
+  mode?: "max" | "min";
+  /** Validations without improvement before stopping. Defaults to 3. */
+  patience?: number;
+  /** Least change that counts as improvement. Defaults to 0. */
+  minDelta?: number;
+}
+
+/** Tracks the best value of a monitored metric (shared by early stopping and keep-best checkpoints). */
+export class Tracker {
+  best: number;
+  wait = 0;
+  constructor(readonly mode: "max" | "min", readonly minDelta = 0) {
+    if (mode !== "max" && mode !== "min") throw new Error(`unknown mode: ${mode as string} (expected max|min)`);
+    this.best = mode === "max" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+  }
+  /** Records a value; returns whether it improved on the best. */
+  update(v: number): boolean {
+    const better = this.mode === "max" ? v > this.best + this.minDelta : v < this.best - this.minDelta;
+    if (better) {
+      this.best = v;
+      this.wait = 0;
+    } else this.wait++;
+    return better;
+  }
+}
+
+/** Stops training when the monitored metric has not improved for `patience` validations. */
+export function earlyStoppingCallback(opts: EarlyStoppingOptions = {}): Callback {
+  const { monitor = "val_f1", mode = "max", patience = 3, minDelta = 0 } = opts;
+  const tr = new Tracker(mode, minDelta);
+  return {
+    name: "early_stopping",
+    order: 30,
+    afterValidate(l) {
+      const v = l.metrics[monitor];
+      if (v === undefined) throw new Error(`early stopping: metric ${monitor} not in validation results (have ${Object.keys(l.metrics).join(", ")})`);
+      tr.update(v);
+      if (tr.wait >= patience) throw new CancelFitError(`early stopping: ${monitor} did not improve for ${patience} validations (best ${tr.best})`);
+    },
+    state: () => ({ best: tr.best, wait: tr.wait }),
+    loadState(s) {
+      const st = s as { best: number | null; wait: number };
+      tr.best = st.best ?? (mode === "max" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY);
+      tr.wait = st.wait;
+    },
+  };
+}
+
+/** Stops training when the loss is NaN or infinite. */
+export function stopOnNanCallback(): Callback {
+  return {
+    order: -20,
+    afterBatch(l) {
+      if (!Number.isFinite(l.loss)) throw new CancelFitError(`loss is ${l.loss} at step ${l.step} (epoch ${l.epoch}); stopping`);
+    },
+  };
+}
