@@ -39,13 +39,14 @@ ml.show(ml.countsChart(artSets, { title: "listings per art set", yTitle: "listin
 
 // %% [markdown]
 // ## A few groups, side by side
-// The listings of the first four groups: same group, same product, different art and titles.
+// Four groups, a few listings each: the same emoji (the "product") drawn by different art sets,
+// with titles in different languages. The image grid embeds each image as a small PNG.
 
 // %%
 const images = df["image"].values as string[];
 const titles = df["title"].values as string[];
-const firstGroups = [...new Set(groups)].slice(0, 4);
-const items = groups.flatMap((g, i) =>
-  firstGroups.includes(g) ? [{ src: path.join(ml.env.dataset, "train_images", images[i]!), caption: `${g}: ${titles[i]}` }] : [],
-);
-await ml.imageGrid(items, { size: 80 });
+for (const g of [...new Set(groups)].slice(0, 4)) {
+  const rows = groups.flatMap((x, i) => (x === g ? [i] : [])).slice(0, 6);
+  const items = rows.map((i) => ({ src: path.join(ml.env.dataset, "train_images", images[i]!), caption: titles[i]! }));
+  await ml.imageGrid(items, { size: 72, title: `label_group ${g} (${ml.valueCounts(groups).get(g)} listings)` });
+}

@@ -194,7 +194,6 @@ const conv2DBackpropFilter: KernelFn = ({ inputs, backend, attrs = {} }) => {
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw, outHeight: ho, outWidth: wo, inHeight: h, inWidth: w } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
-  if (process.env.ML_BPF === "gemm") return conv2DBackpropFilterGemm(backend, x, dy, info);
   return scoped(backend, (keep) => {
     // X' = [Ci,H,W,N] (batch ↔ channels), F' = dy as [Ho,Wo,N,Co]; conv with dilation = stride.
     const xt = keep(transpose(backend, x, [3, 1, 2, 0]));
@@ -213,50 +212,6 @@ const conv2DBackpropFilter: KernelFn = ({ inputs, backend, attrs = {} }) => {
     return transpose(backend, g, [1, 2, 0, 3]);
   });
 };
-
-/**
- * Conv2D filter gradient as one GEMM: dWᵀ [Co, K] = dyᵀ [Co, M] · cols [M, K], where cols is the
- * im2col matrix of x (M = N·Ho·Wo rows, K = fh·fw·Ci columns) written by a loop over the heap.
- */
-function conv2DBackpropFilterGemm(backend: BackendWasm, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co } = info;
-  const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
-  const M = n * ho * wo;
-  const K = fh * fw * ci;
-  return scoped(backend, (keep) => {
-    const cols = keep(backend.makeOutput([M, K], "float32"));
-    const dyT = keep(transpose(backend, keep(reshape(backend, dy, [M, co])), [1, 0]));
-    const c = backend.typedArrayFromHeap(cols) as Float32Array;
-    const xv = backend.typedArrayFromHeap(x) as Float32Array;
-    let row = 0;
-    for (let b = 0; b < n; b++) {
-      for (let i = 0; i < ho; i++) {
-        for (let j = 0; j < wo; j++, row++) {
-          let o = row * K;
-          for (let a = 0; a < fh; a++) {
-            const y = i * sh + a * dh - top;
-            const rowOk = y >= 0 && y < h;
-            for (let e = 0; e < fw; e++, o += ci) {
-              const xx = j * sw + e * dw - left;
-              if (!rowOk || xx < 0 || xx >= w) {
-                c.fill(0, o, o + ci);
-                continue;
-              }
-              const src = ((b * h + y) * w + xx) * ci;
-              if (ci < 8) for (let q = 0; q < ci; q++) c[o + q] = xv[src + q]!;
-              else c.set(xv.subarray(src, src + ci), o);
-            }
-          }
-        }
-      }
-    }
-    const gT = keep(base!.batchMatMul({ inputs: { a: dyT, b: cols }, backend, attrs: { transposeA: false, transposeB: false } }));
-    const g = keep(transpose(backend, keep(reshape(backend, gT, [co, K])), [1, 0]));
-    return reshape(backend, g, [fh, fw, ci, co]);
-  });
-}
 
 /** Reference loop for the depthwise input gradient (any channel multiplier). */
 function depthwiseBackpropInputLoop(backend: BackendWasm, dy: Info, filter: Info, info: tf.backend_util.Conv2DInfo): Info {
@@ -403,28 +358,33 @@ const maxPoolGrad: KernelFn = ({ inputs, backend, attrs = {} }) => {
   const xv = backend.typedArrayFromHeap(input) as Float32Array;
   const g = backend.typedArrayFromHeap(dy) as Float32Array;
   dx.fill(0);
+  const best = new Float32Array(c);
+  const at = new Int32Array(c);
   for (let b = 0; b < n; b++) {
     for (let i = 0; i < ho; i++) {
       for (let j = 0; j < wo; j++) {
-        const gBase = ((b * ho + i) * wo + j) * c;
-        for (let ch = 0; ch < c; ch++) {
-          let best = Number.NEGATIVE_INFINITY;
-          let at = -1;
-          for (let a = 0; a < fh; a++) {
-            const y = i * sh + a * dh - top;
-            if (y < 0 || y >= h) continue;
-            for (let e = 0; e < fw; e++) {
-              const xx = j * sw + e * dw - left;
-              if (xx < 0 || xx >= w) continue;
-              const idx = ((b * h + y) * w + xx) * c + ch;
-              const v = xv[idx]!;
-              if (v > best || at < 0) {
-                best = v;
-                at = idx;
+        best.fill(Number.NEGATIVE_INFINITY);
+        at.fill(-1);
+        for (let a = 0; a < fh; a++) {
+          const y = i * sh + a * dh - top;
+          if (y < 0 || y >= h) continue;
+          for (let e = 0; e < fw; e++) {
+            const xx = j * sw + e * dw - left;
+            if (xx < 0 || xx >= w) continue;
+            const xBase = ((b * h + y) * w + xx) * c;
+            for (let ch = 0; ch < c; ch++) {
+              const v = xv[xBase + ch]!;
+              if (v > best[ch]! || at[ch]! < 0) {
+                best[ch] = v;
+                at[ch] = xBase + ch;
               }
             }
           }
-          if (at >= 0) dx[at] = dx[at]! + g[gBase + ch]!;
+        }
+        const gBase = ((b * ho + i) * wo + j) * c;
+        for (let ch = 0; ch < c; ch++) {
+          const k = at[ch]!;
+          if (k >= 0) dx[k] = dx[k]! + g[gBase + ch]!;
         }
       }
     }

@@ -13,14 +13,33 @@ import type { Command } from "./main";
 
 const SUMMARY = "run a classification grid study (e.g. {concat, transformer fusion} × {with, without tags}) over folds; mean ± std per arm";
 const FLAGS: Record<string, FlagSpec> = {
-  config: { type: "string", help: "study YAML (configs/study.yaml, configs/study_weights.yaml, …)" },
+  config: {
+    type: "string",
+    help: "study YAML (configs/study.yaml, configs/study_weights.yaml, …)",
+  },
   folds: { type: "string", help: "number of folds (overrides data.folds)" },
-  "run-folds": { type: "string", help: "train only the first N folds (overrides data.run_folds)" },
-  dataset: { type: "string", help: "dataset folder (overrides data.dataset and $MATCHLAB_DATASET)" },
-  limit: { type: "string", help: "use only the first N listings (overrides data.limit)" },
+  "run-folds": {
+    type: "string",
+    help: "train only the first N folds (overrides data.run_folds)",
+  },
+  dataset: {
+    type: "string",
+    help: "dataset folder (overrides data.dataset and $MATCHLAB_DATASET)",
+  },
+  limit: {
+    type: "string",
+    help: "use only the first N listings (overrides data.limit)",
+  },
   epochs: { type: "string", help: "epochs per run (overrides optim.epochs)" },
-  out: { type: "string", help: "output folder (default: runs/study-<name>-<time>)" },
-  json: { type: "boolean", default: false, help: "end with one JSON line: {dir, classes, rows, arms: [{arm, folds, <metric>: {mean, std}}]}" },
+  out: {
+    type: "string",
+    help: "output folder (default: runs/study-<name>-<time>)",
+  },
+  json: {
+    type: "boolean",
+    default: false,
+    help: "end with one JSON line: {dir, classes, rows, arms: [{arm, folds, <metric>: {mean, std}}]}",
+  },
 };
 
 export const command: Command = {
@@ -61,8 +80,20 @@ export const command: Command = {
     const where = out.dir ? path.relative(env.root, out.dir) || out.dir : "(not written)";
     console.error(`${out.rows} listings, ${out.classes} classes (${base.data.label}), ${folds} folds; ${((Date.now() - t0) / 1000).toFixed(0)}s\n${table}\nresults: ${where}/results.csv`);
     if (p.values.json) {
-      const arms = out.summary.map((s) => ({ arm: s.arm, ...s.values, folds: s.folds, ...Object.fromEntries(STUDY_METRICS.map((m) => [m, s.metrics[m]])) }));
-      console.log(JSON.stringify({ dir: out.dir, classes: out.classes, rows: out.rows, arms }));
+      const arms = out.summary.map((s) => ({
+        arm: s.arm,
+        ...s.values,
+        folds: s.folds,
+        ...Object.fromEntries(STUDY_METRICS.map((m) => [m, s.metrics[m]])),
+      }));
+      console.log(
+        JSON.stringify({
+          dir: out.dir,
+          classes: out.classes,
+          rows: out.rows,
+          arms,
+        }),
+      );
     }
     return 0;
   },

@@ -2,7 +2,7 @@
 import type { Listing } from "./dataset";
 
 /** Rows per group (label_group by default), first-seen order. */
-export function groupSizes(listings: readonly Listing[], key: (l: Listing) => string = (l) => l.labelGroup): Map<string, number> {
+export function listingGroupSizes(listings: readonly Listing[], key: (l: Listing) => string = (l) => l.labelGroup): Map<string, number> {
   const m = new Map<string, number>();
   for (const l of listings) m.set(key(l), (m.get(key(l)) ?? 0) + 1);
   return m;

@@ -53,10 +53,10 @@ function specBytes(w: WeightSpec): number {
 }
 
 /**
- * Reads nsfwjs's model files and returns tfjs model artifacts for the backbone cut at `out_relu`,
- * with the input set to `size`×`size`×3 and only the kept layers' weights.
+ * Reads nsfwjs's model files and returns tfjs model artifacts for the backbone cut at `cutLayer`
+ * (default `out_relu`), with the input set to `size`×`size`×3 and only the kept layers' weights.
  */
-export function mobilenetArtifacts(size = 224, dir?: string): tf.io.ModelArtifacts {
+export function mobilenetArtifacts(size = 224, dir?: string, cutLayer: string = MOBILENET_CUT_LAYER): tf.io.ModelArtifacts {
   const files = mobilenetWeightFiles(dir);
   for (const f of files) {
     if (!existsSync(f)) throw new Error(`mobilenet: missing ${f}; install the nsfwjs package (npm install nsfwjs@4.4.0) or pass modelDir`);
@@ -68,12 +68,24 @@ export function mobilenetArtifacts(size = 224, dir?: string): tf.io.ModelArtifac
   const bytes = Buffer.from(shard, "base64");
   const topo = structuredClone(json.modelTopology);
   const cfg = topo.model_config.config;
-  const cut = cfg.layers.findIndex((l) => l.name === MOBILENET_CUT_LAYER);
-  if (cut < 0) throw new Error(`mobilenet: layer ${MOBILENET_CUT_LAYER} not found in ${files[0]}`);
-  cfg.layers = cfg.layers.slice(0, cut + 1);
+  const cut = cfg.layers.findIndex((l) => l.name === cutLayer);
+  if (cut < 0 || cut >= cfg.layers.findIndex((l) => l.name === MOBILENET_CUT_LAYER) + 1) {
+    throw new Error(`mobilenet: cannot cut at '${cutLayer}' (expected a layer of the backbone up to ${MOBILENET_CUT_LAYER}, e.g. block_10_expand_relu, block_13_expand_relu)`);
+  }
+  // keep the cut layer and its ancestors only (in their original, topological order)
+  const byName = new Map(cfg.layers.map((l) => [l.name, l]));
+  const need = new Set<string>();
+  const stack = [cutLayer];
+  while (stack.length) {
+    const name = stack.pop()!;
+    if (need.has(name)) continue;
+    need.add(name);
+    for (const node of (byName.get(name)?.inbound_nodes ?? []) as unknown[][][]) for (const inb of node) stack.push(String(inb[0]));
+  }
+  cfg.layers = cfg.layers.slice(0, cut + 1).filter((l) => need.has(l.name));
   const input = cfg.layers[0]!;
   input.config.batch_input_shape = [null, size, size, 3];
-  cfg.output_layers = [[MOBILENET_CUT_LAYER, 0, 0]];
+  cfg.output_layers = [[cutLayer, 0, 0]];
   const keep = new Set(cfg.layers.map((l) => l.name));
   const specs: WeightSpec[] = [];
   const parts: Uint8Array[] = [];

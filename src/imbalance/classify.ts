@@ -65,17 +65,7 @@ export function classifierText(listing: Listing, withTags: boolean): string {
 }
 
 /** The per-split metric names, in `metrics.csv` column order (each prefixed `train_` / `val_`). */
-export const CLASSIFY_METRICS = Object.freeze([
-  "loss",
-  "accuracy",
-  "top5",
-  "macro_precision",
-  "macro_recall",
-  "macro_f1",
-  "micro_precision",
-  "micro_recall",
-  "micro_f1",
-] as const);
+export const CLASSIFY_METRICS = Object.freeze(["loss", "accuracy", "top5", "macro_precision", "macro_recall", "macro_f1", "micro_precision", "micro_recall", "micro_f1"] as const);
 
 /** The `metrics.csv` columns of a classification run, in order. */
 export const CLASSIFY_METRICS_COLUMNS: readonly string[] = Object.freeze(["epoch", ...CLASSIFY_METRICS.map((m) => `train_${m}`), ...CLASSIFY_METRICS.map((m) => `val_${m}`)]);

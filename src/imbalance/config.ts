@@ -22,45 +22,167 @@ type Section = { [key: string]: Leaf | Section };
 
 /** The schema of a classification config: defaults and allowed values of every key. */
 export const CLASSIFY_CONFIG_SCHEMA: Section = Object.freeze({
-  name: { type: "string", default: "study", doc: "study name (prefix of the run folder)" },
-  seed: { type: "int", default: 0, min: 0, doc: "seed for init, batch order and sampling" },
+  name: {
+    type: "string",
+    default: "study",
+    doc: "study name (prefix of the run folder)",
+  },
+  seed: {
+    type: "int",
+    default: 0,
+    min: 0,
+    doc: "seed for init, batch order and sampling",
+  },
   data: {
-    dataset: { type: "string", default: "", doc: "dataset folder relative to the project root ('' = env.dataset)" },
-    label: { type: "string", default: "subgroup", doc: "the column whose values are the classes" },
-    tags: { type: "bool", default: false, doc: "append the listing's tags to the title" },
-    folds: { type: "int", default: 3, min: 2, doc: "stratified k-fold folds (by label)" },
-    run_folds: { type: "int", default: 0, min: 0, doc: "folds actually trained (0 = all)" },
-    fold_seed: { type: "int", default: 0, min: 0, doc: "shuffle seed of the folds" },
-    limit: { type: "int", default: 0, min: 0, doc: "use only the first N listings (0 = all)" },
-    image_size: { type: "int", default: 32, min: 8, doc: "image side in pixels (0 images: set model.image false)" },
-    vocab: { type: "int", default: 4096, min: 3, doc: "hashed token vocabulary" },
+    dataset: {
+      type: "string",
+      default: "",
+      doc: "dataset folder relative to the project root ('' = env.dataset)",
+    },
+    label: {
+      type: "string",
+      default: "subgroup",
+      doc: "the column whose values are the classes",
+    },
+    tags: {
+      type: "bool",
+      default: false,
+      doc: "append the listing's tags to the title",
+    },
+    folds: {
+      type: "int",
+      default: 3,
+      min: 2,
+      doc: "stratified k-fold folds (by label)",
+    },
+    run_folds: {
+      type: "int",
+      default: 0,
+      min: 0,
+      doc: "folds actually trained (0 = all)",
+    },
+    fold_seed: {
+      type: "int",
+      default: 0,
+      min: 0,
+      doc: "shuffle seed of the folds",
+    },
+    limit: {
+      type: "int",
+      default: 0,
+      min: 0,
+      doc: "use only the first N listings (0 = all)",
+    },
+    image_size: {
+      type: "int",
+      default: 32,
+      min: 8,
+      doc: "image side in pixels (0 images: set model.image false)",
+    },
+    vocab: {
+      type: "int",
+      default: 4096,
+      min: 3,
+      doc: "hashed token vocabulary",
+    },
     max_len: { type: "int", default: 24, min: 2, doc: "tokens per text" },
   },
   model: {
-    image: { type: "bool", default: true, doc: "use the image (false = text only)" },
-    fusion: { type: "enum", default: "concat", values: ["concat", "add", "residual", "transformer"], doc: "how image and text combine" },
-    image_widths: { type: "int[]", default: [8, 16, 32], doc: "ResNet stage widths" },
-    width: { type: "int", default: 32, min: 4, doc: "text and fusion transformer width" },
+    image: {
+      type: "bool",
+      default: true,
+      doc: "use the image (false = text only)",
+    },
+    fusion: {
+      type: "enum",
+      default: "concat",
+      values: ["concat", "add", "residual", "transformer"],
+      doc: "how image and text combine",
+    },
+    image_widths: {
+      type: "int[]",
+      default: [8, 16, 32],
+      doc: "ResNet stage widths",
+    },
+    width: {
+      type: "int",
+      default: 32,
+      min: 4,
+      doc: "text and fusion transformer width",
+    },
     heads: { type: "int", default: 2, min: 1, doc: "attention heads" },
     embedding_dim: { type: "int", default: 64, min: 2, doc: "embedding size" },
-    head: { type: "enum", default: "softmax", values: ["softmax", "arcface", "cosface", "adacos", "subcenter_arcface"], doc: "classification head" },
+    head: {
+      type: "enum",
+      default: "softmax",
+      values: ["softmax", "arcface", "cosface", "adacos", "subcenter_arcface"],
+      doc: "classification head",
+    },
   },
   loss: {
-    kind: { type: "enum", default: "ce", values: ["ce", "focal"], doc: "cross-entropy or focal" },
+    kind: {
+      type: "enum",
+      default: "ce",
+      values: ["ce", "focal"],
+      doc: "cross-entropy or focal",
+    },
     gamma: { type: "number", default: 2, min: 0, doc: "focal γ" },
-    label_smoothing: { type: "number", default: 0, min: 0, max: 0.99, doc: "label smoothing" },
-    class_weights: { type: "enum", default: "none", values: ["none", "inverse", "inverse_sqrt", "effective_number", "power"], doc: "class weighting" },
-    class_weight_alpha: { type: "number", default: 0.5, min: 0, doc: "α of partial (power) weighting" },
-    class_weight_beta: { type: "number", default: 0.999, min: 0, max: 0.999999, doc: "β of effective-number weighting" },
+    label_smoothing: {
+      type: "number",
+      default: 0,
+      min: 0,
+      max: 0.99,
+      doc: "label smoothing",
+    },
+    class_weights: {
+      type: "enum",
+      default: "none",
+      values: ["none", "inverse", "inverse_sqrt", "effective_number", "power"],
+      doc: "class weighting",
+    },
+    class_weight_alpha: {
+      type: "number",
+      default: 0.5,
+      min: 0,
+      doc: "α of partial (power) weighting",
+    },
+    class_weight_beta: {
+      type: "number",
+      default: 0.999,
+      min: 0,
+      max: 0.999999,
+      doc: "β of effective-number weighting",
+    },
   },
   sampling: {
-    kind: { type: "enum", default: "natural", values: ["natural", "class_balanced"], doc: "row sampling" },
-    alpha: { type: "number", default: 0, min: 0, doc: "class-balanced power α (0 = uniform over classes)" },
+    kind: {
+      type: "enum",
+      default: "natural",
+      values: ["natural", "class_balanced"],
+      doc: "row sampling",
+    },
+    alpha: {
+      type: "number",
+      default: 0,
+      min: 0,
+      doc: "class-balanced power α (0 = uniform over classes)",
+    },
   },
   optim: {
     lr: { type: "number", default: 3e-3, min: 0, doc: "peak learning rate" },
-    weight_decay: { type: "number", default: 0.01, min: 0, doc: "AdamW weight decay" },
-    warmup: { type: "number", default: 0.1, min: 0, max: 0.99, doc: "warmup fraction of the steps (linear schedule)" },
+    weight_decay: {
+      type: "number",
+      default: 0.01,
+      min: 0,
+      doc: "AdamW weight decay",
+    },
+    warmup: {
+      type: "number",
+      default: 0.1,
+      min: 0,
+      max: 0.99,
+      doc: "warmup fraction of the steps (linear schedule)",
+    },
     batch_size: { type: "int", default: 32, min: 1, doc: "rows per batch" },
     epochs: { type: "int", default: 4, min: 1, doc: "epochs" },
   },
@@ -70,11 +192,43 @@ export const CLASSIFY_CONFIG_SCHEMA: Section = Object.freeze({
 export interface ClassifyConfig {
   name: string;
   seed: number;
-  data: { dataset: string; label: string; tags: boolean; folds: number; run_folds: number; fold_seed: number; limit: number; image_size: number; vocab: number; max_len: number };
-  model: { image: boolean; fusion: FusionName; image_widths: number[]; width: number; heads: number; embedding_dim: number; head: HeadName };
-  loss: { kind: "ce" | "focal"; gamma: number; label_smoothing: number; class_weights: ClassWeightStrategy; class_weight_alpha: number; class_weight_beta: number };
+  data: {
+    dataset: string;
+    label: string;
+    tags: boolean;
+    folds: number;
+    run_folds: number;
+    fold_seed: number;
+    limit: number;
+    image_size: number;
+    vocab: number;
+    max_len: number;
+  };
+  model: {
+    image: boolean;
+    fusion: FusionName;
+    image_widths: number[];
+    width: number;
+    heads: number;
+    embedding_dim: number;
+    head: HeadName;
+  };
+  loss: {
+    kind: "ce" | "focal";
+    gamma: number;
+    label_smoothing: number;
+    class_weights: ClassWeightStrategy;
+    class_weight_alpha: number;
+    class_weight_beta: number;
+  };
   sampling: { kind: ClassifierSampling; alpha: number };
-  optim: { lr: number; weight_decay: number; warmup: number; batch_size: number; epochs: number };
+  optim: {
+    lr: number;
+    weight_decay: number;
+    warmup: number;
+    batch_size: number;
+    epochs: number;
+  };
 }
 
 /** A study: a base config and the grid of values to try. */
@@ -186,7 +340,8 @@ export function resolveStudyConfig(raw: unknown, where = "config"): StudyConfig 
     if (!isObj(grid)) throw new Error(`${where}: grid must be a map of dotted key → list of values, got ${JSON.stringify(grid)}`);
     for (const [k, vs] of Object.entries(grid)) {
       if (!leafAt(k)) throw new Error(`${where}: unknown grid key ${k} (expected one of ${leafKeys().join("|")})`);
-      if (k === "name" || k.startsWith("data.fold") || k === "data.dataset" || k === "data.label" || k === "data.limit") throw new Error(`${where}: grid key ${k} cannot vary within a study (folds and data are shared by every arm)`);
+      if (k === "name" || k.startsWith("data.fold") || k === "data.dataset" || k === "data.label" || k === "data.limit")
+        throw new Error(`${where}: grid key ${k} cannot vary within a study (folds and data are shared by every arm)`);
       if (!Array.isArray(vs) || vs.length === 0) throw new Error(`${where}: grid.${k} must be a non-empty list of values`);
       for (const v of vs) withConfigValue(base, k, v, `${where}: grid.${k}`);
       axes.push([k, vs as Array<string | number | boolean>]);

@@ -30,7 +30,10 @@ export function countClasses(labels: ArrayLike<ClassValue>): ClassCountTable {
     m.set(v, (m.get(v) ?? 0) + 1);
   }
   const entries = [...m.entries()].sort((a, b) => b[1] - a[1]);
-  return { classes: entries.map((e) => e[0]), counts: entries.map((e) => e[1]) };
+  return {
+    classes: entries.map((e) => e[0]),
+    counts: entries.map((e) => e[1]),
+  };
 }
 
 /**
@@ -62,7 +65,10 @@ export function classCounts(labels: ArrayLike<ClassValue>, opts: ClassCountsOpti
   const total = counts.reduce((a, b) => a + b, 0);
   let cum = 0;
   const share = counts.map((c) => c / total);
-  const cumulative = counts.map((c) => (cum += c) / total);
+  const cumulative = counts.map((c) => {
+    cum += c;
+    return cum / total;
+  });
   return new DataFrame({
     class: classes.map(String),
     count: counts,
@@ -73,7 +79,7 @@ export function classCounts(labels: ArrayLike<ClassValue>, opts: ClassCountsOpti
 }
 
 /** Numbers that describe how imbalanced a set of class counts is. */
-export interface ImbalanceSummary {
+export type ImbalanceSummary = {
   /** Classes with at least one sample. */
   classes: number;
   /** Samples in all. */
@@ -102,7 +108,7 @@ export interface ImbalanceSummary {
   singletons: number;
   /** β used for the effective numbers. */
   beta: number;
-}
+};
 
 /**
  * Summarises class counts (zeros are ignored).

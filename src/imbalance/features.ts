@@ -46,7 +46,12 @@ export async function loadImageBytes(ds: Dataset, opts: ImageBytesOptions = {}):
   const bytes = n * size * size * 3;
   if (cache && existsSync(file)) {
     const buf = readFileSync(file);
-    if (buf.length === bytes) return { size, n, data: new Uint8Array(buf.buffer, buf.byteOffset, buf.length) };
+    if (buf.length === bytes)
+      return {
+        size,
+        n,
+        data: new Uint8Array(buf.buffer, buf.byteOffset, buf.length),
+      };
   }
   const data = new Uint8Array(bytes);
   const bar = showProgress ? progress({ label: `decode images ${size}px`, total: n }) : null;

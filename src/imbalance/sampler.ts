@@ -53,9 +53,9 @@ export class ClassBalancedSampler {
     for (let i = 0; i < labels.length; i++) {
       const v = labels[i]!;
       if (v === undefined || v === null) throw new Error(`classBalancedSampler: label at index ${i} is ${String(v)}`);
-      let list = index.get(v);
-      if (!list) index.set(v, (list = []));
-      list.push(i);
+      const list = index.get(v);
+      if (list) list.push(i);
+      else index.set(v, [i]);
     }
     this.alpha = alpha;
     this.seed = seed;

@@ -176,7 +176,11 @@ export async function runStudy(study: StudyConfig, opts: RunStudyOptions = {}): 
   const ds = opts.dataset ?? (await loadDataset(base.data.dataset ? path.resolve(env.root, base.data.dataset) : env.dataset, { checkImages: "exists", limit: base.data.limit || undefined }));
   const listings = base.data.limit > 0 ? ds.listings.slice(0, base.data.limit) : ds.listings;
   const enc = encodeClassLabels(listings, base.data.label);
-  const split = stratifiedKFold(enc.codes, { k, shuffle: true, seed: base.data.fold_seed });
+  const split = stratifiedKFold(enc.codes, {
+    k,
+    shuffle: true,
+    seed: base.data.fold_seed,
+  });
   const runFolds = base.data.run_folds > 0 ? Math.min(base.data.run_folds, k) : k;
   const arms = studyArms(study);
   const needImages = arms.some((a) => a.config.model.image);
@@ -208,12 +212,27 @@ export async function runStudy(study: StudyConfig, opts: RunStudyOptions = {}): 
   };
   for (const arm of arms) {
     const c = arm.config;
-    const tokens = classifierTokens(listings, { withTags: c.data.tags, vocab: c.data.vocab, maxLen: c.data.max_len });
-    const inputs = { images: c.model.image ? images.get(c.data.image_size)! : null, tokens, maxLen: c.data.max_len, vocab: c.data.vocab, labels: enc.codes, numClasses: enc.names.length };
+    const tokens = classifierTokens(listings, {
+      withTags: c.data.tags,
+      vocab: c.data.vocab,
+      maxLen: c.data.max_len,
+    });
+    const inputs = {
+      images: c.model.image ? images.get(c.data.image_size)! : null,
+      tokens,
+      maxLen: c.data.max_len,
+      vocab: c.data.vocab,
+      labels: enc.codes,
+      numClasses: enc.names.length,
+    };
     for (let f = 0; f < runFolds; f++) {
       const fold = split.folds[f]!;
       const slug = `${arm.name.replace(/[^A-Za-z0-9_=.-]+/g, "_")}-fold${f}`;
-      const res = await trainClassifier(inputs, fold.train, fold.valid, { ...classifierOptions(c), runDir: dir ? path.join(dir, slug) : null, showProgress });
+      const res = await trainClassifier(inputs, fold.train, fold.valid, {
+        ...classifierOptions(c),
+        runDir: dir ? path.join(dir, slug) : null,
+        showProgress,
+      });
       const row: StudyResultRow = {
         arm: arm.name,
         fold: f,
@@ -244,5 +263,12 @@ export async function runStudy(study: StudyConfig, opts: RunStudyOptions = {}): 
       ),
     );
   }
-  return { arms, results, summary, dir, classes: enc.names.length, rows: listings.length };
+  return {
+    arms,
+    results,
+    summary,
+    dir,
+    classes: enc.names.length,
+    rows: listings.length,
+  };
 }

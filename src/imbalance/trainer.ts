@@ -114,11 +114,15 @@ export interface ClassifierResult {
   trainCounts: Int32Array;
   /** Optimiser steps taken. */
   steps: number;
-  /** Trainable parameters. */
+  /** Trainable parameters (scalars). */
   params: number;
+  /** Trainable weight tensors. */
+  paramTensors: number;
   /** Wall-clock seconds. */
   seconds: number;
 }
+
+const asList = (t: tf.Tensor | tf.Tensor[] | tf.SymbolicTensor | tf.SymbolicTensor[]): tf.Tensor[] => (Array.isArray(t) ? t : [t]) as tf.Tensor[];
 
 function gatherRows(inputs: ClassifierInputs, rows: ArrayLike<number>): { inputs: tf.Tensor[]; labels: tf.Tensor } {
   const b = rows.length;
@@ -200,18 +204,40 @@ export async function trainClassifier(inputs: ClassifierInputs, train: Int32Arra
   const C = inputs.numClasses;
   const trainCounts = new Int32Array(C);
   for (const i of train) trainCounts[inputs.labels[i]!]!++;
-  const cw = classWeights(trainCounts, weights, { alpha: weightAlpha, beta: weightBeta });
+  const cw = classWeights(trainCounts, weights, {
+    alpha: weightAlpha,
+    beta: weightBeta,
+  });
 
   const built = buildMatchModel({
-    image: inputs.images ? { encoder: "resnet", size: inputs.images.size, widths: imageWidths, blocks: 1, pooling: "gap" } : { encoder: "none" },
-    text: { encoder: "transformer", vocab: inputs.vocab, maxLen: inputs.maxLen, width, layers: 1, heads },
+    image: inputs.images
+      ? {
+          encoder: "resnet",
+          size: inputs.images.size,
+          widths: imageWidths,
+          blocks: 1,
+          pooling: "gap",
+        }
+      : { encoder: "none" },
+    text: {
+      encoder: "transformer",
+      vocab: inputs.vocab,
+      maxLen: inputs.maxLen,
+      width,
+      layers: 1,
+      heads,
+    },
     fusion: inputs.images ? { kind: fusion, layers: 1, width, heads } : { kind: "none" },
     embeddingDim,
     seed,
   });
   const model = built.model;
   const branch = built.branches.indexOf(inputs.images ? "fused" : "text");
-  const headLayer = makeHead(head, { classes: C, seed: seed + 7919, name: `classify_${head}` });
+  const headLayer = makeHead(head, {
+    classes: C,
+    seed: seed + 7919,
+    name: `classify_${head}`,
+  });
   const margin = head !== "softmax";
   tf.tidy(() => {
     headLayer.apply(tf.zeros([1, embeddingDim]));
@@ -241,10 +267,16 @@ export async function trainClassifier(inputs: ClassifierInputs, train: Int32Arra
   const stepsPerEpoch = Math.floor(data.size / bs);
   const totalSteps = stepsPerEpoch * epochs;
   const optimizer = adamW(params, { lr, weightDecay });
-  const schedule = lrSchedule({ kind: "linear", warmupSteps: Math.round(warmup * totalSteps), totalSteps });
+  const schedule = lrSchedule({
+    kind: "linear",
+    warmupSteps: Math.round(warmup * totalSteps),
+    totalSteps,
+  });
 
   const logits = (emb: tf.Tensor, labels: tf.Tensor | null, training: boolean) =>
-    headLayer.apply(margin && labels ? [emb, labels] : emb, { training }) as tf.Tensor;
+    headLayer.apply(margin && labels ? [emb, labels] : emb, {
+      training,
+    }) as tf.Tensor;
 
   const predict = (rows: Int32Array): { probs: Float32Array; loss: number } => {
     const probs = new Float32Array(rows.length * C);
@@ -253,7 +285,7 @@ export async function trainClassifier(inputs: ClassifierInputs, train: Int32Arra
       const chunk = rows.subarray(s, Math.min(rows.length, s + 256));
       const { inputs: xs, labels } = gatherRows(inputs, chunk);
       const [p, l] = tf.tidy(() => {
-        const outs = model.apply(xs, { training: false }) as tf.Tensor[];
+        const outs = asList(model.apply(xs, { training: false }));
         const z = logits(outs[branch]!, null, false);
         return [tf.softmax(z as tf.Tensor2D), crossEntropyLoss(z, labels).sum()];
       });
@@ -271,7 +303,12 @@ export async function trainClassifier(inputs: ClassifierInputs, train: Int32Arra
   let epochBatches = 0;
   const history: Record<string, number>[] = [];
   let lastVal: ClassificationMetrics | null = null;
-  const bar = showProgress ? progress({ label: `classify (${inputs.images ? fusion : "text"}, ${weights})`, total: totalSteps }) : null;
+  const bar = showProgress
+    ? progress({
+        label: `classify (${inputs.images ? fusion : "text"}, ${weights})`,
+        total: totalSteps,
+      })
+    : null;
   const collect: Callback = {
     beforeEpoch() {
       epochScores = [];
@@ -291,7 +328,14 @@ export async function trainClassifier(inputs: ClassifierInputs, train: Int32Arra
       const tr = classificationMetrics(epochLabels, epochScores, C, epochLoss / Math.max(1, epochBatches));
       const row = classifyMetricsRow(l.epoch + 1, tr, lastVal!);
       history.push(row);
-      if (runDir) writeFileAtomicSync(path.join(runDir, "metrics.csv"), formatCsv(CLASSIFY_METRICS_COLUMNS, history.map((h) => CLASSIFY_METRICS_COLUMNS.map((c) => h[c]))));
+      if (runDir)
+        writeFileAtomicSync(
+          path.join(runDir, "metrics.csv"),
+          formatCsv(
+            CLASSIFY_METRICS_COLUMNS,
+            history.map((h) => CLASSIFY_METRICS_COLUMNS.map((c) => h[c])),
+          ),
+        );
       onEpoch?.(row);
     },
   };
@@ -306,11 +350,14 @@ export async function trainClassifier(inputs: ClassifierInputs, train: Int32Arra
     seed,
     schedule,
     forward: (batch) => {
-      const outs = model.apply(batch.inputs, { training: true }) as tf.Tensor[];
+      const outs = asList(model.apply(batch.inputs, { training: true }));
       const z = logits(outs[branch]!, batch.labels, true);
       const per = loss === "focal" ? focalLoss(z, batch.labels, { gamma, labelSmoothing }) : crossEntropyLoss(z, batch.labels, { labelSmoothing });
       const w = tf.gather(cwTensor, batch.labels.toInt());
-      return { loss: reduceLoss(per, "mean", w) as tf.Scalar, outputs: { logits: z } };
+      return {
+        loss: reduceLoss(per, "mean", w) as tf.Scalar,
+        outputs: { logits: z },
+      };
     },
     validate: async () => {
       const { probs, loss: vl } = predict(valid);
@@ -339,10 +386,18 @@ export async function trainClassifier(inputs: ClassifierInputs, train: Int32Arra
     trainCounts,
     steps: learnerObj.step,
     params: nParams,
+    paramTensors: params.length,
     seconds: (Date.now() - t0) / 1000,
   };
   if (runDir) {
-    const summary = { task: "classify", steps: result.steps, params: nParams, seconds: result.seconds, val: result.val, options: { ...opts, onEpoch: undefined } };
+    const summary = {
+      task: "classify",
+      steps: result.steps,
+      params: nParams,
+      seconds: result.seconds,
+      val: result.val,
+      options: { ...opts, onEpoch: undefined },
+    };
     writeFileAtomicSync(path.join(runDir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
   }
   return result;

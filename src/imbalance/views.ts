@@ -7,7 +7,7 @@ import { DataFrame } from "danfojs-node";
 import { type ClassLabels, confusionMatrix, mostConfused, precisionRecallF1 } from "../metrics/classification";
 
 /** One class's row in a {@link perClassReport}. */
-export interface PerClassRow {
+export type PerClassRow = {
   /** The class code. */
   class: number;
   /** The class name (the code as text when no names were given). */
@@ -21,7 +21,7 @@ export interface PerClassRow {
   precision: number;
   recall: number;
   f1: number;
-}
+};
 
 /** Options for {@link perClassReport}. */
 export interface PerClassReportOptions {
@@ -136,7 +136,10 @@ function pearson(a: number[], b: number[]): number {
   return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : Number.NaN;
 }
 
-const BAND_NAMES: Record<number, string[]> = { 2: ["head", "tail"], 3: ["head", "middle", "tail"] };
+const BAND_NAMES: Record<number, string[]> = {
+  2: ["head", "tail"],
+  3: ["head", "middle", "tail"],
+};
 
 /** Assigns each class to a band by training-count rank: equal numbers of classes per band, most frequent first. */
 function bandOf(rows: readonly PerClassRow[], bands: number): Map<number, string> {
@@ -144,12 +147,14 @@ function bandOf(rows: readonly PerClassRow[], bands: number): Map<number, string
   const names = BAND_NAMES[bands] ?? Array.from({ length: bands }, (_, i) => `band ${i + 1}`);
   const sorted = [...rows].sort((a, b) => b.trainCount - a.trainCount || a.class - b.class);
   const out = new Map<number, string>();
-  sorted.forEach((r, i) => out.set(r.class, names[Math.min(bands - 1, Math.floor((i * bands) / sorted.length))]!));
+  sorted.forEach((r, i) => {
+    out.set(r.class, names[Math.min(bands - 1, Math.floor((i * bands) / sorted.length))]!);
+  });
   return out;
 }
 
 /** Mean per-class recall of one frequency band. */
-export interface BandRecall {
+export type BandRecall = {
   band: string;
   /** Classes in the band. */
   classes: number;
@@ -160,7 +165,7 @@ export interface BandRecall {
   meanRecall: number;
   /** Evaluation samples in the band. */
   support: number;
-}
+};
 
 /**
  * Mean recall per frequency band: the classes ranked by training count and cut into `bands`
@@ -172,8 +177,15 @@ export function recallByBand(rows: readonly PerClassRow[], bands = 3): BandRecal
   const out = new Map<string, BandRecall>();
   for (const r of [...rows].sort((a, b) => b.trainCount - a.trainCount || a.class - b.class)) {
     const b = band.get(r.class)!;
-    let acc = out.get(b);
-    if (!acc) out.set(b, (acc = { band: b, classes: 0, minCount: Number.POSITIVE_INFINITY, maxCount: 0, meanRecall: 0, support: 0 }));
+    const acc = out.get(b) ?? {
+      band: b,
+      classes: 0,
+      minCount: Number.POSITIVE_INFINITY,
+      maxCount: 0,
+      meanRecall: 0,
+      support: 0,
+    };
+    out.set(b, acc);
     acc.classes++;
     acc.minCount = Math.min(acc.minCount, r.trainCount);
     acc.maxCount = Math.max(acc.maxCount, r.trainCount);
@@ -186,14 +198,14 @@ export function recallByBand(rows: readonly PerClassRow[], bands = 3): BandRecal
 }
 
 /** One most-confused pair with its share of the true class. */
-export interface ConfusionSummaryRow {
+export type ConfusionSummaryRow = {
   actual: string;
   predicted: string;
   /** Samples of `actual` predicted as `predicted`. */
   count: number;
   /** count / the true class's evaluation samples. */
   shareOfActual: number;
-}
+};
 
 /** Options for {@link confusionSummary}. */
 export interface ConfusionSummaryOptions {

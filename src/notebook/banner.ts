@@ -2,13 +2,13 @@
 import { type BackendInfo, backendBanner, initBackend } from "../backend/index";
 import { env } from "../env";
 import { displayBundle } from "./display";
-import { escapeHtml, type MimeBundle } from "./outputs";
+import { escapeHtmlText, type MimeBundle } from "./outputs";
 
 /** The banner bundle for a backend (from `initBackend()`) and a dataset folder; pure. */
 export function bannerBundle(info: BackendInfo, dataset: string = env.dataset): MimeBundle {
   const html =
     `<div class="matchlab-banner" style="font-size:12px;padding:4px 8px;border-left:4px solid #0072B2;background:#f5f8fb">` +
-    `<b>matchlab</b> · node ${escapeHtml(process.version)} · dataset <code>${escapeHtml(dataset)}</code>` +
+    `<b>matchlab</b> · node ${escapeHtmlText(process.version)} · dataset <code>${escapeHtmlText(dataset)}</code>` +
     backendBanner(info, { html: true }) +
     "</div>";
   const text = `matchlab · node ${process.version} · dataset ${dataset}\n${backendBanner(info)}`;

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Figure } from "../plots/types";
-import { escapeHtml, figureBundle } from "./outputs";
+import { escapeHtmlText, figureBundle } from "./outputs";
 import { plotlySource } from "./plotly_source";
 
 /** The Chromium that `savePng` and the browser tests use. Defaults to `$MATCHLAB_CHROMIUM` or /usr/bin/chromium. */
@@ -42,8 +42,8 @@ export function figureHtmlPage(fig: Figure, title = "matchlab figure"): string {
   const { source, version } = plotlySource();
   const body = figureBundle(fig, { id: "figure", plotlyMime: false }).data["text/html"] as string;
   return (
-    `<!doctype html>\n<html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>\n` +
-    `<script type="text/javascript">/* plotly.js ${escapeHtml(version)} */\n(function (module, exports, define) {\n${source}\n}).call(window);</script>\n` +
+    `<!doctype html>\n<html><head><meta charset="utf-8"><title>${escapeHtmlText(title)}</title>\n` +
+    `<script type="text/javascript">/* plotly.js ${escapeHtmlText(version)} */\n(function (module, exports, define) {\n${source}\n}).call(window);</script>\n` +
     `</head><body style="margin:0;background:#fff">\n${body}\n</body></html>\n`
   );
 }

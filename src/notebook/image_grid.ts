@@ -2,7 +2,7 @@
 import path from "node:path";
 import sharp, { type Sharp } from "sharp";
 import { displayBundle } from "./display";
-import { escapeHtml, type MimeBundle } from "./outputs";
+import { escapeHtmlText, type MimeBundle } from "./outputs";
 
 /** Raw pixels: HWC, `Uint8Array`/`Uint8ClampedArray` in 0–255 or `Float32Array` in [0, 1] (an `ImageData32`). */
 export interface PixelImage {
@@ -97,17 +97,17 @@ export async function imageGridBundle(items: readonly ImageGridItem[], opts: Ima
   const cells = items.map((it, i) => {
     const cap = it.caption ?? "";
     const short = cap.length > maxCaption ? `${cap.slice(0, maxCaption - 1)}…` : cap;
-    const frame = it.color ? `outline:3px solid ${escapeHtml(it.color)};outline-offset:-3px;` : "";
+    const frame = it.color ? `outline:3px solid ${escapeHtmlText(it.color)};outline-offset:-3px;` : "";
     return (
-      `<figure style="margin:0;padding:4px;width:${size + 4}px;text-align:center;${frame}" title="${escapeHtml(cap)}">` +
-      `<img src="data:image/png;base64,${pngs[i]!.toString("base64")}" alt="${escapeHtml(short)}" style="max-width:${size}px;max-height:${size}px;image-rendering:${kernel === "nearest" ? "pixelated" : "auto"}"/>` +
-      (cap ? `<figcaption style="font-size:11px;line-height:1.2;overflow-wrap:anywhere">${escapeHtml(short)}</figcaption>` : "") +
+      `<figure style="margin:0;padding:4px;width:${size + 4}px;text-align:center;${frame}" title="${escapeHtmlText(cap)}">` +
+      `<img src="data:image/png;base64,${pngs[i]!.toString("base64")}" alt="${escapeHtmlText(short)}" style="max-width:${size}px;max-height:${size}px;image-rendering:${kernel === "nearest" ? "pixelated" : "auto"}"/>` +
+      (cap ? `<figcaption style="font-size:11px;line-height:1.2;overflow-wrap:anywhere">${escapeHtmlText(short)}</figcaption>` : "") +
       "</figure>"
     );
   });
   const html =
     `<div class="matchlab-image-grid">` +
-    (title ? `<div style="font-weight:600;margin:2px 0">${escapeHtml(title)}</div>` : "") +
+    (title ? `<div style="font-weight:600;margin:2px 0">${escapeHtmlText(title)}</div>` : "") +
     `<div style="display:grid;grid-template-columns:${cols};gap:6px;align-items:start">${cells.join("")}</div></div>`;
   const text = `<image grid: ${items.length} image${items.length === 1 ? "" : "s"}${title ? ` "${title}"` : ""}>`;
   return { data: { "text/html": html, "text/plain": text }, metadata: {} };

@@ -10,20 +10,20 @@
  * lazily). Figures also carry `application/vnd.plotly.v1+json` for frontends with a plotly
  * renderer (JupyterLab with plotly's extension, VS Code).
  */
-import type { Figure, Json } from "../plots/types";
+import type { Figure, PlotJson } from "../plots/types";
 import { PLOTLY_SIGNATURE } from "./plotly_source";
 
 /** A Jupyter display bundle: data by mime type, plus metadata. */
 export interface MimeBundle {
-  data: Record<string, string | Json>;
-  metadata: Record<string, Json>;
+  data: Record<string, string | PlotJson>;
+  metadata: Record<string, PlotJson>;
 }
 
 /** The plotly mime type JupyterLab/VS Code renderers understand. */
 export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 
 /** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(text: string): string {
+export function escapeHtmlText(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 
@@ -42,7 +42,7 @@ export function plotlyLibraryBundle(source: string, version: string): MimeBundle
   // `module`/`exports`/`define` are shadowed so the bundle takes its browser-global branch even
   // where require.js (classic Notebook, nbconvert's template) or a CommonJS shim is present.
   const html =
-    `<div class="matchlab-plotly-library" data-plotly-version="${escapeHtml(version)}" style="display:none"></div>\n` +
+    `<div class="matchlab-plotly-library" data-plotly-version="${escapeHtmlText(version)}" style="display:none"></div>\n` +
     '<script type="text/javascript">\n' +
     "if (!(window.Plotly && window.Plotly.newPlot)) { (function (module, exports, define) {\n" +
     source +
@@ -80,7 +80,7 @@ export function figureBundle(fig: Figure, opts: FigureBundleOptions): MimeBundle
   const width = typeof fig.layout.width === "number" ? `${fig.layout.width}px` : "100%";
   const spec = { data: fig.data, layout: fig.layout, config: fig.config ?? { responsive: true, displaylogo: false } };
   const html =
-    `<div id="${escapeHtml(id)}" class="matchlab-figure" style="width:${width};height:${height}px;"></div>\n` +
+    `<div id="${escapeHtmlText(id)}" class="matchlab-figure" style="width:${width};height:${height}px;"></div>\n` +
     '<script type="text/javascript">\n' +
     "(function () {\n" +
     `  var id = ${scriptJson(id)}, fig = ${scriptJson(spec)};\n` +
@@ -107,7 +107,7 @@ export function figureBundle(fig: Figure, opts: FigureBundleOptions): MimeBundle
     "})();\n" +
     "</script>";
   const data: MimeBundle["data"] = { "text/html": html, "text/plain": describeFigure(fig) };
-  if (plotlyMime) data[PLOTLY_MIME] = JSON.parse(JSON.stringify(spec)) as Json;
+  if (plotlyMime) data[PLOTLY_MIME] = JSON.parse(JSON.stringify(spec)) as PlotJson;
   return { data, metadata: { matchlab: { plotly: "figure", id } } };
 }
 

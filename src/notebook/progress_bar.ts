@@ -1,7 +1,7 @@
 /** The notebook progress renderer: one output per bar, redrawn in place (Jupyter display_id). */
 import { formatDuration, formatProgress, type ProgressRenderer, type ProgressState } from "../progress";
 import { liveDisplay } from "./display";
-import { escapeHtml, type MimeBundle } from "./outputs";
+import { escapeHtmlText, type MimeBundle } from "./outputs";
 
 /** The bundle drawing one progress state: an HTML bar plus the terminal line as text. */
 export function progressBundle(s: ProgressState): MimeBundle {
@@ -17,8 +17,8 @@ export function progressBundle(s: ProgressState): MimeBundle {
       : "";
   const html =
     `<div class="matchlab-progress" style="display:flex;align-items:center;gap:8px;font-family:monospace;font-size:12px">` +
-    `<span>${escapeHtml(s.label)}</span>${bar}<span>${s.total > 0 ? `${pct}% ` : ""}${count} [${formatDuration(s.elapsedMs)}${eta}${rate > 0 ? `, ${rate >= 10 ? rate.toFixed(0) : rate.toFixed(2)}/s` : ""}]</span>` +
-    (s.note ? `<span style="color:#555">${escapeHtml(s.note)}</span>` : "") +
+    `<span>${escapeHtmlText(s.label)}</span>${bar}<span>${s.total > 0 ? `${pct}% ` : ""}${count} [${formatDuration(s.elapsedMs)}${eta}${rate > 0 ? `, ${rate >= 10 ? rate.toFixed(0) : rate.toFixed(2)}/s` : ""}]</span>` +
+    (s.note ? `<span style="color:#555">${escapeHtmlText(s.note)}</span>` : "") +
     "</div>";
   return { data: { "text/html": html, "text/plain": formatProgress(s) }, metadata: {} };
 }

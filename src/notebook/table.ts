@@ -1,6 +1,6 @@
 /** `table(df)`: a danfo DataFrame, Series or array of row objects as an HTML table. */
 import { displayBundle } from "./display";
-import { escapeHtml, type MimeBundle } from "./outputs";
+import { escapeHtmlText, type MimeBundle } from "./outputs";
 
 /** What {@link table} accepts: a danfo DataFrame or Series (duck-typed), or plain row objects. */
 export type TableInput =
@@ -80,22 +80,22 @@ export function tableBundle(input: TableInput, opts: TableOptions = {}): MimeBun
   const tail = n > maxRows ? maxRows - head : 0;
   const shown = [...Array.from({ length: head }, (_, i) => i), ...(tail ? [-1] : []), ...Array.from({ length: tail }, (_, i) => n - tail + i)];
   const numeric = g.columns.map((_, j) => g.rows.every((r) => r[j] === null || r[j] === undefined || typeof r[j] === "number"));
-  const th = (s: string) => `<th>${escapeHtml(s)}</th>`;
+  const th = (s: string) => `<th>${escapeHtmlText(s)}</th>`;
   const body = shown
     .map((i) => {
       if (i < 0) return `<tr>${showIndex ? "<th>…</th>" : ""}${g.columns.map(() => "<td>…</td>").join("")}</tr>`;
       const cells = g.rows[i]!.map((v, j) => {
         const text = formatCell(v, digits, maxChars);
         const full = typeof v === "number" ? String(v) : formatCell(v, digits, 100_000);
-        const title = full !== text ? ` title="${escapeHtml(full)}"` : "";
-        return `<td${numeric[j] ? ' style="text-align:right"' : ""}${title}>${escapeHtml(text)}</td>`;
+        const title = full !== text ? ` title="${escapeHtmlText(full)}"` : "";
+        return `<td${numeric[j] ? ' style="text-align:right"' : ""}${title}>${escapeHtmlText(text)}</td>`;
       });
       return `<tr>${showIndex ? th(String(g.index[i])) : ""}${cells.join("")}</tr>`;
     })
     .join("\n");
   const html =
     `<div class="matchlab-table" style="overflow-x:auto">` +
-    (caption ? `<div style="font-weight:600;margin:2px 0">${escapeHtml(caption)}</div>` : "") +
+    (caption ? `<div style="font-weight:600;margin:2px 0">${escapeHtmlText(caption)}</div>` : "") +
     `<table class="dataframe">\n<thead><tr>${showIndex ? "<th></th>" : ""}${g.columns.map(th).join("")}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>` +
     `<div style="color:#666;font-size:0.9em">${n} rows × ${g.columns.length} columns</div></div>`;
   const textRows = shown.map((i) => (i < 0 ? "…" : [showIndex ? String(g.index[i]) : null, ...g.rows[i]!.map((v) => formatCell(v, digits, 30))].filter((x) => x !== null).join("  ")));

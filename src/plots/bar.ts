@@ -1,6 +1,6 @@
 /** Bar charts: labelled values, counts of categories, and the long tail of class sizes. */
 import { MUTED, paletteColor, themedConfig, themedLayout } from "./theme";
-import type { Figure, FigureOptions, NumberArray } from "./types";
+import type { Figure, FigureOptions, PlotNumbers } from "./types";
 
 /** How bars are ordered. */
 export type BarSort = "none" | "asc" | "desc" | "label";
@@ -10,7 +10,7 @@ export interface BarOptions extends FigureOptions {
   /** Bar labels (categories). */
   labels: ReadonlyArray<string | number>;
   /** Bar heights, one per label. */
-  values: NumberArray;
+  values: PlotNumbers;
   /** Vertical or horizontal bars. Defaults to "v". */
   orientation?: "v" | "h";
   /** Bar order: as given, by value ascending/descending, or by label (numeric labels numerically). Defaults to "none". */
@@ -115,7 +115,7 @@ export function countsChart(
  * The long tail: class sizes sorted largest first against their rank, as a filled line (works
  * for thousands of classes), log y axis by default.
  */
-export function longTailChart(sizes: NumberArray, opts: FigureOptions = {}): Figure {
+export function longTailChart(sizes: PlotNumbers, opts: FigureOptions = {}): Figure {
   const sorted = Array.from(sizes).sort((a, b) => b - a);
   const { xTitle = "class rank (largest first)", yTitle = "size", logY = true, ...rest } = opts;
   return {

@@ -1,14 +1,14 @@
 /** Box plots from statistics computed here (quartiles, Tukey whiskers), outliers as points. */
 import { boxStats } from "./stats";
 import { paletteColor, themedConfig, themedLayout } from "./theme";
-import type { Figure, FigureOptions, NumberArray, Trace } from "./types";
+import type { Figure, FigureOptions, PlotNumbers, Trace } from "./types";
 
 /** One named sample. */
 export interface BoxSeries {
   /** Category name. */
   name: string;
   /** The values. */
-  values: NumberArray;
+  values: PlotNumbers;
   /** Colour. Defaults to the palette colour at the series' index. */
   color?: string;
 }

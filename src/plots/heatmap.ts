@@ -1,6 +1,6 @@
 /** Heatmaps: any matrix, and confusion matrices with counts written in the cells. */
 import { formatLabelNumber, SEQUENTIAL_SCALE, themedConfig, themedLayout } from "./theme";
-import type { Figure, FigureOptions, Json, NumberArray } from "./types";
+import type { Figure, FigureOptions, PlotJson, PlotNumbers } from "./types";
 
 /** How matrix values are normalised before colouring: not, per row, per column, or by the total. */
 export type MatrixNorm = "none" | "row" | "col" | "all";
@@ -8,7 +8,7 @@ export type MatrixNorm = "none" | "row" | "col" | "all";
 /** Options for {@link heatmapChart}. */
 export interface HeatmapOptions extends FigureOptions {
   /** The matrix, as rows. */
-  z: readonly NumberArray[];
+  z: readonly PlotNumbers[];
   /** Column labels. Defaults to 0, 1, …. */
   xLabels?: ReadonlyArray<string | number>;
   /** Row labels. Defaults to 0, 1, …. */
@@ -30,7 +30,7 @@ function sum(a: readonly number[]): number {
 }
 
 /** Normalises a matrix per row, per column or by its total (a zero row/column stays zero). */
-export function normaliseMatrix(z: readonly NumberArray[], norm: MatrixNorm): number[][] {
+export function normaliseMatrix(z: readonly PlotNumbers[], norm: MatrixNorm): number[][] {
   const m = z.map((r) => Array.from(r));
   switch (norm) {
     case "none":
@@ -77,13 +77,13 @@ export function heatmapChart(opts: HeatmapOptions): Figure {
     data: [
       {
         type: "heatmap",
-        z: m as Json,
+        z: m as PlotJson,
         x: xLabels,
         y: yLabels,
         colorscale: SEQUENTIAL_SCALE,
         zmin: normalise === "none" ? undefined : 0,
         zmax: normalise === "none" ? undefined : 1,
-        text: annotate ? (z.map((r, i) => Array.from(r, (v, j) => cellText(v, m[i]![j]!, normalise, digits))) as Json) : undefined,
+        text: annotate ? (z.map((r, i) => Array.from(r, (v, j) => cellText(v, m[i]![j]!, normalise, digits))) as PlotJson) : undefined,
         texttemplate: annotate ? "%{text}" : undefined,
         hovertemplate: "%{y} → %{x}: %{z}<extra></extra>",
         xgap: 1,
@@ -110,7 +110,7 @@ export interface ConfusionOptions extends Omit<HeatmapOptions, "z" | "xLabels" |
  * the diagonal).
  * @example confusionChart(matrix, { labels: ["cat", "dog"] })
  */
-export function confusionChart(matrix: readonly NumberArray[], opts: ConfusionOptions = {}): Figure {
+export function confusionChart(matrix: readonly PlotNumbers[], opts: ConfusionOptions = {}): Figure {
   const { labels, normalise = "row", xTitle = "predicted", yTitle = "true", ...rest } = opts;
   return heatmapChart({ ...rest, z: matrix, xLabels: labels, yLabels: labels, normalise, xTitle, yTitle });
 }

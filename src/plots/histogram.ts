@@ -1,14 +1,14 @@
 /** Histograms, binned here (shared edges), so overlaid series line up and specs stay small. */
-import { type BinOptions, binCounts, binEdges, checkFinite, type HistNorm, normaliseCounts } from "./stats";
+import { type BinOptions, binCounts, binEdges, checkPlotValues, type HistNorm, normaliseCounts } from "./stats";
 import { formatLabelNumber, paletteColor, type RefLine, refLines, themedConfig, themedLayout } from "./theme";
-import type { Figure, FigureOptions, NumberArray } from "./types";
+import type { Figure, FigureOptions, PlotNumbers } from "./types";
 
 /** One named sample to histogram. */
 export interface HistogramSeries {
   /** Legend name. */
   name: string;
   /** The values. */
-  values: NumberArray;
+  values: PlotNumbers;
   /** Bar colour. Defaults to the palette colour at the series' index. */
   color?: string;
 }
@@ -34,12 +34,12 @@ const MODES: readonly HistogramMode[] = Object.freeze(["overlay", "stack", "grou
  * A histogram of one sample or of several overlaid ones (matched vs unmatched pair distances).
  * @example histogramChart([{ name: "matched", values: dPos }, { name: "unmatched", values: dNeg }], { histnorm: "probability", lines: [{ at: 0.4, label: "threshold" }] })
  */
-export function histogramChart(input: NumberArray | readonly HistogramSeries[], opts: HistogramOptions = {}): Figure {
+export function histogramChart(input: PlotNumbers | readonly HistogramSeries[], opts: HistogramOptions = {}): Figure {
   const series: readonly HistogramSeries[] = isSeriesList(input) ? input : [{ name: "values", values: input }];
   if (series.length === 0) throw new Error("histogramChart: no series (expected at least one)");
   const { histnorm = "count", mode = "overlay", opacity = 0.6, lines = [] } = opts;
   if (!MODES.includes(mode)) throw new Error(`unknown histogram mode: ${mode} (expected ${MODES.join("|")})`);
-  for (const s of series) checkFinite(s.values, `histogramChart series "${s.name}"`);
+  for (const s of series) checkPlotValues(s.values, `histogramChart series "${s.name}"`);
   const edges = binEdges(
     series.map((s) => s.values),
     opts,
@@ -69,7 +69,7 @@ export function histogramChart(input: NumberArray | readonly HistogramSeries[], 
   return { data, layout, config: themedConfig() };
 }
 
-function isSeriesList(x: NumberArray | readonly HistogramSeries[]): x is readonly HistogramSeries[] {
+function isSeriesList(x: PlotNumbers | readonly HistogramSeries[]): x is readonly HistogramSeries[] {
   return x.length > 0 && typeof x[0] === "object" && x[0] !== null && "values" in (x[0] as object);
 }
 

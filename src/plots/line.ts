@@ -1,7 +1,7 @@
 /** Line charts: training curves, metric-vs-threshold curves, anything over an ordered x. */
 import { formatLabelNumber, paletteColor, type RefLine, refLines, themedConfig, themedLayout } from "./theme";
-import { checkFinite } from "./stats";
-import type { Figure, FigureOptions, Json, NumberArray, Trace } from "./types";
+import { checkPlotValues } from "./stats";
+import type { Figure, FigureOptions, PlotJson, PlotNumbers, Trace } from "./types";
 
 /** Line dash styles. */
 export type LineDash = "solid" | "dash" | "dot" | "dashdot";
@@ -11,9 +11,9 @@ export interface LineSeries {
   /** Legend name. */
   name: string;
   /** The y values. */
-  y: NumberArray;
+  y: PlotNumbers;
   /** The x values. Defaults to 0, 1, 2, …. */
-  x?: NumberArray;
+  x?: PlotNumbers;
   /** Colour. Defaults to the palette colour at the series' index. */
   color?: string;
   /** Dash style. Defaults to "solid". */
@@ -42,36 +42,36 @@ export function lineChart(series: readonly LineSeries[], opts: LineOptions = {})
   const data: Trace[] = series.map((s, i) => {
     const x = s.x ? Array.from(s.x) : Array.from(s.y, (_, j) => j);
     if (x.length !== s.y.length) throw new Error(`lineChart series "${s.name}": ${x.length} x values but ${s.y.length} y values`);
-    checkFinite(x, `lineChart series "${s.name}" x`);
+    checkPlotValues(x, `lineChart series "${s.name}" x`);
     return {
       type: "scatter",
       mode: markers ? "lines+markers" : "lines",
       name: s.name,
       x,
       // JSON has no NaN: gaps are nulls
-      y: Array.from(s.y, (v) => (Number.isFinite(v) ? v : null)) as Json[],
+      y: Array.from(s.y, (v) => (Number.isFinite(v) ? v : null)) as PlotJson[],
       yaxis: s.right ? "y2" : undefined,
       line: { color: s.color ?? paletteColor(i), dash: s.dash ?? "solid", width: 2 },
       marker: markers ? { size: 5 } : undefined,
     };
   });
   const { shapes, annotations } = refLines(opts.lines ?? []);
-  const extra: Record<string, Json | undefined> = { shapes, annotations, hovermode: "x unified" };
+  const extra: Record<string, PlotJson | undefined> = { shapes, annotations, hovermode: "x unified" };
   if (series.some((s) => s.right)) {
-    extra.yaxis2 = { title: opts.y2Title ? { text: opts.y2Title } : undefined, overlaying: "y", side: "right", showgrid: false, automargin: true } as Json;
+    extra.yaxis2 = { title: opts.y2Title ? { text: opts.y2Title } : undefined, overlaying: "y", side: "right", showgrid: false, automargin: true } as PlotJson;
   }
   return { data, layout: themedLayout(opts, series.length, extra), config: themedConfig() };
 }
 
 /** A training history: metric name → one value per epoch (or step). */
-export type History = Readonly<Record<string, NumberArray>>;
+export type TrainingHistory = Readonly<Record<string, PlotNumbers>>;
 
 /**
  * Training curves from a history: metrics whose name contains "loss" on the left axis, the others
  * (accuracy, F1, learning rate…) on the right; validation series dashed.
  * @example trainingCurves({ loss: [...], val_loss: [...], val_f1: [...] })
  */
-export function trainingCurves(history: History, opts: LineOptions = {}): Figure {
+export function trainingCurves(history: TrainingHistory, opts: LineOptions = {}): Figure {
   const names = Object.keys(history);
   if (names.length === 0) throw new Error("trainingCurves: empty history (expected metric name → values)");
   const hasLoss = names.some((n) => n.includes("loss"));
@@ -98,15 +98,15 @@ function baseMetric(name: string): string {
 /** Input to {@link thresholdChart}: a metric per threshold, plus optional companions. */
 export interface ThresholdCurve {
   /** The thresholds, ascending. */
-  thresholds: NumberArray;
+  thresholds: PlotNumbers;
   /** The metric to maximise (F1), one per threshold. */
-  score: NumberArray;
+  score: PlotNumbers;
   /** The metric's name. Defaults to "F1". */
   scoreName?: string;
   /** Precision per threshold. Defaults to not drawn. */
-  precision?: NumberArray;
+  precision?: PlotNumbers;
   /** Recall per threshold. Defaults to not drawn. */
-  recall?: NumberArray;
+  recall?: PlotNumbers;
 }
 
 /**

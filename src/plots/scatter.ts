@@ -1,15 +1,15 @@
 /** Scatter plots of 2-D points (an embedding projection), coloured by group. */
 import { valueCounts } from "./bar";
-import { checkFinite } from "./stats";
+import { checkPlotValues } from "./stats";
 import { MUTED, paletteColor, themedConfig, themedLayout } from "./theme";
-import type { Figure, FigureOptions, NumberArray, Trace } from "./types";
+import type { Figure, FigureOptions, PlotNumbers, Trace } from "./types";
 
 /** Options for {@link scatterChart}. */
 export interface ScatterOptions extends FigureOptions {
   /** x coordinates. */
-  x: NumberArray;
+  x: PlotNumbers;
   /** y coordinates, one per x. */
-  y: NumberArray;
+  y: PlotNumbers;
   /** A group per point (label_group, class); one colour and legend entry per group. Defaults to one group. */
   groups?: ReadonlyArray<string | number>;
   /** Hover text per point (the title, say). Defaults to none. */
@@ -32,8 +32,8 @@ export function scatterChart(opts: ScatterOptions): Figure {
   if (y.length !== n) throw new Error(`scatterChart: ${n} x values but ${y.length} y values`);
   if (groups && groups.length !== n) throw new Error(`scatterChart: ${n} points but ${groups.length} groups (expected one group per point)`);
   if (text && text.length !== n) throw new Error(`scatterChart: ${n} points but ${text.length} texts (expected one per point)`);
-  checkFinite(x, "scatterChart x");
-  checkFinite(y, "scatterChart y");
+  checkPlotValues(x, "scatterChart x");
+  checkPlotValues(y, "scatterChart y");
   const counts = valueCounts(groups ?? []);
   // largest groups first; ties keep first-seen order (Array.sort is stable)
   const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([g]) => g);

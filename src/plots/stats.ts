@@ -2,7 +2,7 @@
  * The small statistics the figure builders compute before plotting, so specs carry bin counts
  * and box statistics instead of raw arrays (a 100k-pair distance histogram stays a few KB).
  */
-import type { NumberArray } from "./types";
+import type { PlotNumbers } from "./types";
 
 /** How many histogram bins: Sturges, square root, Freedman–Diaconis, or numpy's "auto" (the finer of sturges and fd). */
 export type BinRule = "sturges" | "sqrt" | "fd" | "auto";
@@ -11,14 +11,14 @@ export type BinRule = "sturges" | "sqrt" | "fd" | "auto";
 export type HistNorm = "count" | "probability" | "percent" | "density";
 
 /** Throws when a value is not finite, naming the series and index. */
-export function checkFinite(values: NumberArray, what: string): void {
+export function checkPlotValues(values: PlotNumbers, what: string): void {
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i]!)) throw new Error(`${what}: value at index ${i} is ${values[i]} (expected a finite number)`);
   }
 }
 
 /** The q-quantile (0 ≤ q ≤ 1) of already-sorted values, linearly interpolated (numpy's default). */
-export function quantileSorted(sorted: NumberArray, q: number): number {
+export function quantileSorted(sorted: PlotNumbers, q: number): number {
   const n = sorted.length;
   if (n === 0) return Number.NaN;
   if (!(q >= 0 && q <= 1)) throw new Error(`quantile must be in [0, 1], got ${q}`);
@@ -28,7 +28,7 @@ export function quantileSorted(sorted: NumberArray, q: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
-function sortedCopy(values: NumberArray): Float64Array {
+function sortedCopy(values: PlotNumbers): Float64Array {
   return Float64Array.from(values).sort();
 }
 
@@ -57,7 +57,7 @@ export interface BinOptions {
  * Shared, equal-width bin edges for one or more series (so overlaid histograms line up).
  * @example binEdges([matched, unmatched], { bins: "fd" })
  */
-export function binEdges(series: readonly NumberArray[], opts: BinOptions = {}): number[] {
+export function binEdges(series: readonly PlotNumbers[], opts: BinOptions = {}): number[] {
   const { bins = "auto", range, maxBins = 200 } = opts;
   if (Array.isArray(bins)) {
     if (bins.length < 2) throw new Error(`bins: explicit edges need at least 2 values, got ${bins.length}`);
@@ -92,7 +92,7 @@ export function binEdges(series: readonly NumberArray[], opts: BinOptions = {}):
 }
 
 /** Counts per bin: bin i holds edges[i] ≤ v < edges[i+1], the last bin also v = max. Values outside are not counted. */
-export function binCounts(values: NumberArray, edges: readonly number[]): number[] {
+export function binCounts(values: PlotNumbers, edges: readonly number[]): number[] {
   const k = edges.length - 1;
   const counts = new Array<number>(k).fill(0);
   const lo = edges[0]!;
@@ -149,8 +149,8 @@ export interface BoxStats {
 }
 
 /** Box statistics (quartiles interpolated linearly, whiskers at 1.5·IQR). */
-export function boxStats(values: NumberArray, what = "box"): BoxStats {
-  checkFinite(values, what);
+export function boxStats(values: PlotNumbers, what = "box"): BoxStats {
+  checkPlotValues(values, what);
   if (values.length === 0) throw new Error(`${what}: no values (expected at least one)`);
   const s = sortedCopy(values);
   const n = s.length;

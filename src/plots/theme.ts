@@ -2,7 +2,7 @@
  * The one small theme every figure shares: a colour-blind-friendly palette, quiet grid lines,
  * compact margins. Builders call {@link themedLayout}; nothing else sets fonts or colours.
  */
-import type { FigureOptions, Json, Layout } from "./types";
+import type { FigureOptions, PlotJson, Layout } from "./types";
 
 /** The categorical palette (Okabe–Ito, reordered so the first two contrast well). */
 export const PALETTE: readonly string[] = Object.freeze([
@@ -22,7 +22,7 @@ export const PALETTE: readonly string[] = Object.freeze([
 export const MUTED = "#B0B0B0";
 
 /** The sequential colour scale for heatmaps (white → palette blue). */
-export const SEQUENTIAL_SCALE: Json = [
+export const SEQUENTIAL_SCALE: PlotJson = [
   [0, "#f7fbff"],
   [0.5, "#6baed6"],
   [1, "#08306b"],
@@ -47,11 +47,11 @@ function axis(title: string | undefined, log: boolean | undefined): Layout {
 }
 
 /** Removes `undefined` fields recursively so specs compare and serialise cleanly. */
-export function prune<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(prune) as T;
+export function pruneUndefined<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(pruneUndefined) as T;
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = prune(v);
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = pruneUndefined(v);
     return out as T;
   }
   return value;
@@ -60,7 +60,7 @@ export function prune<T>(value: T): T {
 /** The themed base layout for a figure, from the shared options plus builder-specific extras. */
 export function themedLayout(opts: FigureOptions, traces: number, extra: Layout = {}): Layout {
   const { title, xTitle, yTitle, height = 360, width, logX, logY, showLegend = traces > 1 } = opts;
-  return prune({
+  return pruneUndefined({
     title: title ? { text: title, x: 0.02, xanchor: "left", font: { size: 16 } } : undefined,
     height,
     width,
@@ -80,7 +80,7 @@ export function themedLayout(opts: FigureOptions, traces: number, extra: Layout 
 }
 
 /** The plotly config every figure uses: responsive, no logo, PNG download button kept. */
-export function themedConfig(): { [key: string]: Json } {
+export function themedConfig(): { [key: string]: PlotJson } {
   return { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
 }
 
@@ -97,9 +97,9 @@ export interface RefLine {
 }
 
 /** Layout `shapes` and `annotations` drawing reference lines. */
-export function refLines(lines: readonly RefLine[]): { shapes: Json[]; annotations: Json[] } {
-  const shapes: Json[] = [];
-  const annotations: Json[] = [];
+export function refLines(lines: readonly RefLine[]): { shapes: PlotJson[]; annotations: PlotJson[] } {
+  const shapes: PlotJson[] = [];
+  const annotations: PlotJson[] = [];
   for (const { at, label, color = "#444444", axis: ax = "x" } of lines) {
     if (!Number.isFinite(at)) throw new Error(`reference line: 'at' must be a finite number, got ${at}`);
     if (ax !== "x" && ax !== "y") throw new Error(`unknown reference line axis: ${ax} (expected x|y)`);

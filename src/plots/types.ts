@@ -4,19 +4,19 @@
  */
 
 /** A JSON value. */
-export type Json = string | number | boolean | null | Json[] | { [key: string]: Json | undefined };
+export type PlotJson = string | number | boolean | null | PlotJson[] | { [key: string]: PlotJson | undefined };
 
 /** One plotly trace (`{type: "bar", x, y, …}`). */
-export type Trace = { type: string } & { [key: string]: Json | undefined };
+export type Trace = { type: string } & { [key: string]: PlotJson | undefined };
 
 /** A plotly layout object. */
-export type Layout = { [key: string]: Json | undefined };
+export type Layout = { [key: string]: PlotJson | undefined };
 
 /** A plotly figure spec: traces, layout and optional plotly config. JSON-serialisable. */
 export interface Figure {
   data: Trace[];
   layout: Layout;
-  config?: { [key: string]: Json | undefined };
+  config?: { [key: string]: PlotJson | undefined };
 }
 
 /** Options every figure builder accepts. */
@@ -40,4 +40,4 @@ export interface FigureOptions {
 }
 
 /** Numbers as a plain array or any typed array. */
-export type NumberArray = ArrayLike<number>;
+export type PlotNumbers = ArrayLike<number>;

@@ -22,11 +22,17 @@ describe("countClasses / classCounts", () => {
     expect(df.column("count").values).toEqual([6, 3, 1]);
     const share = df.column("share").values as number[];
     const cum = df.column("cumulative_share").values as number[];
-    [0.6, 0.3, 0.1].forEach((v, i) => expect(share[i]).toBeCloseTo(v, 12));
-    [0.6, 0.9, 1.0].forEach((v, i) => expect(cum[i]).toBeCloseTo(v, 12));
+    [0.6, 0.3, 0.1].forEach((v, i) => {
+      expect(share[i]).toBeCloseTo(v, 12);
+    });
+    [0.6, 0.9, 1.0].forEach((v, i) => {
+      expect(cum[i]).toBeCloseTo(v, 12);
+    });
     // (1 − 0.5^n)/(1 − 0.5): n=6 → 1.96875, n=3 → 1.75, n=1 → 1
     const eff = df.column("effective_number").values as number[];
-    [1.96875, 1.75, 1].forEach((v, i) => expect(eff[i]).toBeCloseTo(v, 12));
+    [1.96875, 1.75, 1].forEach((v, i) => {
+      expect(eff[i]).toBeCloseTo(v, 12);
+    });
   });
 
   it("rejects an empty label list", () => {
@@ -85,7 +91,10 @@ describe("imbalanceSummary", () => {
 
   it("Gini matches the naive pairwise definition on random counts", () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     for (let t = 0; t < 5; t++) {
       const xs = Array.from({ length: 3 + t * 4 }, () => 1 + Math.floor(rand() * 100));
       let pair = 0;

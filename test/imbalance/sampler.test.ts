@@ -15,10 +15,14 @@ describe("classBalancedSampler", () => {
   it("gives class probabilities ∝ n^α by hand", () => {
     expect(Array.from(classBalancedSampler(labels, { alpha: 0 }).classProbs)).toEqual([0.25, 0.25, 0.25, 0.25]);
     const nat = classBalancedSampler(labels, { alpha: 1 }).classProbs;
-    [64 / 85, 16 / 85, 4 / 85, 1 / 85].forEach((p, i) => expect(nat[i]).toBeCloseTo(p, 12));
+    [64 / 85, 16 / 85, 4 / 85, 1 / 85].forEach((p, i) => {
+      expect(nat[i]).toBeCloseTo(p, 12);
+    });
     // α = 0.5: √n = 8, 4, 2, 1 → /15
     const sq = classBalancedSampler(labels, { alpha: 0.5 }).classProbs;
-    [8 / 15, 4 / 15, 2 / 15, 1 / 15].forEach((p, i) => expect(sq[i]).toBeCloseTo(p, 12));
+    [8 / 15, 4 / 15, 2 / 15, 1 / 15].forEach((p, i) => {
+      expect(sq[i]).toBeCloseTo(p, 12);
+    });
     // an item of class 2 under α = 0: 1/4 · 1/4
     expect(classBalancedSampler(labels, { alpha: 0 }).itemProbability(80)).toBeCloseTo(1 / 16, 12);
   });
@@ -27,7 +31,9 @@ describe("classBalancedSampler", () => {
     for (const alpha of [0, 0.5, 1]) {
       const s = classBalancedSampler(labels, { alpha, seed: 3 });
       const f = classFreq(s.take(40000));
-      s.classProbs.forEach((p, c) => expect(Math.abs(f[c]! - p)).toBeLessThan(0.015));
+      s.classProbs.forEach((p, c) => {
+        expect(Math.abs(f[c]! - p)).toBeLessThan(0.015);
+      });
     }
   });
 

@@ -30,7 +30,10 @@ describe("perClassReport", () => {
   it("sorts by training count, drops classes without evaluation samples unless asked", () => {
     const rows = perClassReport([1, 1], [1, 0], { trainCounts: [2, 9, 5] });
     expect(rows.map((r) => r.class)).toEqual([1]);
-    const all = perClassReport([1, 1], [1, 0], { trainCounts: [2, 9, 5], includeUnseen: true });
+    const all = perClassReport([1, 1], [1, 0], {
+      trainCounts: [2, 9, 5],
+      includeUnseen: true,
+    });
     expect(all.map((r) => r.class)).toEqual([1, 2, 0]);
   });
 

@@ -16,7 +16,20 @@ import { env } from "../../src/env";
 import { chromiumPath } from "../../src/notebook/export";
 import { countPlotlyCopies, figureBundle, plotlyLibraryBundle } from "../../src/notebook/outputs";
 import { plotlySource } from "../../src/notebook/plotly_source";
-import { countsChart } from "../../src/plots/index";
+import {
+  barChart,
+  boxChart,
+  confusionChart,
+  countsChart,
+  type Figure,
+  heatmapChart,
+  histogramChart,
+  lineChart,
+  longTailChart,
+  scatterChart,
+  thresholdChart,
+  trainingCurves,
+} from "../../src/plots/index";
 import { checkPage, ipynbPlotlyOutputs, launchChromium } from "./browser_check";
 
 const root = env.root;
@@ -84,6 +97,46 @@ describe.skipIf(!haveChromium)("figures render in any output order", () => {
   });
 });
 
+describe.skipIf(!haveChromium)("every figure builder", () => {
+  it("produces specs plotly.js accepts (Plotly.validate) and draws", async () => {
+    const gallery: Record<string, Figure> = {
+      bar: barChart({ labels: ["a", "b", "c"], values: [3, 1, 2], orientation: "h", top: 2 }),
+      counts: countsChart([2, 2, 3, 5, 2], { sort: "label", logY: true }),
+      longTail: longTailChart([5, 3, 2, 2, 2]),
+      histogram: histogramChart([{ name: "matched", values: [0.1, 0.2, 0.3] }, { name: "unmatched", values: [0.5, 0.7] }], { histnorm: "probability", lines: [{ at: 0.4, label: "t" }] }),
+      grouped: histogramChart([{ name: "a", values: [1, 2] }, { name: "b", values: [2, 3] }], { mode: "group", bins: 3 }),
+      curves: trainingCurves({ loss: [1, 0.5, Number.NaN], val_loss: [1.1, 0.7, 0.6], val_f1: [0.2, 0.5, 0.6] }),
+      threshold: thresholdChart({ thresholds: [0.1, 0.2, 0.3], score: [0.4, 0.7, 0.5], precision: [0.3, 0.7, 0.9], recall: [0.9, 0.7, 0.3] }),
+      line: lineChart([{ name: "y", y: [1, 4, 9], dash: "dot" }], { logY: true, lines: [{ at: 2, axis: "y", label: "h" }] }),
+      scatter: scatterChart({ x: [0, 1, 2, 3], y: [1, 0, 1, 0], groups: ["a", "a", "b", "c"], text: ["p", "q", "r", "s"], maxGroups: 1 }),
+      heatmap: heatmapChart({ z: [[1, 2], [3, 4]], normalise: "col" }),
+      confusion: confusionChart([[5, 1], [2, 7]], { labels: ["cat", "dog"] }),
+      box: boxChart([{ name: "a", values: [1, 2, 3, 4, 50] }, { name: "b", values: [2, 3, 4] }]),
+    };
+    const dir = mkdtempSync(path.join(os.tmpdir(), "matchlab-gallery-"));
+    const file = path.join(dir, "gallery.html");
+    const { source, version } = plotlySource();
+    const figs = Object.entries(gallery).map(([id, f]) => figureBundle(f, { id }).data["text/html"]);
+    writeFileSync(file, `<!doctype html><meta charset="utf-8"><body>${plotlyLibraryBundle(source, version).data["text/html"]}${figs.join("\n")}</body>`);
+    const r = await checkPage(browser!, file);
+    const page = await browser!.newPage();
+    await page.setContent(`<script>${source}</script>`);
+    const invalid = await page.evaluate(`(${JSON.stringify(gallery)})`).then(async (specs) => {
+      const out: Record<string, unknown> = {};
+      for (const [name, f] of Object.entries(specs as Record<string, Figure>)) {
+        const v = await page.evaluate(`Plotly.validate(${JSON.stringify(f.data)}, ${JSON.stringify(f.layout)})`);
+        if (v) out[name] = v;
+      }
+      return out;
+    });
+    await page.close();
+    rmSync(dir, { recursive: true, force: true });
+    expect(invalid).toEqual({});
+    expect(r.errors).toEqual([]);
+    expect(r).toMatchObject({ figures: 12, rendered: 12, missing: [] });
+  });
+});
+
 describe.skipIf(!haveChromium)("a notebook with ten figures (real kernel, real nbconvert)", () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), "matchlab-ten-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -133,6 +186,7 @@ describe.skipIf(!haveChromium)("a notebook with ten figures (real kernel, real n
 });
 
 describe.skipIf(!haveChromium)("every notebook's HTML export renders offline", () => {
+  let runLog = "";
   beforeAll(async () => {
     // execute the notebooks whose report is missing or older than the notebook
     const stale = notebookNames.filter((n) => {
@@ -142,13 +196,13 @@ describe.skipIf(!haveChromium)("every notebook's HTML export renders offline", (
     if (stale.length === 0) return;
     console.warn(`browser test: executing ${stale.join(", ")} (no up-to-date report in reports/)`);
     const r = spawnSync(process.execPath, [path.join(root, "scripts", "run_notebooks.mjs"), ...stale], { cwd: root, encoding: "utf8", maxBuffer: 64 << 20 });
-    if (r.status !== 0) console.warn(`run_notebooks.mjs failed:\n${`${r.stdout}\n${r.stderr}`.split("\n").slice(-40).join("\n")}`);
+    if (r.status !== 0) runLog = `scripts/run_notebooks.mjs ${stale.join(" ")} failed:\n${`${r.stdout}\n${r.stderr}`.split("\n").slice(-40).join("\n")}`;
   }, 3_600_000);
 
   it.each(reportNames)("%s: every figure rendered, no console errors, plotly.js at most once", async (name) => {
     const htmlFile = path.join(reports, `${name}.html`);
     const ipynbFile = path.join(reports, `${name}.ipynb`);
-    expect(existsSync(htmlFile), `${htmlFile} is missing: the notebook failed to execute (see scripts/run_notebooks.mjs output)`).toBe(true);
+    expect(existsSync(htmlFile), `${htmlFile} is missing: the notebook failed to execute\n${runLog}`).toBe(true);
     const expected = existsSync(ipynbFile) ? ipynbPlotlyOutputs(ipynbFile) : null;
     const htmlText = readFileSync(htmlFile, "utf8");
     const r = await checkPage(browser!, htmlFile);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { countsChart } from "../../src/plots/index";
 import {
   countPlotlyCopies,
-  escapeHtml,
+  escapeHtmlText,
   figureBundle,
   type MimeBundle,
   PLOTLY_MIME,
@@ -40,7 +40,7 @@ describe("figure and library bundles", () => {
     expect(html.match(/<\/script>/g)).toHaveLength(1);
     expect(scriptJson({ s: "</script> & <!-- \u2028" })).toBe('{"s":"\\u003c/script\\u003e \\u0026 \\u003c!-- \\u2028"}');
     expect(JSON.parse(scriptJson({ s: "</script> & <!-- \u2028" }))).toEqual({ s: "</script> & <!-- \u2028" });
-    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe("&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+    expect(escapeHtmlText(`<a href="x">'&'</a>`)).toBe("&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
   });
 
   it("the library bundle shadows module/exports/define so require.js pages still get window.Plotly", () => {

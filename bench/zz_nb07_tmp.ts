@@ -1,0 +1,71 @@
+import * as ml from "../src/index";
+async function main() {
+const ds = await ml.loadDataset(ml.env.dataset, { checkImages: false });
+const { codes: labels } = ml.labelCodes(ds.listings);
+const folds = ml.groupKFold(Array.from(labels), { k: 5 }).assignment;
+const feats = await ml.baselineFeatures(ds);
+const K = 30;
+const nbPixels = await ml.knnWithinFolds(feats.pixels.data, feats.pixels.dim, folds, { k: K, label: null });
+const nbChars = await ml.knnWithinFolds(feats.chars.data, feats.chars.dim, folds, { k: K, label: null });
+const nbTfidf = ml.sparseKnn(feats.tfidf, { k: K, folds, label: null });
+const members: ml.EnsembleMember[] = [
+  { name: "pixels", neighbours: nbPixels, embeddings: feats.pixels },
+  { name: "chars", neighbours: nbChars, embeddings: feats.chars },
+  { name: "tfidf", neighbours: nbTfidf, similarity: (i, j) => ml.sparseDot(feats.tfidf, i, j) },
+];
+const table = ml.buildPairTable(members, labels, { folds });
+ml.table([{ postings: table.n, "candidate pairs": table.cols.length, "same-group pairs": table.same.reduce((a, b) => a + b, 0) }], { index: false });
+
+const report = ml.ensembleReport(table, { methods: ["coordinate", "grid", "nelder-mead"] });
+ml.table(
+  report.map((r) => ({ combination: r.combination, method: r.method, cvF1: r.cvF1, f1: r.f1, weights: r.weights.map((w) => w.toFixed(2)).join(" "), threshold: r.threshold, union: r.branchThresholds.map((b) => (b === null ? "–" : b.toFixed(2))).join(" ") })),
+  { caption: "CV F1 per combination (best first); thresholds are cosine similarities", index: false },
+);
+
+const singles = report.filter((r) => !r.combination.includes("+"));
+const bestSingle = singles.reduce((a, b) => (b.cvF1 > a.cvF1 ? b : a));
+const bestEnsemble = report[0]!;
+ml.show(ml.barChart({ labels: report.map((r) => `${r.combination} (${r.method})`), values: report.map((r) => r.cvF1), orientation: "h", sort: "asc", title: `nested CV F1: best ensemble ${bestEnsemble.cvF1.toFixed(4)} vs best single branch (${bestSingle.combination}) ${bestSingle.cvF1.toFixed(4)}`, xTitle: "CV F1", height: 420 }));
+
+const space = [
+  { name: "w:chars", lo: 0, hi: 2 },
+  { name: "w:tfidf", lo: 0, hi: 2 },
+  { name: "threshold", lo: 0, hi: 1 },
+];
+const objective = (x: number[]) => ml.scorePairTable(table, { weights: [1, x[0]!, x[1]!], threshold: x[2]! }).f1;
+const traces = (["grid", "coordinate", "nelder-mead"] as const).map((method) => ({ method, r: ml.maximize(objective, space, { method, maxEvals: 1500, ...(method === "grid" ? {} : { start: [1, 1, 0.5] }) }) }));
+ml.show(ml.lineChart(traces.map((t) => ({ name: `${t.method} (${t.r.evals} evals, best ${t.r.value.toFixed(4)})`, x: t.r.trace.map((_, i) => i + 1), y: t.r.trace })), { title: "best F1 so far", xTitle: "evaluations", yTitle: "F1", height: 320 }));
+
+const denseTable = ml.buildPairTable(members.slice(0, 2), labels, { folds });
+const tunedDense = ml.tuneEnsemble(denseTable);
+const w = tunedDense.params.weights;
+const cat = ml.concatRows([
+  { data: feats.pixels.data, dim: feats.pixels.dim, weight: Math.sqrt(w[0]!) },
+  { data: feats.chars.data, dim: feats.chars.dim, weight: Math.sqrt(w[1]!) },
+]);
+const nbCat = await ml.knnWithinFolds(cat.data, cat.dim, folds, { k: K, label: null });
+const catBest = ml.bestThreshold(nbCat, labels);
+const withCat = ml.buildPairTable(members.slice(0, 2), labels, { folds, extraCandidates: [nbCat] });
+ml.table(
+  [
+    { rule: "concat kNN, best distance threshold", F1: catBest.f1, threshold: `similarity ≥ ${(1 - catBest.threshold).toFixed(3)}` },
+    { rule: "weighted average over union of top-k", F1: tunedDense.score.f1, threshold: `similarity ≥ ${tunedDense.params.threshold.toFixed(3)}` },
+    { rule: "weighted average, + concat candidates", F1: ml.scorePairTable(withCat, tunedDense.params).f1, threshold: "same" },
+  ],
+  { caption: `pixels + chars, weights ${w.map((x) => x.toFixed(2)).join(" / ")}`, index: false },
+);
+
+const tunedAll = ml.tuneEnsemble(table, { union: true });
+ml.displayBundle({ data: { "text/html": ml.ensembleTunerHtml(table, { initial: tunedAll.params, title: "emoji-match ensemble tuner" }) }, metadata: {} });
+
+ml.table(
+  [
+    { what: `best single branch (${bestSingle.combination})`, "CV F1": bestSingle.cvF1 },
+    { what: `best ensemble (${bestEnsemble.combination}, ${bestEnsemble.method})`, "CV F1": bestEnsemble.cvF1 },
+    { what: "gain", "CV F1": bestEnsemble.cvF1 - bestSingle.cvF1 },
+  ],
+  { index: false },
+);
+
+}
+main().catch((e) => { console.error('NBERR', e && e.stack ? e.stack.slice(0,3000) : e); process.exit(1); });

@@ -1,0 +1,87 @@
+// %% [markdown]
+// # 02 · Augmentations
+// What does each augmentation do to a listing's image, with which drawn parameters — and is it reproducible?
+
+// %%
+import * as ml from "./src/index";
+const ds = await ml.loadDataset(ml.env.dataset);
+const listing = ds.listings[0]!;
+const img = await ml.readImage(listing.imagePath, { size: 160 });
+console.log(`${listing.postingId}: ${listing.title} (${img.height}×${img.width})`);
+await ml.imageGrid([{ src: img, caption: "original" }], { size: 160 });
+
+// %% [markdown]
+// ## One grid per transform
+// Each cell is the same image at a different sample index; the caption is the transform's `describe()` of what it drew. Streams are `Rng.derive(seed, epoch, index)`, so a cell is the same on every run.
+
+// %%
+const SEED = ml.env.seed;
+async function grid(t: ml.Transform, title: string, n = 8) {
+  const items = [];
+  for (let index = 0; index < n; index++) {
+    const r = t.run(img, { seed: SEED, epoch: 0, index });
+    items.push({ src: r.image, caption: r.describe() });
+  }
+  await ml.imageGrid(items, { title, size: 120, maxCaption: 70 });
+}
+
+// %%
+await grid(ml.randomResizedCrop({ size: 160, scale: [0.3, 1] }), "random resized crop (scale 0.3–1, ratio 3/4–4/3)");
+
+// %%
+await grid(ml.centerCrop({ size: 112 }), "center crop 112 (deterministic: draws nothing)", 2);
+
+// %%
+await grid(ml.randomRotation({ degrees: 30 }), "rotation ±30°, white fill");
+
+// %%
+await grid(ml.horizontalFlip(), "horizontal flip, p = 0.5");
+await grid(ml.verticalFlip(), "vertical flip, p = 0.5");
+
+// %%
+await grid(ml.colorJitter({ brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1 }), "colour jitter (brightness, contrast, saturation 0.4; hue 0.1), random order");
+
+// %%
+await grid(ml.coarseDropout({ maxHoles: 6, maxHeight: 0.2, maxWidth: 0.2, p: 1 }), "coarse dropout: 1–6 holes up to 20% of a side");
+
+// %% [markdown]
+// ## Normalisation
+// `normalizeImage()` maps [0, 1] pixels to ImageNet-standardised values; it draws nothing. Per-channel means before and after:
+
+// %%
+const norm = ml.normalizeImage().run(img, { seed: SEED, epoch: 0, index: 0 }).image;
+const channelMean = (d: Float32Array, c: number) => {
+  let s = 0;
+  for (let i = c; i < d.length; i += 3) s += d[i]!;
+  return s / (d.length / 3);
+};
+ml.table(["R", "G", "B"].map((name, c) => ({ channel: name, before: channelMean(img.data, c), after: channelMean(norm.data, c), mean: ml.IMAGENET_MEAN[c], std: ml.IMAGENET_STD[c] })));
+
+// %% [markdown]
+// ## The training pipeline, before and after
+// The composed pipeline a training run would use, on one listing over six epochs (same index, epoch changes the stream).
+
+// %%
+const pipeline = ml.compose([
+  ml.randomResizedCrop({ size: 160, scale: [0.5, 1] }),
+  ml.horizontalFlip(),
+  ml.randomRotation({ degrees: 15 }),
+  ml.colorJitter(),
+  ml.coarseDropout({ p: 0.5 }),
+]);
+const epochs = [];
+for (let epoch = 0; epoch < 6; epoch++) {
+  const r = pipeline.run(img, { seed: SEED, epoch, index: 0 });
+  epochs.push({ src: r.image, caption: `epoch ${epoch}: ${r.describe()}` });
+}
+await ml.imageGrid([{ src: img, caption: "before" }, ...epochs], { title: "before / after (compose)", size: 140, maxCaption: 120 });
+
+// %% [markdown]
+// ## Reproducible
+// The same (seed, epoch, index) gives the same pixels; the spec round-trips to JSON, which is how DataLoader worker threads rebuild the pipeline.
+
+// %%
+const a = pipeline.run(img, { seed: SEED, epoch: 3, index: 7 });
+const b = ml.transformFromSpec(JSON.parse(JSON.stringify(pipeline.spec))).run(img, { seed: SEED, epoch: 3, index: 7 });
+console.log(`identical pixels: ${a.image.data.every((v, i) => v === b.image.data[i])}`);
+console.log(a.describe());
