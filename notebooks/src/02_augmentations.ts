@@ -85,3 +85,26 @@ const a = pipeline.run(img, { seed: SEED, epoch: 3, index: 7 });
 const b = ml.transformFromSpec(JSON.parse(JSON.stringify(pipeline.spec))).run(img, { seed: SEED, epoch: 3, index: 7 });
 console.log(`identical pixels: ${a.image.data.every((v, i) => v === b.image.data[i])}`);
 console.log(a.describe());
+
+// %% [markdown]
+// ## A batch from the DataLoader
+// The same pipeline inside `dataLoader`: a worker thread decodes and augments off the main thread, and the batch is identical to one made with 0 workers.
+
+// %%
+const loaderOpts = { batchSize: 8, shuffle: true, seed: SEED, imageSize: 160, transform: pipeline };
+const firstBatch = async (numWorkers: number) => {
+  const loader = ml.dataLoader(ds, { ...loaderOpts, numWorkers });
+  try {
+    for await (const b of loader) return b;
+    throw new Error("empty loader");
+  } finally {
+    await loader.close();
+  }
+};
+const [withWorker, inline] = [await firstBatch(1), await firstBatch(0)];
+const [B, H, W] = withWorker.shape;
+console.log(`batch ${withWorker.shape.join("×")}, identical to numWorkers = 0: ${withWorker.images.every((v, i) => v === inline.images[i])}`);
+await ml.imageGrid(
+  Array.from({ length: B }, (_, i) => ({ src: { data: withWorker.images.subarray(i * H * W * 3, (i + 1) * H * W * 3), height: H, width: W, channels: 3 }, caption: `${withWorker.postingIds[i]} · label ${withWorker.labels[i]}` })),
+  { title: "epoch 0, batch 0 (numWorkers = 1)", size: 100 },
+);

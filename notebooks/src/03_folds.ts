@@ -69,7 +69,11 @@ try {
 const buckets = ["2", "3", "4", "5+"].filter((b) => bucket.includes(b));
 for (const name of ["group", "stratified-group", "unseen"]) {
   const s = splits[name]!;
-  const z = s.folds.map((f) => buckets.map((b) => Array.from(f.valid).filter((i) => bucket[i] === b).length));
+  const z = s.folds.map((f) => {
+    const counts = buckets.map(() => 0);
+    for (const i of f.valid) counts[buckets.indexOf(bucket[i]!)]! += 1;
+    return counts;
+  });
   ml.show(ml.heatmapChart({ z, xLabels: buckets.map((b) => `size ${b}`), yLabels: s.folds.map((_, i) => `fold ${i}`), normalise: "row", title: `${name}: group-size mix of validation rows`, height: 280 }));
 }
 

@@ -84,16 +84,20 @@ for (const c of curves) {
 
 // %% [markdown]
 // ## Match rules
-// Each rule at its own best threshold: per branch, with and without min-2 (always keep the nearest neighbour), with
-// neighbourhood blending (INB: each embedding replaced by the similarity-weighted mean of its top 3
-// neighbours, renormalised, searched again; 2 stages), and the union of branches, with exact phash
-// and exact-title matches as branches of their own.
+// Each rule at its own best threshold: per branch, with and without min-2 (always keep the nearest
+// neighbour), with neighbourhood blending (INB: each embedding replaced by the similarity-weighted
+// mean of its top 3 neighbours, renormalised, searched again; 2 stages, within folds), and the union
+// and intersection of branches, with exact phash and exact-title matches as branches of their own.
+// Min-2 only pays when the nearest neighbour is usually right (precision@1 below), and blending
+// only when the blended neighbours are: gating INB at the branch's own threshold keeps it from
+// pulling in wrong neighbours.
 
 // %%
 // each rule at its own best threshold
 const setsOf = (nb: ml.KnnResult, min2 = true) => ml.thresholdMatches(nb, { threshold: ml.bestThreshold(nb, labels, { min2 }).threshold, min2 });
-const inb = await ml.iterativeBlend(feats.chars.data, feats.chars.dim, { stages: 2, topK: 3, knn: { k: K } });
-const inbChars = await ml.knnWithinFolds(inb.embeddings, feats.chars.dim, folds, { k: K, label: null });
+const inbChars = (await ml.iterativeBlend(feats.chars.data, feats.chars.dim, { stages: 2, topK: 3, folds, knn: { k: K } })).neighbours;
+const charsSim = 1 - ml.bestThreshold(nbChars, labels).threshold;
+const inbGated = (await ml.iterativeBlend(feats.chars.data, feats.chars.dim, { stages: 2, topK: 3, minSimilarity: charsSim, folds, knn: { k: K } })).neighbours;
 const sameFold = (sets: ml.MatchList) => sets.map((s, i) => s.filter((j) => folds[j] === folds[i]));
 const phashSets = sameFold(ml.exactKeyMatches(feats.phash));
 const titleSets = sameFold(ml.exactKeyMatches(ds.listings.map((l) => ml.normalizeTitle(l.title))));
@@ -103,7 +107,8 @@ const rules: Array<[string, ml.MatchList]> = [
   ["pixels, no min-2", setsOf(nbPixels, false)],
   ["chars", setsOf(nbChars)],
   ["chars, no min-2", setsOf(nbChars, false)],
-  ["chars + INB (2 stages)", setsOf(inbChars)],
+  ["chars + INB (2 stages, top 3)", setsOf(inbChars)],
+  [`chars + INB, only neighbours with similarity ≥ ${charsSim.toFixed(2)}`, setsOf(inbGated)],
   ["tfidf", setsOf(nbTfidf)],
   ["exact phash", phashSets],
   ["exact title", titleSets],

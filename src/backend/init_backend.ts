@@ -109,13 +109,13 @@ function defaultThreads(): number {
 
 /** Removes the process-wide handlers Emscripten's glue installs (they re-throw and print minified code). */
 function withoutEmscriptenHandlers<T>(f: () => Promise<T>): Promise<T> {
-  const before = {
-    uncaughtException: new Set(process.listeners("uncaughtException")),
-    unhandledRejection: new Set(process.listeners("unhandledRejection")),
-  };
+  type Listener = (...args: unknown[]) => void;
+  const events = ["uncaughtException", "unhandledRejection"] as const;
+  const listeners = (ev: (typeof events)[number]) => process.listeners(ev as "uncaughtException") as unknown as Listener[];
+  const before = new Map(events.map((ev) => [ev, new Set(listeners(ev))]));
   const restore = () => {
-    for (const ev of ["uncaughtException", "unhandledRejection"] as const) {
-      for (const l of process.listeners(ev)) if (!before[ev].has(l as never)) process.removeListener(ev, l as never);
+    for (const ev of events) {
+      for (const l of listeners(ev)) if (!before.get(ev)!.has(l)) process.removeListener(ev, l);
     }
   };
   return f().finally(restore);

@@ -38,6 +38,8 @@ interface Base {
   batchMatMul: KernelFn;
   sum: KernelFn;
   identity: KernelFn;
+  mean: KernelFn;
+  tile: KernelFn;
 }
 
 let base: Base | undefined;
@@ -420,6 +422,68 @@ const sum: KernelFn = (args) => {
   return out;
 };
 
+/** Mean over leading axes (BatchNorm moments over N,H,W) as a row loop; other cases go to wasm. */
+const mean: KernelFn = (args) => {
+  const { inputs, backend, attrs = {} } = args;
+  const x = inputs.x as Info;
+  const rank = x.shape.length;
+  const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape).sort((a, b) => a - b);
+  const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
+  const inner = x.shape.slice(axes.length).reduce((p, d) => p * d, 1);
+  if (!leading || x.dtype !== "float32" || inner < 4) return base!.mean(args);
+  const summed = sum(args);
+  const rows = x.shape.slice(0, axes.length).reduce((p, d) => p * d, 1);
+  const o = backend.typedArrayFromHeap(summed) as Float32Array;
+  for (let k = 0; k < o.length; k++) o[k] = o[k]! / rows;
+  return summed;
+};
+
+/**
+ * Tile as block copies: each dimension's first repetition is written once, then doubled with
+ * `copyWithin` (wasm's kernel computes an index per element; BatchNorm's gradient tiles [1,1,1,C]
+ * up to a whole activation).
+ */
+const tile: KernelFn = (args) => {
+  const { inputs, backend, attrs = {} } = args;
+  const x = inputs.x as Info;
+  if (x.dtype === "string") return base!.tile(args);
+  const reps = attrs.reps as number[];
+  const shape = x.shape;
+  const rank = shape.length;
+  const outShape = shape.map((d, i) => d * reps[i]!);
+  const out = backend.makeOutput(outShape, x.dtype);
+  const o = backend.typedArrayFromHeap(out);
+  const xv = backend.typedArrayFromHeap(x);
+  if (o.length === 0) return out;
+  if (rank === 0) {
+    o[0] = xv[0]!;
+    return out;
+  }
+  // outBlock[d]: elements of the output below dimension d (one index of dim d-1).
+  const outInner = new Array<number>(rank + 1).fill(1);
+  const inInner = new Array<number>(rank + 1).fill(1);
+  for (let d = rank - 1; d >= 0; d--) {
+    outInner[d] = outInner[d + 1]! * outShape[d]!;
+    inInner[d] = inInner[d + 1]! * shape[d]!;
+  }
+  const fill = (d: number, inOff: number, outOff: number): void => {
+    const span = shape[d]! * outInner[d + 1]!; // one repetition of dim d in the output
+    if (d === rank - 1) {
+      o.set(xv.subarray(inOff, inOff + shape[d]!), outOff);
+    } else {
+      for (let i = 0; i < shape[d]!; i++) fill(d + 1, inOff + i * inInner[d + 1]!, outOff + i * outInner[d + 1]!);
+    }
+    const total = span * reps[d]!;
+    for (let done = span; done < total; ) {
+      const n = Math.min(done, total - done);
+      o.copyWithin(outOff + done, outOff, outOff + n);
+      done += n;
+    }
+  };
+  fill(0, 0, 0);
+  return out;
+};
+
 /** Identity without a copy: shares the data and bumps its reference count (as the cpu backend does). */
 const identity: KernelFn = ({ inputs, backend }) => {
   const x = inputs.x as Info;
@@ -439,6 +503,8 @@ export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
   "MaxPoolGrad",
   "Sum",
   "Identity",
+  "Mean",
+  "Tile",
 ]);
 
 let registered = false;
@@ -460,6 +526,8 @@ export function registerWasmTrainingKernels(): readonly string[] {
     batchMatMul: original("BatchMatMul"),
     sum: original("Sum"),
     identity: original("Identity"),
+    mean: original("Mean"),
+    tile: original("Tile"),
   };
   const table: Record<string, KernelFn> = {
     Conv2DBackpropFilter: conv2DBackpropFilter,
@@ -471,6 +539,8 @@ export function registerWasmTrainingKernels(): readonly string[] {
     MaxPoolGrad: maxPoolGrad,
     Sum: sum,
     Identity: identity,
+    Mean: mean,
+    Tile: tile,
   };
   for (const name of WASM_TRAINING_KERNELS) {
     const prev = tf.getKernel(name, BACKEND);

@@ -17,6 +17,9 @@ export const COMMANDS: Readonly<Record<string, Loader>> = Object.freeze({
   data: () => import("./data"),
   embed: () => import("./embed"),
   train: () => import("./train"),
+  cv: () => import("./cv"),
+  runs: () => import("./runs"),
+  "validate-pending": () => import("./validate_pending"),
   study: () => import("./study"),
   match: () => import("./match"),
 });

@@ -6,9 +6,11 @@ import { type FoldSplit, makeSplit, type SplitOptions } from "./types";
 
 /**
  * Assigns whole groups to folds: groups sorted by size (largest first) each go to the fold with
- * the fewest rows so far. Unshuffled it equals `sklearn.model_selection.GroupKFold(k)` as in
- * scikit-learn ≤ 1.5 (including numpy's tie order among equal-sized groups; sklearn 1.6 changed
- * the algorithm). With shuffle, equal-sized groups are ordered by `Rng.derive(seed, "group")`.
+ * the fewest rows so far. Unshuffled it equals `sklearn.model_selection.GroupKFold(k)` of
+ * scikit-learn 1.2 with numpy 1.24 (tested against Debian's python3-sklearn), including the tie
+ * order among equal-sized groups, which comes from numpy's introsort argsort. Later sklearn
+ * (GroupKFold gained shuffling) or numpy (SIMD argsort) releases may break ties differently.
+ * With shuffle, equal-sized groups are ordered by `Rng.derive(seed, "group")`.
  */
 export function groupKFold(groups: ArrayLike<LabelValue>, opts: SplitOptions = {}): FoldSplit {
   const { k = 5, shuffle = false, seed = env.seed } = opts;

@@ -22,7 +22,9 @@ export function uniqueInverse(values: ArrayLike<LabelValue>): { uniques: LabelVa
   if (numeric) (uniques as number[]).sort((a, b) => a - b);
   else (uniques as string[]).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const index = new Map<LabelValue, number>();
-  uniques.forEach((u, i) => index.set(u, i));
+  uniques.forEach((u, i) => {
+    index.set(u, i);
+  });
   const inverse = new Int32Array(n);
   const counts = new Int32Array(uniques.length);
   for (let i = 0; i < n; i++) {

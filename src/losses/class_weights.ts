@@ -53,12 +53,20 @@ export function classWeights(counts: ArrayLike<number>, strategy: ClassWeightStr
   if (normalize === "classes") {
     let s = 0;
     let k = 0;
-    for (let c = 0; c < w.length; c++) if (counts[c]! > 0) (s += w[c]!), k++;
+    for (let c = 0; c < w.length; c++) {
+      if (counts[c]! > 0) {
+        s += w[c]!;
+        k++;
+      }
+    }
     scale = s > 0 ? k / s : 1;
   } else if (normalize === "samples") {
     let s = 0;
     let n = 0;
-    for (let c = 0; c < w.length; c++) (s += w[c]! * counts[c]!), (n += counts[c]!);
+    for (let c = 0; c < w.length; c++) {
+      s += w[c]! * counts[c]!;
+      n += counts[c]!;
+    }
     scale = s > 0 ? n / s : 1;
   } else if (normalize !== "none") {
     throw new Error(`unknown normalize: ${normalize} (expected classes|samples|none)`);

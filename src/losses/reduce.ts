@@ -18,7 +18,7 @@ export function reduceLoss(losses: tf.Tensor, reduction: Reduction = "mean", wei
       case "mean":
         return weights ? losses.mul(weights).sum().div(weights.sum().add(1e-12)) : losses.mean();
       case "mean_nonzero": {
-        const nz = losses.greater(0).toFloat();
+        const nz = tf.step(losses); // tf.step has a (zero) gradient; tf.greater has none
         return losses.sum().div(nz.sum().maximum(1));
       }
       default:

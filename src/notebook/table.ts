@@ -88,7 +88,7 @@ export function tableBundle(input: TableInput, opts: TableOptions = {}): MimeBun
         const text = formatCell(v, digits, maxChars);
         const full = typeof v === "number" ? String(v) : formatCell(v, digits, 100_000);
         const title = full !== text ? ` title="${escapeHtmlText(full)}"` : "";
-        return `<td${numeric[j] ? ' style="text-align:right"' : ""}${title}>${escapeHtmlText(text)}</td>`;
+        return `<td style="text-align:${numeric[j] ? "right" : "left"};white-space:nowrap"${title}>${escapeHtmlText(text)}</td>`;
       });
       return `<tr>${showIndex ? th(String(g.index[i])) : ""}${cells.join("")}</tr>`;
     })

@@ -168,6 +168,8 @@ export interface IterativeBlendOptions extends BlendOptions {
   stages?: number;
   /** kNN options for each search (k defaults to 50, metric is always cosine). */
   knn?: Omit<KnnOptions, "metric" | "queries">;
+  /** One fold id per row: search (and so blend) only within each fold, as for out-of-fold embeddings. Defaults to none. */
+  folds?: ArrayLike<number>;
 }
 
 /**
@@ -179,13 +181,15 @@ export async function iterativeBlend(
   dim: number,
   opts: IterativeBlendOptions = {},
 ): Promise<{ embeddings: Float32Array; neighbours: KnnResult }> {
-  const { stages = 3, knn = {}, ...blend } = opts;
+  const { stages = 3, knn = {}, folds, ...blend } = opts;
   if (!Number.isInteger(stages) || stages < 0) throw new Error(`iterativeBlend: stages must be a non-negative integer, got ${stages}`);
+  const search = (x: Float32Array) =>
+    folds ? knnWithinFolds(x, dim, folds, { label: null, ...knn, metric: "cosine" }) : knnSearch(x, dim, { label: null, ...knn, metric: "cosine" });
   let x = l2NormalizeRows(data, dim);
-  let nb = await knnSearch(x, dim, { label: null, ...knn, metric: "cosine" });
+  let nb = await search(x);
   for (let s = 0; s < stages; s++) {
     x = neighbourhoodBlend(x, dim, nb, blend);
-    nb = await knnSearch(x, dim, { label: null, ...knn, metric: "cosine" });
+    nb = await search(x);
   }
   return { embeddings: x, neighbours: nb };
 }

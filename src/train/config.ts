@@ -290,7 +290,10 @@ export function overrideConfig(c: RunConfig, dotted: string, text: string, where
   if (!isLeaf(schema as Leaf)) throw new ConfigError(`${where}: ${dotted} is a section, not a value`);
   const leaf = schema as Leaf;
   let v: unknown = text;
-  if (leaf.type === "int" || leaf.type === "number") v = text.trim() === "" ? Number.NaN : Number(text);
+  if (leaf.type === "int" || leaf.type === "number") {
+    v = text.trim() === "" ? Number.NaN : Number(text);
+    if (Number.isNaN(v)) throw new ConfigError(`${where}: bad value for ${dotted}: ${JSON.stringify(text)} (expected ${allowedText(leaf)})`);
+  }
   else if (leaf.type === "bool") v = text === "true" || text === "" ? true : text === "false" ? false : text;
   else if (leaf.type !== "string" && leaf.type !== "enum") v = yaml.load(text);
   target[keys[keys.length - 1]!] = checkLeaf(dotted, leaf, v, where);

@@ -104,7 +104,10 @@ export async function prepareData(listings: readonly Listing[], cfg: RunConfig, 
   const groups = new Int32Array(n);
   listings.forEach((l, i) => {
     let g = names.get(l.labelGroup);
-    if (g === undefined) names.set(l.labelGroup, (g = names.size));
+    if (g === undefined) {
+      g = names.size;
+      names.set(l.labelGroup, g);
+    }
     groups[i] = g;
   });
   return { n, imageSize: S, images, text, textDim, groups, groupNames: [...names.keys()] };
@@ -192,7 +195,10 @@ export function buildTask(cfg: RunConfig, data: PreparedData): MatchTask {
   const classIds = new Map<number, number>();
   for (const r of train) {
     let c = classIds.get(data.groups[r]!);
-    if (c === undefined) classIds.set(data.groups[r]!, (c = classIds.size));
+    if (c === undefined) {
+      c = classIds.size;
+      classIds.set(data.groups[r]!, c);
+    }
     classOf[r] = c;
   }
   const numClasses = classIds.size;

@@ -30,14 +30,17 @@ async function gradsOn(backend: string, model: tf.LayersModel, x: tf.Tensor, y: 
   return out;
 }
 
-function relErr(a: Float32Array, b: Float32Array): number {
-  let m = 0;
+function maxAbs(a: Float32Array): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    m = Math.max(m, Math.abs(a[i]! - b[i]!));
-    s = Math.max(s, Math.abs(b[i]!));
-  }
-  return m / (s || 1);
+  for (let i = 0; i < a.length; i++) s = Math.max(s, Math.abs(a[i]!));
+  return s;
+}
+
+/** max |a − b| / max(max |b|, floor). */
+function relErr(a: Float32Array, b: Float32Array, floor = 0): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m / (Math.max(maxAbs(b), floor) || 1);
 }
 
 async function expectGradsMatch(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, tol: number): Promise<void> {
@@ -46,13 +49,15 @@ async function expectGradsMatch(model: tf.LayersModel, x: tf.Tensor, y: tf.Tenso
   await tf.setBackend("wasm");
   expect([...w.keys()].sort()).toEqual([...c.keys()].sort());
   expect(w.size).toBe(model.trainableWeights.length);
-  if (process.env.ML_DEBUG) for (const [k, g] of w) console.log(k, relErr(g, c.get(k)!).toExponential(1));
-  for (const [k, g] of w) expect(relErr(g, c.get(k)!), k).toBeLessThan(tol);
+  // Some gradients are zero in exact arithmetic (a BatchNorm beta feeding a linear conv and another
+  // BatchNorm): there the error is measured against 1e-3 × the largest gradient in the model.
+  const floor = 1e-3 * Math.max(...[...c.values()].map(maxAbs));
+  for (const [k, g] of w) expect(relErr(g, c.get(k)!, floor), k).toBeLessThan(tol);
 }
 
 async function expectNoLeakOverSteps(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor): Promise<void> {
   const opt = tf.train.adam(1e-3);
-  const step = () => tf.dispose(opt.minimize(lossOf(model, x, y), true));
+  const step = () => tf.dispose(opt.minimize(lossOf(model, x, y), true) ?? []);
   step(); // creates the optimizer's slots
   const tensors = tf.memory().numTensors;
   const dataIds = tf.engine().backend.numDataIds();
@@ -76,10 +81,10 @@ describe("training steps on wasm", () => {
     model.dispose();
   });
 
-  it("MobileNetV2 (alpha 0.35, 64×64, batch 4): gradients match cpu; no leaks across steps", async () => {
-    const model = mobileNetV2({ alpha: 0.35, inputSize: 64, classes: 5, seed: 3 });
-    const { x, y } = batch(4, 64, 5, 4);
-    // 52 layers with BatchNorm in training mode (statistics over 4 samples × 2×2 at the end)
+  it("MobileNetV2 (alpha 0.35, 48×48, batch 3): gradients match cpu; no leaks across steps", async () => {
+    const model = mobileNetV2({ alpha: 0.35, inputSize: 48, classes: 5, seed: 3 });
+    const { x, y } = batch(3, 48, 5, 4);
+    // 52 layers with BatchNorm in training mode (statistics over 3 samples × 2×2 at the end)
     // amplify float32 rounding: 1e-3 relative per weight tensor.
     await expectGradsMatch(model, x, y, 1e-3);
     await expectNoLeakOverSteps(model, x, y);

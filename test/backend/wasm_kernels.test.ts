@@ -48,7 +48,7 @@ async function expectKernelMatches(f: () => tf.Tensor): Promise<void> {
   expect(relErr(a, b)).toBeLessThan(TOL);
 }
 
-const t4 = (x: { data: Float32Array; shape: number[] }) => tf.tensor(x.data, x.shape) as tf.Tensor4D;
+const t4 = (x: { data: Float32Array; shape: number[] }) => tf.tensor4d(x.data, x.shape as [number, number, number, number]);
 
 /**
  * Naive depthwise gradients straight from the definition y[b,i,j,c·m+q] = Σ x[b, i·s + a·d − top,
@@ -203,6 +203,17 @@ describe("other wasm training kernels match cpu", () => {
     ] as Array<[number[], boolean]>) {
       await expectKernelMatches(() => tf.sum(tf.tensor(x.data, x.shape), axis, keep));
     }
+  });
+
+  it("Mean over leading and other axes; Tile over every rank and dtype", async () => {
+    const x = randn([3, 4, 5, 6], 45);
+    for (const axis of [[0, 1, 2], [0], [2, 3], [1]]) await expectKernelMatches(() => tf.mean(tf.tensor(x.data, x.shape), axis));
+    const y = randn([2, 1, 3], 46);
+    for (const reps of [[1, 1, 1], [3, 4, 2], [1, 5, 1], [2, 1, 1]]) await expectKernelMatches(() => tf.tile(tf.tensor(y.data, y.shape), reps));
+    await expectKernelMatches(() => tf.tile(tf.tensor(randn([1, 1, 1, 7], 47).data, [1, 1, 1, 7]), [2, 3, 4, 1]));
+    await expectKernelMatches(() => tf.tile(tf.tensor1d([1, 2, 3], "int32"), [3]).toFloat());
+    await expectKernelMatches(() => tf.tile(tf.tensor2d([[1, 0]], [1, 2], "bool"), [2, 2]).toFloat());
+    await expectKernelMatches(() => tf.tile(tf.scalar(2.5).reshape([]), []).reshape([1]));
   });
 
   it("matMul with transposed operands (dense-layer gradients)", async () => {

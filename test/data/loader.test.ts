@@ -90,7 +90,9 @@ describe("DataLoader", () => {
     resumed.restore(JSON.parse(JSON.stringify(saved)));
     const rest = await collect(resumed);
     expect(rest.map((b) => b.batch)).toEqual(e1.slice(3).map((b) => b.batch));
-    rest.forEach((b, i) => expect(Array.from(b.images)).toEqual(Array.from(e1[i + 3]!.images)));
+    rest.forEach((b, i) => {
+      expect(Array.from(b.images)).toEqual(Array.from(e1[i + 3]!.images));
+    });
     expect(() => make({ ...opts, batchSize: 4 }).restore(saved)).toThrow(/batchSize is 3 in the saved state but 4 here/);
     const opt = make({ ...opts, epoch: 1, startBatch: 3 });
     expect((await collect(opt)).map((b) => b.batch)).toEqual([3, 4, 5, 6, 7]);

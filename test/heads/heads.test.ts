@@ -57,7 +57,11 @@ function kernelOf(layer: tf.layers.Layer): number[][] {
 
 function expectClose(a: number[][], b: number[][], tol = TOL) {
   expect(a.length).toBe(b.length);
-  a.forEach((row, i) => row.forEach((v, j) => expect(Math.abs(v - b[i]![j]!)).toBeLessThan(tol * Math.max(1, Math.abs(b[i]![j]!)))));
+  a.forEach((row, i) => {
+    row.forEach((v, j) => {
+      expect(Math.abs(v - b[i]![j]!)).toBeLessThan(tol * Math.max(1, Math.abs(b[i]![j]!)));
+    });
+  });
 }
 
 describe("margin heads vs naive loops", () => {
@@ -124,12 +128,12 @@ describe("margin heads vs naive loops", () => {
     const cos = naiveCos(x, kernelOf(head), C, 1);
     let bsum = 0;
     const th: number[] = [];
-    cos.forEach((row, i) =>
+    cos.forEach((row, i) => {
       row.forEach((c, j) => {
         if (j === labels[i]) th.push(Math.acos(c));
         else bsum += Math.exp(s0 * c);
-      }),
-    );
+      });
+    });
     th.sort((a, b) => a - b);
     const s1 = Math.log(bsum / x.length) / Math.cos(Math.min(Math.PI / 4, th[(th.length - 1) >> 1]!));
     expect(head.scale).toBeCloseTo(s1, 3);
@@ -177,7 +181,12 @@ describe("head registry and serialisation", () => {
       const out = makeHead(name, { classes: 3, seed: 1 }).apply(inp) as tf.SymbolicTensor;
       const model = tf.model({ inputs: inp, outputs: out });
       let saved: tf.io.ModelArtifacts | undefined;
-      await model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } })));
+      await model.save(
+        tf.io.withSaveHandler(async (a) => {
+          saved = a;
+          return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+        }),
+      );
       const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
       expect(loaded.layers[1]).toBeInstanceOf(cls);
       const x = tf.randomNormal([2, 4], 0, 1, "float32", 3);

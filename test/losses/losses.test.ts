@@ -43,7 +43,9 @@ describe("cross-entropy and focal vs naive loops", () => {
         for (let c = 0; c < C; c++) l -= ((c === labels[i] ? 1 - eps : 0) + eps / C) * lp[c]!;
         return l * w[labels[i]!]!;
       });
-      got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(TOL));
+      got.forEach((v, i) => {
+        expect(Math.abs(v - want[i]!)).toBeLessThan(TOL));
+      });
     }
   });
 
@@ -54,10 +56,14 @@ describe("cross-entropy and focal vs naive loops", () => {
       const lp = logSoftmax(row)[labels[i]!]!;
       return -((1 - Math.exp(lp)) ** 2) * lp;
     });
-    got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(TOL));
+    got.forEach((v, i) => {
+        expect(Math.abs(v - want[i]!)).toBeLessThan(TOL));
+      });
     const f0 = run(() => tf.tidy(() => focalLoss(tf.tensor2d(logits), tf.tensor1d(labels, "int32"), { gamma: 0 })));
     const ce = run(() => tf.tidy(() => crossEntropyLoss(tf.tensor2d(logits), tf.tensor1d(labels, "int32"))));
-    f0.forEach((v, i) => expect(v).toBeCloseTo(ce[i]!, 5));
+    f0.forEach((v, i) => {
+        expect(v).toBeCloseTo(ce[i]!, 5));
+      });
   });
 
   it("rejects bad options", () => {
@@ -129,7 +135,9 @@ describe("classWeights", () => {
   it("matches the formulas, normalised to sum to the number of present classes", () => {
     const check = (w: Float64Array, raw: number[]) => {
       const s = raw.reduce((a, b) => a + b, 0);
-      raw.forEach((v, c) => expect(w[c]).toBeCloseTo((v * 3) / s, 10));
+      raw.forEach((v, c) => {
+        expect(w[c]).toBeCloseTo((v * 3) / s, 10));
+      });
       expect(w[3]).toBe(0);
     };
     check(classWeights(counts, "inverse"), [1, 1 / 4, 1 / 16]);

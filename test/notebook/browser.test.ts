@@ -97,6 +97,17 @@ describe.skipIf(!haveChromium)("figures render in any output order", () => {
   });
 });
 
+describe.skipIf(!haveChromium)("a figure whose library output was cleared", () => {
+  it("says what happened instead of staying blank", async () => {
+    const page = await browser!.newPage();
+    await page.setContent(`<!doctype html><body>${figureBundle(countsChart({ a: 1 }), { id: "orphan" }).data["text/html"]}</body>`);
+    await page.waitForFunction(() => /Waiting for plotly\.js/.test(document.getElementById("orphan")?.textContent ?? ""), undefined, { timeout: 15_000 });
+    const text = await page.locator("#orphan").textContent();
+    await page.close();
+    expect(text).toMatch(/re-run the notebook \(or call showPlotlyLibrary\(\)\)/);
+  });
+});
+
 describe.skipIf(!haveChromium)("every figure builder", () => {
   it("produces specs plotly.js accepts (Plotly.validate) and draws", async () => {
     const gallery: Record<string, Figure> = {

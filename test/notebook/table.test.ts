@@ -11,7 +11,7 @@ describe("table", () => {
     const b = tableBundle(df, { digits: 3 });
     const html = b.data["text/html"] as string;
     expect(html).toContain("<th>id</th><th>score</th><th>n</th>");
-    expect(html).toContain('<td style="text-align:right" title="0.123456789">0.123</td>');
+    expect(html).toContain('<td style="text-align:right;white-space:nowrap" title="0.123456789">0.123</td>');
     expect(html).toContain("2 rows × 3 columns");
     expect(b.data["text/plain"]).toContain("[2 rows × 3 columns]");
   });

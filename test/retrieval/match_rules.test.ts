@@ -91,6 +91,14 @@ describe("match rules", () => {
     expect(after).toBeGreaterThan(before);
   });
 
+  it("iterativeBlend with folds searches within folds only", async () => {
+    const { data, dim } = clustered(8, 12, 3, 8);
+    const folds = Int32Array.from({ length: 36 }, (_, i) => i % 2);
+    const { neighbours, embeddings } = await iterativeBlend(data, dim, { stages: 1, folds, knn: { k: 4, engine: "js" } });
+    expect(embeddings.length).toBe(data.length);
+    for (let i = 0; i < 36; i++) for (let t = 0; t < 4; t++) expect(folds[neighbours.indices[i * 4 + t]!]).toBe(folds[i]);
+  });
+
   it("knnWithinFolds never crosses folds and returns global indices", async () => {
     const { data, dim } = clustered(5, 10, 4, 8);
     const folds = Int32Array.from({ length: 40 }, (_, i) => i % 3);

@@ -1,0 +1,224 @@
+/**
+ * `npm run bench -- train-step`: milliseconds per Adam training step, per net and per backend, with
+ * PyTorch (Debian's python3-torch, `bench/train_step_torch.py`) timed in the same run.
+ *
+ * Cases: ref-cnn (src/models/ref_cnn.ts, batch 32, 64×64×3), mobilenetv2 (alpha 1.0, 96×96, batch
+ * 16) and vqa-mlp (1280→512→3129, batch 64). Impls: wasm (1 thread), wasm-mt (threaded SIMD build,
+ * `--threads` threads), cpu (pure JS; capped by `--cpu-budget-s`, mobilenetv2 skipped). Each impl
+ * runs in its own child process (a tfjs backend initialises once per process). One JSON line per
+ * measurement: median wall ms and median process CPU ms over `--steps` steps after `--warmup`
+ * steps, and `ratio` = ms / PyTorch's ms at the same thread count.
+ */
+import { spawnSync } from "node:child_process";
+import os from "node:os";
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { intFlag, parseFlags } from "../src/cli/args";
+import { initBackend } from "../src/backend/index";
+import { mobileNetV2, refCnn } from "../src/models/index";
+
+type CaseName = "ref-cnn" | "mobilenetv2" | "vqa-mlp";
+type Impl = "wasm" | "wasm-mt" | "cpu";
+const CASES: readonly CaseName[] = Object.freeze(["ref-cnn", "mobilenetv2", "vqa-mlp"]);
+const IMPLS: readonly Impl[] = Object.freeze(["wasm", "wasm-mt", "cpu"]);
+
+interface Row {
+  bench: "train-step";
+  case: string;
+  impl: string;
+  ms?: number;
+  cpu_ms?: number;
+  steps?: number;
+  batch?: number;
+  threads?: number;
+  ratio?: number;
+  capped?: boolean;
+  skipped?: string;
+  [k: string]: unknown;
+}
+
+const FLAGS = {
+  cases: { type: "string", default: CASES.join(","), help: `comma-separated cases (${CASES.join("|")})` },
+  impls: { type: "string", default: IMPLS.join(","), help: `comma-separated impls (${IMPLS.join("|")})` },
+  steps: { type: "string", default: "5", help: "timed steps per case (the median is reported)" },
+  warmup: { type: "string", default: "2", help: "untimed steps first" },
+  threads: { type: "string", default: String(Math.min(os.availableParallelism(), 8)), help: "threads for wasm-mt and the multi-thread PyTorch run" },
+  "cpu-budget-s": { type: "string", default: "60", help: "time budget per case on the pure-JS cpu backend" },
+  "no-torch": { type: "boolean", default: false, help: "skip the PyTorch peer" },
+  worker: { type: "string", help: "(internal) run one impl in this process" },
+} as const;
+
+function parseList<T extends string>(s: string, valid: readonly T[], what: string): T[] {
+  const out = s.split(",").map((x) => x.trim()).filter(Boolean);
+  for (const x of out) if (!(valid as readonly string[]).includes(x)) throw new Error(`unknown ${what}: ${x} (expected ${valid.join("|")})`);
+  return out as T[];
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Builds a case: model, batch, and a step function running one Adam update and reading the loss. */
+function buildCase(name: CaseName): { step: () => number; batch: number; dispose: () => void } {
+  const opt = tf.train.adam(1e-3);
+  let model: tf.LayersModel;
+  let x: tf.Tensor;
+  let classes: number;
+  let batch: number;
+  let logits = false;
+  switch (name) {
+    case "ref-cnn":
+      model = refCnn({ classes: 10 });
+      batch = 32;
+      classes = 10;
+      x = tf.randomNormal([batch, 64, 64, 3], 0, 1, "float32", 1);
+      break;
+    case "mobilenetv2":
+      model = mobileNetV2({ alpha: 1.0, inputSize: 96, classes: 10 });
+      batch = 16;
+      classes = 10;
+      x = tf.randomNormal([batch, 96, 96, 3], 0, 1, "float32", 1);
+      break;
+    case "vqa-mlp": {
+      const input = tf.input({ shape: [1280] });
+      const h = tf.layers.dense({ units: 512, activation: "relu" }).apply(input) as tf.SymbolicTensor;
+      const out = tf.layers.dense({ units: 3129 }).apply(h) as tf.SymbolicTensor;
+      model = tf.model({ inputs: input, outputs: out });
+      batch = 64;
+      classes = 3129;
+      logits = true;
+      x = tf.randomNormal([batch, 1280], 0, 1, "float32", 1);
+      break;
+    }
+    default:
+      throw new Error(`unknown case: ${name as string} (expected ${CASES.join("|")})`);
+  }
+  const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % classes), "int32"), classes);
+  const loss = () => {
+    const p = model.apply(x, { training: true }) as tf.Tensor;
+    return (logits ? tf.losses.softmaxCrossEntropy(y, p) : tf.mean(tf.metrics.categoricalCrossentropy(y, p))) as tf.Scalar;
+  };
+  const step = () => {
+    const c = opt.minimize(loss, true)!;
+    const v = c.dataSync()[0]!;
+    c.dispose();
+    return v;
+  };
+  return {
+    step,
+    batch,
+    dispose: () => {
+      tf.dispose([x, y]);
+      model.dispose();
+      opt.dispose();
+    },
+  };
+}
+
+async function runWorker(impl: Impl, cases: CaseName[], steps: number, warmup: number, threads: number, cpuBudgetS: number): Promise<void> {
+  const info = await initBackend({ backend: impl === "cpu" ? "cpu" : "wasm", threads: impl === "wasm-mt" ? threads : 1, log: (l) => console.error(l) });
+  for (const name of cases) {
+    const row: Row = { bench: "train-step", case: name, impl, threads: info.threads };
+    if (impl === "cpu" && name === "mobilenetv2") {
+      console.log(JSON.stringify({ ...row, skipped: "pure-JS cpu backend: minutes per step" }));
+      continue;
+    }
+    const c = buildCase(name);
+    const wall: number[] = [];
+    const cpu: number[] = [];
+    const timed = () => {
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      c.step();
+      const cu = process.cpuUsage(c0);
+      wall.push(performance.now() - t0);
+      cpu.push((cu.user + cu.system) / 1000);
+    };
+    const budgetMs = impl === "cpu" ? cpuBudgetS * 1000 : Number.POSITIVE_INFINITY;
+    const start = performance.now();
+    let capped = false;
+    for (let i = 0; i < warmup; i++) {
+      timed();
+      if (performance.now() - start > budgetMs) {
+        capped = true;
+        break;
+      }
+    }
+    if (!capped) {
+      wall.length = 0;
+      cpu.length = 0;
+      for (let i = 0; i < steps; i++) {
+        timed();
+        if (performance.now() - start > budgetMs && i + 1 < steps) {
+          capped = true;
+          break;
+        }
+      }
+    }
+    const out: Row = { ...row, ms: +median(wall).toFixed(2), cpu_ms: +median(cpu).toFixed(2), steps: wall.length, batch: c.batch };
+    if (capped) out.capped = true;
+    console.log(JSON.stringify(out));
+    c.dispose();
+  }
+}
+
+function runChild(cmd: string, args: string[], timeoutS: number): Row[] {
+  const r = spawnSync(cmd, args, { cwd: process.cwd(), encoding: "utf8", timeout: timeoutS * 1000, maxBuffer: 16 << 20, stdio: ["ignore", "pipe", "inherit"] });
+  if (r.error) return [{ bench: "train-step", case: "*", impl: path.basename(cmd), skipped: `${r.error.message.split("\n")[0]}` }];
+  const rows: Row[] = [];
+  for (const line of r.stdout.split("\n")) {
+    const t = line.trim();
+    if (!t.startsWith("{")) continue;
+    try {
+      rows.push(JSON.parse(t) as Row);
+    } catch {
+      // a stray log line: ignore
+    }
+  }
+  if (r.status !== 0) rows.push({ bench: "train-step", case: "*", impl: args.join(" ").slice(0, 60), skipped: `exit status ${r.status}` });
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const p = parseFlags("bench train-step", "ms per training step per net and backend, with PyTorch in the same run", FLAGS, process.argv.slice(2));
+  if (!p) return;
+  const cases = parseList(String(p.values.cases), CASES, "case");
+  const steps = intFlag(p, "steps", 5);
+  const warmup = intFlag(p, "warmup", 2);
+  const threads = intFlag(p, "threads", 2);
+  const cpuBudgetS = intFlag(p, "cpu-budget-s", 60);
+  if (steps < 1 || warmup < 0 || threads < 1 || threads > 8) throw new Error("--steps ≥ 1, --warmup ≥ 0, --threads in 1..8");
+  if (typeof p.values.worker === "string") {
+    await runWorker(parseList(p.values.worker, IMPLS, "impl")[0]!, cases, steps, warmup, threads, cpuBudgetS);
+    return;
+  }
+  const impls = parseList(String(p.values.impls), IMPLS, "impl");
+  const common = ["--cases", cases.join(","), "--steps", String(steps), "--warmup", String(warmup)];
+
+  // PyTorch first, at 1 thread and at `threads`, so that every tfjs line gets a ratio.
+  const torch = new Map<string, number>();
+  if (!p.values["no-torch"]) {
+    const script = path.join("bench", "train_step_torch.py");
+    for (const t of [...new Set([1, threads])]) {
+      for (const row of runChild("/usr/bin/python3", [script, ...common, "--threads", String(t)], 900)) {
+        if (row.ms !== undefined) torch.set(`${row.case}/${row.threads}`, row.ms);
+        console.log(JSON.stringify(row));
+      }
+    }
+  }
+  for (const impl of impls) {
+    const args = ["--import", "tsx", path.join("bench", "train_step.ts"), ...common, "--threads", String(threads), "--cpu-budget-s", String(cpuBudgetS), "--worker", impl];
+    for (const row of runChild(process.execPath, args, 1800)) {
+      const ref = torch.get(`${row.case}/${row.threads}`);
+      if (row.ms !== undefined && ref !== undefined) row.ratio = +(row.ms / ref).toFixed(2);
+      console.log(JSON.stringify(row));
+    }
+  }
+}
+
+main().catch((e) => {
+  console.error(`bench train-step: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

@@ -1,0 +1,136 @@
+// %% [markdown]
+// # 05 · Pretrained embeddings
+// What do frozen pretrained encoders see in the listings, and how far does kNN on their features get at matching?
+
+// %% [markdown]
+// Three sources sit behind one `embed()` call: nsfwjs's Keras **MobileNetV2** (ImageNet blocks 0–10,
+// cut at `out_relu`, 1280-d), **USE-lite** (Universal Sentence Encoder lite, 512-d) and any
+// **transformers.js** model you put under `cache/models/` (offline). Embeddings go to an on-disk
+// cache keyed by encoder, weights hash, preprocessing and posting_id: the first run computes, later
+// runs reload in milliseconds.
+
+// %%
+import * as ml from "./src/index";
+await ml.banner();
+const ds = await ml.loadDataset(ml.env.dataset, { checkImages: "exists" });
+const { codes: labels, names: groupNames } = ml.labelCodes(ds.listings);
+ml.table(
+  Object.entries(ml.ENCODER_SOURCES).map(([id, s]) => ({ source: id, reads: s.modality, summary: s.summary })),
+  { caption: `encoder sources · ${ds.listings.length} listings, ${groupNames.length} groups`, index: false },
+);
+
+// %% [markdown]
+// ## Embed the sample with each encoder
+// `embedDataset` embeds images for image encoders and titles for text encoders, through the cache.
+// Identical images (several listings share one) are encoded once.
+
+// %%
+const ENCODERS = ["mobilenet-v2@96", "use-lite"];
+const runs: ml.DatasetEmbeddings[] = [];
+for (const model of ENCODERS) runs.push(await ml.embedDataset(ds, { model, normalize: true }));
+const summary = (r: ml.DatasetEmbeddings) => ({ encoder: r.encoder, field: r.field, n: r.n, dim: r.dim, pooling: r.pooling, computed: r.computed, cached: r.cached, ms: Math.round(r.ms) });
+ml.table(runs.map(summary), { caption: "first call (computed unless an earlier run cached them)", index: false });
+
+// %% [markdown]
+// A second call is served from the cache: nothing is recomputed.
+
+// %%
+const again = [];
+for (const model of ENCODERS) again.push(summary(await ml.embedDataset(ds, { model, normalize: true })));
+ml.table(again, { caption: "second call", index: false });
+
+// %% [markdown]
+// ### Bringing a transformers.js model
+// Offline, a hub model must be placed under `cache/models/<name>/`. When it is missing, the error
+// says which files and how to get them:
+
+// %%
+try {
+  runs.push(await ml.embedDataset(ds, { model: "hf-text:Xenova/paraphrase-multilingual-MiniLM-L12-v2", normalize: true }));
+  ml.table([summary(runs.at(-1)!)], { index: false });
+} catch (err) {
+  console.log((err as Error).message);
+}
+
+// %% [markdown]
+// ## Nearest neighbours
+// For a few listings, the 5 nearest others by cosine distance. A green frame marks a listing of
+// the same label group, red one of another.
+
+// %%
+const [img, txt] = runs as [ml.DatasetEmbeddings, ml.DatasetEmbeddings];
+const nbImg = await ml.knnSearch(img.vectors, img.dim, { k: 6, label: null });
+const nbTxt = await ml.knnSearch(txt.vectors, txt.dim, { k: 6, label: null });
+const queries = [0, 7, 42, 123].filter((q) => q < ds.listings.length);
+const cell = (i: number, d: number, q: number) => ({
+  src: ds.listings[i]!.imagePath,
+  caption: `${ds.listings[i]!.title} · ${d.toFixed(3)}`,
+  color: i === q ? "#555" : labels[i] === labels[q] ? "#2a9d55" : "#d1495b",
+});
+for (const q of queries) {
+  const row = Array.from({ length: 6 }, (_, j) => cell(nbImg.indices[q * 6 + j]!, nbImg.distances[q * 6 + j]!, q));
+  await ml.imageGrid(row, { size: 80, columns: 6, title: `image neighbours of ${ds.listings[q]!.postingId} (first: the query)` });
+}
+
+// %%
+ml.table(
+  queries.flatMap((q) =>
+    Array.from({ length: 6 }, (_, j) => {
+      const i = nbTxt.indices[q * 6 + j]!;
+      return { query: ds.listings[q]!.title, rank: j, neighbour: ds.listings[i]!.title, distance: nbTxt.distances[q * 6 + j]!, "same group": labels[i] === labels[q] };
+    }),
+  ),
+  { caption: "use-lite: title neighbours", index: false, maxRows: 24 },
+);
+
+// %% [markdown]
+// ## A 2-D projection
+// PCA (power iteration, `pcaProject`) of each encoder's vectors, coloured by label group (the 10
+// largest groups in colour, the rest grey).
+
+// %%
+for (const r of [img, txt]) {
+  const p = ml.pcaProject(r.vectors, r.dim, { components: 2, seed: 0 });
+  const xs = Array.from({ length: r.n }, (_, i) => p.projected[2 * i]!);
+  const ys = Array.from({ length: r.n }, (_, i) => p.projected[2 * i + 1]!);
+  ml.show(
+    ml.scatterChart({
+      x: xs,
+      y: ys,
+      groups: ds.listings.map((l) => l.extra.label || l.labelGroup),
+      text: ds.listings.map((l) => l.title),
+      title: `${r.encoder}: PCA (explained ${(100 * (p.explained[0]! + p.explained[1]!)).toFixed(1)}%)`,
+      height: 420,
+    }),
+  );
+}
+
+// %% [markdown]
+// ## Matching F1 of kNN on frozen features
+// Each listing's matches are its neighbours within a distance threshold (plus the nearest one,
+// "min-2"); the threshold is the best over the sample. The self-only row (every listing matches
+// only itself) is the floor to beat.
+
+// %%
+const both = ml.concatFeatures({ n: img.n, ids: img.ids, labels, classes: groupNames, blocks: [img, txt] });
+const f1Rows = [{ features: "self only (floor)", dim: 0, f1: ml.matchScores(Array.from({ length: img.n }, (_, i) => Int32Array.of(i)), labels).f1, threshold: Number.NaN }];
+for (const [name, x, d] of [
+  ["image · mobilenet-v2@96", img.vectors, img.dim],
+  ["text · use-lite", txt.vectors, txt.dim],
+  ["both · concat", both, img.dim + txt.dim],
+] as Array<[string, Float32Array, number]>) {
+  const best = ml.bestThreshold(await ml.knnSearch(x, d, { k: 50, label: null }), labels);
+  f1Rows.push({ features: name, dim: d, f1: best.f1, threshold: best.threshold });
+}
+ml.table(f1Rows, { caption: "matching F1 on the sample (best threshold)", index: false });
+
+// %% [markdown]
+// ## A head trained on cached features
+// The fast path: an MLP (inputs → 512 → groups) trained on the cached vectors, never running an
+// encoder. Each step only gathers rows from memory.
+
+// %%
+const table = await ml.loadFeatureTable(ds, { encoders: ENCODERS, normalize: true });
+const trained = await ml.trainFeatureHead(table, { epochs: 5, hidden: 512, batchSize: 64, seed: 0 });
+ml.show(ml.lineChart([{ name: "train loss", x: trained.losses.map((_, i) => i + 1), y: trained.losses }], { title: `feature head: ${trained.msPerStep.toFixed(0)} ms per step`, xTitle: "epoch", yTitle: "loss", height: 300 }));
+trained.head.dispose();

@@ -1,0 +1,41 @@
+/** Tiny synthetic fixtures for the training tests (no dataset on disk). */
+import { resolveConfig, type RunConfig } from "../../src/train/config";
+import type { PreparedData } from "../../src/train/task";
+import { hashedNgrams } from "../../src/models/text";
+import { Rng } from "../../src/rng";
+
+/** A small config: 8×8 images, tiny ResNet, n-gram text, concat fusion, ArcFace on the fused branch. */
+export function tinyConfig(over: Record<string, unknown> = {}): RunConfig {
+  return resolveConfig({
+    name: "tiny",
+    seed: 3,
+    backend: "cpu",
+    data: { image_size: 8, folds: 4, fold: 0, hflip: 0.5 },
+    model: { image: { widths: [4, 8], pooling: "gem" }, text: { dim: 64 }, embedding_dim: 16, dropout: 0.1 },
+    heads: { fused: { kind: "arcface", s: 10, m: 0.2 }, text: { kind: "adacos" } },
+    loss: { triplet_weight: 0.5 },
+    optim: { batch_size: 4, epochs: 3, lr: 0.01 },
+    train: { ckpt_period: 2, log_period: 0, warmup_steps: 2, max_grad_norm: 1, gradient_accumulation_steps: 2 },
+    eval: { knn: 10, batch_size: 16 },
+    ...over,
+  });
+}
+
+/** Synthetic prepared data: `groups` groups of `per` rows; images are noisy group colours, titles share a group word. */
+export function tinyData(cfg: RunConfig, groups = 12, per = 3, seed = 1): PreparedData {
+  const r = new Rng(seed);
+  const n = groups * per;
+  const S = cfg.data.image_size;
+  const images = new Float32Array(n * S * S * 3);
+  const titles: string[] = [];
+  const g = new Int32Array(n);
+  const words = ["apple", "banana", "cherry", "grape", "lemon", "mango", "melon", "peach", "pear", "plum", "kiwi", "lime", "fig", "date", "nut", "bean"];
+  for (let i = 0; i < n; i++) {
+    const k = Math.floor(i / per);
+    g[i] = k;
+    const colour = [((k * 37) % 100) / 100, ((k * 61) % 100) / 100, ((k * 13) % 100) / 100];
+    for (let p = 0; p < S * S; p++) for (let c = 0; c < 3; c++) images[(i * S * S + p) * 3 + c] = Math.min(1, Math.max(0, colour[c]! + 0.2 * r.normal()));
+    titles.push(`${words[k % words.length]} ${words[(k * 7 + i) % words.length]} item ${i % per}`);
+  }
+  return { n, imageSize: S, images, text: hashedNgrams(titles, { dim: cfg.model.text.dim }), textDim: cfg.model.text.dim, groups: g, groupNames: Array.from({ length: groups }, (_, k) => `g${k}`) };
+}

@@ -1,0 +1,176 @@
+/**
+ * Exact resume through the real CLI: `matchlab train` runs in a child process, is SIGKILLed
+ * mid-epoch right after a periodic checkpoint, resumed with --resume, and must end with the same
+ * weights (SHA-256) as an uninterrupted run with the same seed. Also checks the run registry
+ * (metrics.csv, summary.json), `matchlab runs`, and `matchlab validate-pending`.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import sharp from "sharp";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = path.resolve(__dirname, "../..");
+const BIN = path.join(ROOT, "bin", "matchlab.js");
+let work = "";
+let cfgFile = "";
+let runsDir = "";
+
+async function makeDataset(dir: string, groups = 16, per = 3): Promise<void> {
+  mkdirSync(path.join(dir, "train_images"), { recursive: true });
+  const rows = ["posting_id,image,image_phash,title,label_group"];
+  const words = ["red", "green", "blue", "cat", "dog", "sun", "moon", "star", "tree", "fish", "car", "bus", "cup", "hat", "key", "pen"];
+  for (let g = 0; g < groups; g++) {
+    for (let k = 0; k < per; k++) {
+      const img = `g${g}_${k}.png`;
+      const px = Buffer.alloc(8 * 8 * 3);
+      for (let i = 0; i < 64; i++) {
+        px[i * 3] = (g * 53 + k * 7 + i) % 256;
+        px[i * 3 + 1] = (g * 97 + i * 3) % 256;
+        px[i * 3 + 2] = (g * 31 + k * 11) % 256;
+      }
+      await sharp(px, { raw: { width: 8, height: 8, channels: 3 } }).png().toFile(path.join(dir, "train_images", img));
+      rows.push(`p${g}_${k},${img},,${words[g]} ${words[(g + k + 3) % 16]} thing ${k},group${g}`);
+    }
+  }
+  writeFileSync(path.join(dir, "train.csv"), `${rows.join("\n")}\n`);
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(path.join(os.tmpdir(), "ml-resume-"));
+  await makeDataset(path.join(work, "ds"));
+  runsDir = path.join(work, "runs");
+  cfgFile = path.join(work, "tiny.yaml");
+  writeFileSync(
+    cfgFile,
+    [
+      "name: tiny",
+      "seed: 5",
+      "backend: cpu",
+      `data: { dataset: ${JSON.stringify(path.join(work, "ds"))}, folds: 4, fold: 1, image_size: 8, hflip: 0.5 }`,
+      "model: { image: { widths: [4, 8] }, text: { dim: 64 }, embedding_dim: 16, dropout: 0.1 }",
+      "heads: { fused: { kind: arcface, s: 10, m: 0.2 } }",
+      "optim: { batch_size: 4, epochs: 6, lr: 0.01 }",
+      "train: { ckpt_period: 4, log_period: 0, warmup_steps: 3, max_grad_norm: 1 }",
+      "eval: { knn: 10 }",
+      "",
+    ].join("\n"),
+  );
+});
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function train(args: string[], onErrLine?: (line: string, child: ChildProcess) => void): Promise<Exit> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, "train", "--config", cfgFile, "--runs-dir", runsDir, "--json", ...args], {
+      cwd: ROOT,
+      env: { ...process.env, MATCHLAB_QUIET: "1", MATCHLAB_CACHE_DIR: path.join(work, "cache") },
+    });
+    let stdout = "";
+    let stderr = "";
+    let partial = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      partial += d;
+      const lines = partial.split("\n");
+      partial = lines.pop()!;
+      for (const l of lines) onErrLine?.(l, child);
+    });
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+const lastJson = (s: string) => JSON.parse(s.trim().split("\n").pop()!);
+
+describe("matchlab train --resume", () => {
+  it("continues exactly after SIGKILL mid-epoch", async () => {
+    const a = await train(["--run", "uninterrupted"]);
+    expect(a.code, a.stderr).toBe(0);
+    const ra = lastJson(a.stdout);
+    expect(Object.keys(ra)).toEqual(["run", "best_val_f1", "untrained_val_f1", "steps", "weights_sha256"]);
+    expect(ra.steps).toBe(54); // 36 train rows / 4 = 9 steps × 6 epochs
+    expect(ra.weights_sha256).toMatch(/^[0-9a-f]{64}$/);
+
+    let killedAfter: { file: string; step: number; batch: number } | null = null;
+    const b = await train(["--run", "killed"], (line, child) => {
+      if (killedAfter || !line.startsWith("{")) return;
+      const ev = JSON.parse(line);
+      if (ev.event === "checkpoint" && /^step-/.test(ev.file) && ev.batch > 0 && ev.batch < 9) {
+        killedAfter = ev;
+        child.kill("SIGKILL");
+      }
+    });
+    expect(b.signal, `the run ended before it could be killed:\n${b.stderr}`).toBe("SIGKILL");
+    expect(killedAfter).not.toBeNull();
+
+    const c = await train(["--run", "killed", "--resume"]);
+    expect(c.code, c.stderr).toBe(0);
+    const resumed = c.stderr.split("\n").find((l) => l.includes('"event":"resume"'));
+    expect(resumed, c.stderr).toBeDefined();
+    expect(JSON.parse(resumed!).step).toBeGreaterThanOrEqual(killedAfter!.step);
+    const rc = lastJson(c.stdout);
+    expect(rc.steps).toBe(54);
+    expect(rc.weights_sha256).toBe(ra.weights_sha256);
+    expect(rc.untrained_val_f1).toBe(ra.untrained_val_f1);
+    expect(rc.best_val_f1).toBe(ra.best_val_f1);
+
+    // the registry: same per-epoch metrics (time aside), summary, config
+    const rows = (id: string) =>
+      readFileSync(path.join(runsDir, id, "metrics.csv"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => l.split(",").filter((_, i) => i !== 2)); // drop time_s
+    expect(rows("killed")).toEqual(rows("uninterrupted"));
+    expect(rows("killed").length).toBe(7);
+    expect(rows("killed")[0]).toContain("val_f1");
+    const summary = JSON.parse(readFileSync(path.join(runsDir, "killed", "summary.json"), "utf8"));
+    expect(summary.status).toBe("finished");
+    expect(readFileSync(path.join(runsDir, "killed", "config.yaml"), "utf8")).toContain("name: tiny");
+  }, 300_000);
+
+  it("lists runs and validates pending checkpoints once", async () => {
+    const run = (cmd: string[]) =>
+      new Promise<Exit>((resolve) => {
+        const child = spawn(process.execPath, [BIN, ...cmd, "--runs-dir", runsDir], { cwd: ROOT, env: { ...process.env, MATCHLAB_QUIET: "1", MATCHLAB_CACHE_DIR: path.join(work, "cache") } });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+      });
+    const table = await run(["runs"]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/uninterrupted\s+finished/);
+    expect(table.stdout).toMatch(/killed\s+finished/);
+    const v1 = await run(["validate-pending", "--run", "uninterrupted", "--json", "--backend", "cpu"]);
+    expect(v1.code, v1.stderr).toBe(0);
+    const lines = v1.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(lines.every((l) => Number.isFinite(l.val_f1))).toBe(true);
+    const v2 = await run(["validate-pending", "--run", "uninterrupted", "--backend", "cpu"]);
+    expect(v2.stdout).toContain("nothing pending");
+    expect(readFileSync(path.join(runsDir, "uninterrupted", "validation.csv"), "utf8").split("\n")[0]).toContain("val_f1");
+  }, 300_000);
+
+  it("rejects a bad config key naming it", async () => {
+    const bad = path.join(work, "bad.yaml");
+    writeFileSync(bad, "optim: { learning_rate: 0.1 }\n");
+    const r = await new Promise<Exit>((resolve) => {
+      const child = spawn(process.execPath, [BIN, "train", "--config", bad], { cwd: ROOT, env: { ...process.env, MATCHLAB_QUIET: "1" } });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/unknown key optim\.learning_rate \(expected one of optimizer\|lr\|/);
+  }, 60_000);
+});
