@@ -68,6 +68,7 @@ for (const mode of ["iterate", "train-step"] as const) {
         ms: Math.round(ms * 10) / 10,
         imagesPerSec: Math.round((n / ms) * 1000 * 10) / 10,
         machine,
+        load1: Math.round(os.loadavg()[0]! * 10) / 10,
       }),
     );
   }

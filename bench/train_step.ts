@@ -7,7 +7,8 @@
  * `--threads` threads), cpu (pure JS; capped by `--cpu-budget-s`, mobilenetv2 skipped). Each impl
  * runs in its own child process (a tfjs backend initialises once per process). One JSON line per
  * measurement: median wall ms and median process CPU ms over `--steps` steps after `--warmup`
- * steps, and `ratio` = ms / PyTorch's ms at the same thread count.
+ * steps, `ratio` = ms / PyTorch's ms at the same thread count, and `cpu_ratio` the same for CPU
+ * time (steadier than wall time on a shared machine).
  */
 import { spawnSync } from "node:child_process";
 import os from "node:os";
@@ -199,11 +200,13 @@ async function main(): Promise<void> {
 
   // PyTorch first, at 1 thread and at `threads`, so that every tfjs line gets a ratio.
   const torch = new Map<string, number>();
+  const torchCpu = new Map<string, number>();
   if (!p.values["no-torch"]) {
     const script = path.join("bench", "train_step_torch.py");
     for (const t of [...new Set([1, threads])]) {
       for (const row of runChild("/usr/bin/python3", [script, ...common, "--threads", String(t)], 900)) {
         if (row.ms !== undefined) torch.set(`${row.case}/${row.threads}`, row.ms);
+        if (row.cpu_ms !== undefined) torchCpu.set(`${row.case}/${row.threads}`, row.cpu_ms);
         console.log(JSON.stringify(row));
       }
     }
@@ -213,6 +216,8 @@ async function main(): Promise<void> {
     for (const row of runChild(process.execPath, args, 1800)) {
       const ref = torch.get(`${row.case}/${row.threads}`);
       if (row.ms !== undefined && ref !== undefined) row.ratio = +(row.ms / ref).toFixed(2);
+      const refCpu = torchCpu.get(`${row.case}/${row.threads}`);
+      if (row.cpu_ms !== undefined && refCpu !== undefined) row.cpu_ratio = +(row.cpu_ms / refCpu).toFixed(2);
       console.log(JSON.stringify(row));
     }
   }

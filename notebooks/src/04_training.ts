@@ -92,9 +92,7 @@ const runId = `notebook-04-${Date.now()}`;
 const paths = ml.createRunDir(runsDir, runId, ml.configToYaml(cfg));
 const fresh = await ml.prepareTask(cfg, { progressBars: false });
 const untrained = await fresh.validate();
-const meters = ml.meterCallback();
-const live = ml.progressCallback({ meters, renderer: ml.notebookProgressRenderer() });
-const learner = ml.makeLearner(fresh, cfg, { checkpointsDir: paths.checkpoints, metricsFile: paths.metrics, progressBars: false, log: () => {}, callbacks: [meters, live] });
+const learner = ml.makeLearner(fresh, cfg, { checkpointsDir: paths.checkpoints, metricsFile: paths.metrics, progressRenderer: ml.notebookProgressRenderer(), log: () => {} });
 await learner.fit();
 console.log(`untrained val F1 ${untrained.val_f1!.toFixed(4)} → after ${learner.step} steps ${learner.metrics.val_f1!.toFixed(4)}`);
 

@@ -13,7 +13,9 @@
 import * as ml from "./src/index";
 await ml.banner();
 const ds = await ml.loadDataset(ml.env.dataset, { checkImages: "exists" });
-const { codes: labels, names: groupNames } = ml.labelCodes(ds.listings);
+const coded = ml.labelCodes(ds.listings);
+const labels = coded.codes;
+const groupNames = coded.names;
 ml.table(
   Object.entries(ml.ENCODER_SOURCES).map(([id, s]) => ({ source: id, reads: s.modality, summary: s.summary })),
   { caption: `encoder sources · ${ds.listings.length} listings, ${groupNames.length} groups`, index: false },

@@ -28,7 +28,7 @@ const feats = await ml.baselineFeatures(ds);
 const K = 30;
 const nbPixels = await ml.knnWithinFolds(feats.pixels.data, feats.pixels.dim, folds, { k: K, label: null });
 const nbChars = await ml.knnWithinFolds(feats.chars.data, feats.chars.dim, folds, { k: K, label: null });
-const nbTfidf = ml.sparseKnn(feats.tfidf, { k: K, folds, label: null });
+const nbTfidf = ml.sparseKnn(feats.tfidf, { k: K, folds: folds, label: null });
 const timings = await ml.measureKnnEngines(feats.pixels.dim);
 ml.table(timings.map((t) => ({ engine: t.engine, "probe ms": t.ms, "GFLOP/s": t.gflops, error: t.error ?? "" })), { caption: `kNN engines on a ${feats.pixels.dim}-d probe (auto uses the first)`, index: false });
 
@@ -43,7 +43,7 @@ const branches = [
   { name: "chars", neighbours: nbChars },
   { name: "tfidf", neighbours: nbTfidf },
 ];
-const pairs = ml.pairDistanceFrame(branches, labels, { folds });
+const pairs = ml.pairDistanceFrame(branches, labels, { folds: folds });
 const byBranch = pairs.groupby(["branch", "matched"]).col(["distance"]).agg({ distance: ["count", "mean", "median"] as never });
 ml.table(byBranch, { caption: "cosine distance of neighbour pairs", index: false });
 
@@ -68,7 +68,7 @@ for (const b of branches) {
 // its F1 in each fold. Stable thresholds across folds are what make a threshold transferable.
 
 // %%
-const summary = ml.distanceSummary(branches, labels, { folds });
+const summary = ml.distanceSummary(branches, labels, { folds: folds });
 ml.table(summary, { caption: "pair distances per branch and fold", index: false, maxRows: 30 });
 
 // %% [markdown]
@@ -95,9 +95,9 @@ for (const c of curves) {
 // %%
 // each rule at its own best threshold
 const setsOf = (nb: ml.KnnResult, min2 = true) => ml.thresholdMatches(nb, { threshold: ml.bestThreshold(nb, labels, { min2 }).threshold, min2 });
-const inbChars = (await ml.iterativeBlend(feats.chars.data, feats.chars.dim, { stages: 2, topK: 3, folds, knn: { k: K } })).neighbours;
+const inbChars = (await ml.iterativeBlend(feats.chars.data, feats.chars.dim, { stages: 2, topK: 3, folds: folds, knn: { k: K } })).neighbours;
 const charsSim = 1 - ml.bestThreshold(nbChars, labels).threshold;
-const inbGated = (await ml.iterativeBlend(feats.chars.data, feats.chars.dim, { stages: 2, topK: 3, minSimilarity: charsSim, folds, knn: { k: K } })).neighbours;
+const inbGated = (await ml.iterativeBlend(feats.chars.data, feats.chars.dim, { stages: 2, topK: 3, minSimilarity: charsSim, folds: folds, knn: { k: K } })).neighbours;
 const sameFold = (sets: ml.MatchList) => sets.map((s, i) => s.filter((j) => folds[j] === folds[i]));
 const phashSets = sameFold(ml.exactKeyMatches(feats.phash));
 const titleSets = sameFold(ml.exactKeyMatches(ds.listings.map((l) => ml.normalizeTitle(l.title))));

@@ -19,13 +19,13 @@ const feats = await ml.baselineFeatures(ds);
 const K = 30;
 const nbPixels = await ml.knnWithinFolds(feats.pixels.data, feats.pixels.dim, folds, { k: K, label: null });
 const nbChars = await ml.knnWithinFolds(feats.chars.data, feats.chars.dim, folds, { k: K, label: null });
-const nbTfidf = ml.sparseKnn(feats.tfidf, { k: K, folds, label: null });
+const nbTfidf = ml.sparseKnn(feats.tfidf, { k: K, folds: folds, label: null });
 const members: ml.EnsembleMember[] = [
   { name: "pixels", neighbours: nbPixels, embeddings: feats.pixels },
   { name: "chars", neighbours: nbChars, embeddings: feats.chars },
   { name: "tfidf", neighbours: nbTfidf, similarity: (i, j) => ml.sparseDot(feats.tfidf, i, j) },
 ];
-const table = ml.buildPairTable(members, labels, { folds });
+const table = ml.buildPairTable(members, labels, { folds: folds });
 ml.table([{ postings: table.n, "candidate pairs": table.cols.length, "same-group pairs": table.same.reduce((a, b) => a + b, 0) }], { index: false });
 
 // %% [markdown]
@@ -70,7 +70,7 @@ ml.show(ml.lineChart(traces.map((t) => ({ name: `${t.method} (${t.r.evals} evals
 // dense branches and the weights tuned above.
 
 // %%
-const denseTable = ml.buildPairTable(members.slice(0, 2), labels, { folds });
+const denseTable = ml.buildPairTable(members.slice(0, 2), labels, { folds: folds });
 const tunedDense = ml.tuneEnsemble(denseTable);
 const w = tunedDense.params.weights;
 const cat = ml.concatRows([
@@ -79,7 +79,7 @@ const cat = ml.concatRows([
 ]);
 const nbCat = await ml.knnWithinFolds(cat.data, cat.dim, folds, { k: K, label: null });
 const catBest = ml.bestThreshold(nbCat, labels);
-const withCat = ml.buildPairTable(members.slice(0, 2), labels, { folds, extraCandidates: [nbCat] });
+const withCat = ml.buildPairTable(members.slice(0, 2), labels, { folds: folds, extraCandidates: [nbCat] });
 ml.table(
   [
     { rule: "concat kNN, best distance threshold", F1: catBest.f1, threshold: `similarity ≥ ${(1 - catBest.threshold).toFixed(3)}` },

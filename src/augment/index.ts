@@ -1,6 +1,6 @@
 // The public surface of src/augment: one file per transform, compose(), and the spec registry.
 export * from "./transform";
-export { cropResize, sampleBilinearFill } from "./sample";
+export { cropResize } from "./sample";
 export * from "./random_resized_crop";
 export * from "./center_crop";
 export * from "./resize";

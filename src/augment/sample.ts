@@ -51,25 +51,6 @@ export function cropResize(img: ImageData32, top: number, left: number, height: 
   return out;
 }
 
-/**
- * Samples `img` at fractional (fx, fy) bilinearly into `out[o..o+2]`; neighbours outside the
- * image take `fill`.
- */
-export function sampleBilinearFill(img: ImageData32, fx: number, fy: number, fill: readonly number[], out: Float32Array, o: number): void {
-  const { data: src, width: W, height: H } = img;
-  const x0 = Math.floor(fx);
-  const y0 = Math.floor(fy);
-  const wx = fx - x0;
-  const wy = fy - y0;
-  for (let ch = 0; ch < 3; ch++) {
-    const f = fill[ch]!;
-    const p = (x: number, y: number) => (x >= 0 && x < W && y >= 0 && y < H ? src[(y * W + x) * 3 + ch]! : f);
-    const t = p(x0, y0) + (p(x0 + 1, y0) - p(x0, y0)) * wx;
-    const b = p(x0, y0 + 1) + (p(x0 + 1, y0 + 1) - p(x0, y0 + 1)) * wx;
-    out[o + ch] = t + (b - t) * wy;
-  }
-}
-
 /** Resolves a fill option (one number or an RGB triple) to an RGB triple. */
 export function fillRGB(fill: number | readonly number[], where: string): [number, number, number] {
   if (typeof fill === "number") return [fill, fill, fill];

@@ -14,8 +14,8 @@
  * - DepthwiseConv2dNativeBackpropInput: the same with wasm's depthwise conv (channel multiplier 1;
  *   a loop otherwise).
  * - DepthwiseConv2dNativeBackpropFilter, UnsortedSegmentSum: loops over the heap.
- * - BatchMatMul (wrapped): a transposed left operand is transposed first, so the product takes
- *   XNNPACK's fast path instead of wasm's naive batched loop.
+ * - BatchMatMul (wrapped): transposed operands are transposed first, so the product takes XNNPACK's
+ *   fast path instead of wasm's naive loop (dy·Wᵀ of a 64×3129 by 512×3129 dense gradient: 136 → 17 ms).
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
@@ -288,7 +288,23 @@ const depthwiseBackpropFilter: KernelFn = ({ inputs, backend, attrs = {} }) => {
       for (let b = 0; b < n; b++) {
         for (let i = iMin; i < iMax; i++) {
           const y = i * sh + a * dh - top;
-          for (let j = jMin; j < jMax; j++) {
+          let j = jMin;
+          if (m === 1) {
+            // four output columns per pass over the accumulator
+            const xStep = sw * c;
+            for (; j + 4 <= jMax; j += 4) {
+              const x0 = ((b * h + y) * w + (j * sw + e * dw - left)) * c;
+              const g0 = ((b * ho + i) * wo + j) * co;
+              const x1 = x0 + xStep;
+              const x2 = x1 + xStep;
+              const x3 = x2 + xStep;
+              for (let ch = 0; ch < c; ch++) {
+                acc[ch] =
+                  acc[ch]! + (xv[x0 + ch]! * g[g0 + ch]! + xv[x1 + ch]! * g[g0 + c + ch]! + (xv[x2 + ch]! * g[g0 + 2 * c + ch]! + xv[x3 + ch]! * g[g0 + 3 * c + ch]!));
+              }
+            }
+          }
+          for (; j < jMax; j++) {
             const xx = j * sw + e * dw - left;
             const xBase = ((b * h + y) * w + xx) * c;
             const gBase = ((b * ho + i) * wo + j) * co;
@@ -333,14 +349,19 @@ const unsortedSegmentSum: KernelFn = ({ inputs, backend, attrs = {} }) => {
 const batchMatMul: KernelFn = ({ inputs, backend, attrs = {} }) => {
   const { a, b } = inputs as { a: Info; b: Info };
   const transposeA = attrs.transposeA === true;
-  if (!transposeA || a.dtype !== "float32") return base!.batchMatMul({ inputs, backend, attrs });
-  return scoped(backend, (keep) => {
-    const r = a.shape.length;
-    const perm = a.shape.map((_, i) => i);
+  const transposeB = attrs.transposeB === true;
+  if ((!transposeA && !transposeB) || a.dtype !== "float32" || b.dtype !== "float32") return base!.batchMatMul({ inputs, backend, attrs });
+  const swapLast = (t: Info, keep: (t: Info) => Info) => {
+    const r = t.shape.length;
+    const perm = t.shape.map((_, i) => i);
     perm[r - 2] = r - 1;
     perm[r - 1] = r - 2;
-    const at = keep(transpose(backend, a, perm));
-    return base!.batchMatMul({ inputs: { a: at, b }, backend, attrs: { ...attrs, transposeA: false } });
+    return keep(transpose(backend, t, perm));
+  };
+  return scoped(backend, (keep) => {
+    const aa = transposeA ? swapLast(a, keep) : a;
+    const bb = transposeB ? swapLast(b, keep) : b;
+    return base!.batchMatMul({ inputs: { a: aa, b: bb }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
   });
 };
 
@@ -413,10 +434,19 @@ const sum: KernelFn = (args) => {
   const out = backend.makeOutput(outShape, "float32");
   const o = backend.typedArrayFromHeap(out) as Float32Array;
   const xv = backend.typedArrayFromHeap(x) as Float32Array;
+  // Four rows per pass over the float64 accumulator (its read-modify-write is the bottleneck).
   const acc = new Float64Array(inner);
-  for (let r = 0; r < rows; r++) {
-    const base0 = r * inner;
-    for (let k = 0; k < inner; k++) acc[k] = acc[k]! + xv[base0 + k]!;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const b0 = r * inner;
+    const b1 = b0 + inner;
+    const b2 = b1 + inner;
+    const b3 = b2 + inner;
+    for (let k = 0; k < inner; k++) acc[k] = acc[k]! + (xv[b0 + k]! + xv[b1 + k]! + (xv[b2 + k]! + xv[b3 + k]!));
+  }
+  for (; r < rows; r++) {
+    const b0 = r * inner;
+    for (let k = 0; k < inner; k++) acc[k] = acc[k]! + xv[b0 + k]!;
   }
   for (let k = 0; k < inner; k++) o[k] = acc[k]!;
   return out;

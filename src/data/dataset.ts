@@ -128,6 +128,8 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T, i: 
  */
 export async function loadDataset(dir: string, opts: LoadDatasetOptions = {}): Promise<Dataset> {
   const { csv = "train.csv", imageDir = "train_images", onBadRow = "error", checkImages = true, minGroupSize = 2, limit, warn = true } = opts;
+  const known = ["csv", "imageDir", "onBadRow", "checkImages", "minGroupSize", "limit", "warn"];
+  for (const k of Object.keys(opts)) if (!known.includes(k)) throw new Error(`loadDataset: unknown option ${k} (expected ${known.join("|")})`);
   if (onBadRow !== "error" && onBadRow !== "skip") throw new Error(`unknown onBadRow: ${String(onBadRow)} (expected error|skip)`);
   const root = path.resolve(dir);
   const csvPath = path.resolve(root, csv);

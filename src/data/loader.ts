@@ -307,7 +307,7 @@ export class DataLoader {
     this.batch = 0;
   }
 
-  /** Stops the worker threads (a later iteration starts new ones unless closed). */
+  /** Stops the worker threads; iterating again afterwards with numWorkers ≥ 1 throws "DataLoader is closed". */
   async close(): Promise<void> {
     this.closed = true;
     const ws = this.workers ?? [];

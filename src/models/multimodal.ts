@@ -7,12 +7,13 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { GridCells, MaskedMeanPool, ModalityConcat, PositionEmbedding, StepDropout, TokenMask, TransformerBlock } from "./layers";
+import { mobileNetV2 } from "./mobilenet_v2";
 import { globalPool, type PoolingName } from "./pooling";
 import { resNetFeatures } from "./resnet";
 import { SeedSequence } from "./seeds";
 
 /** An image encoder name. */
-export type ImageEncoderName = "resnet" | "none";
+export type ImageEncoderName = "resnet" | "mobilenet_v2" | "none";
 /** A text encoder name. */
 export type TextEncoderName = "ngram" | "transformer" | "none";
 /** A fusion name. */
@@ -32,6 +33,8 @@ export interface ImageEncoderOptions {
   blocks?: number;
   /** Global pooling. Defaults to "gem". */
   pooling?: PoolingName;
+  /** MobileNetV2 width multiplier. Defaults to 0.35. */
+  alpha?: number;
 }
 
 /** Text-encoder options. */
@@ -86,7 +89,7 @@ export interface MatchModel {
   options: Required<Omit<MatchModelOptions, "image" | "text" | "fusion">> & { image: Required<ImageEncoderOptions>; text: Required<TextEncoderOptions>; fusion: Required<FusionOptions> };
 }
 
-const IMAGE_ENCODERS: readonly ImageEncoderName[] = Object.freeze(["resnet", "none"]);
+const IMAGE_ENCODERS: readonly ImageEncoderName[] = Object.freeze(["resnet", "mobilenet_v2", "none"]);
 const TEXT_ENCODERS: readonly TextEncoderName[] = Object.freeze(["ngram", "transformer", "none"]);
 const FUSIONS: readonly FusionName[] = Object.freeze(["concat", "add", "residual", "transformer", "none"]);
 
@@ -101,7 +104,7 @@ function check<T extends string>(what: string, v: T, allowed: readonly T[]): voi
  */
 export function buildMatchModel(opts: MatchModelOptions = {}): MatchModel {
   const { embeddingDim = 128, dropout = 0, seed = 0 } = opts;
-  const image: Required<ImageEncoderOptions> = { encoder: "resnet", size: 32, widths: [16, 32, 64], blocks: 1, pooling: "gem", ...opts.image };
+  const image: Required<ImageEncoderOptions> = { encoder: "resnet", size: 32, widths: [16, 32, 64], blocks: 1, pooling: "gem", alpha: 0.35, ...opts.image };
   const text: Required<TextEncoderOptions> = { encoder: "ngram", dim: 1024, vocab: 4096, maxLen: 16, width: 64, layers: 1, heads: 4, ...opts.text };
   const both = image.encoder !== "none" && text.encoder !== "none";
   const fusion: Required<FusionOptions> = { kind: both ? "concat" : "none", layers: 1, width: 64, heads: 4, ...opts.fusion };
@@ -130,6 +133,11 @@ export function buildMatchModel(opts: MatchModelOptions = {}): MatchModel {
     const inp = tf.input({ shape: [image.size, image.size, 3], name: "image" });
     inputs.push(inp);
     fmap = resNetFeatures(inp, { widths: image.widths, blocks: image.blocks, seeds, prefix: "img" });
+    imgPooled = globalPool(fmap, image.pooling, "img");
+  } else if (image.encoder === "mobilenet_v2") {
+    const inp = tf.input({ shape: [image.size, image.size, 3], name: "image" });
+    inputs.push(inp);
+    fmap = mobileNetV2({ alpha: image.alpha, inputSize: image.size, includeTop: false, pooling: "none", seed: seeds.next() }).apply(inp) as tf.SymbolicTensor;
     imgPooled = globalPool(fmap, image.pooling, "img");
   }
 

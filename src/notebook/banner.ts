@@ -21,5 +21,6 @@ export function bannerBundle(info: BackendInfo, dataset: string = env.dataset): 
  * @example await ml.banner()
  */
 export async function banner(): Promise<void> {
-  displayBundle(bannerBundle(await initBackend()));
+  // the banner lists fallbacks itself: no separate log line
+  displayBundle(bannerBundle(await initBackend({ log: () => undefined })));
 }

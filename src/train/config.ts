@@ -56,7 +56,8 @@ export const CONFIG_SCHEMA: Section = {
   },
   model: {
     image: {
-      encoder: { type: "enum", default: "resnet", values: ["resnet", "none"], doc: "image encoder" },
+      encoder: { type: "enum", default: "resnet", values: ["resnet", "mobilenet_v2", "none"], doc: "image encoder" },
+      alpha: { type: "number", default: 0.35, min: 0.05, max: 2, doc: "MobileNetV2 width multiplier" },
       widths: { type: "int[]", default: [16, 32, 64], doc: "ResNet stage widths" },
       blocks: { type: "int", default: 1, min: 1, doc: "ResNet blocks per stage" },
       pooling: { type: "enum", default: "gem", values: ["gap", "gem", "maxavg"], doc: "global pooling" },
@@ -133,7 +134,7 @@ export interface RunConfig {
   backend: "auto" | "tensorflow" | "wasm" | "cpu";
   data: { dataset: string; folds: number; fold: number; image_size: number; limit: number; hflip: number };
   model: {
-    image: { encoder: "resnet" | "none"; widths: number[]; blocks: number; pooling: "gap" | "gem" | "maxavg" };
+    image: { encoder: "resnet" | "mobilenet_v2" | "none"; alpha: number; widths: number[]; blocks: number; pooling: "gap" | "gem" | "maxavg" };
     text: { encoder: "ngram" | "transformer" | "none"; dim: number; vocab: number; max_len: number; width: number; layers: number; heads: number };
     fusion: { kind: "concat" | "add" | "residual" | "transformer" | "none"; layers: number; width: number; heads: number };
     embedding_dim: number;

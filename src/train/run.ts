@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend/index";
 import { loadDataset } from "../data/dataset";
 import { env } from "../env";
+import type { ProgressRenderer } from "../progress";
 import { configToYaml, loadConfig, type RunConfig } from "./config";
 import { checkpointCallback, latestCheckpoint, loadCheckpoint, restoreLearner, weightsSha256 } from "./checkpoint";
 import { earlyStoppingCallback, etaCallback, evaluateEveryCallback, logEveryCallback, meterCallback, progressCallback, stopOnNanCallback } from "./callbacks";
@@ -64,8 +65,24 @@ export async function prepareTask(cfg: RunConfig, opts: { progressBars?: boolean
   return buildTask(cfg, data);
 }
 
+/** Options for {@link makeLearner}. */
+export interface MakeLearnerOptions {
+  /** Folder for checkpoints; none saved when absent. Defaults to none. */
+  checkpointsDir?: string;
+  /** metrics.csv path; none written when absent. Defaults to none. */
+  metricsFile?: string;
+  /** Where JSON log lines go. Defaults to stderr. */
+  log?: (s: string) => void;
+  /** Show a progress bar per epoch. Defaults to `env.progress`. */
+  progressBars?: boolean;
+  /** Renderer for the progress bars (e.g. the notebook's); setting it turns the bars on. Defaults to the current renderer. */
+  progressRenderer?: ProgressRenderer;
+  /** Extra callbacks. Defaults to none. */
+  callbacks?: Callback[];
+}
+
 /** Builds the learner (optimiser, schedule, standard callbacks) for a task. */
-export function makeLearner(task: MatchTask, cfg: RunConfig, opts: { checkpointsDir?: string; metricsFile?: string; log?: (s: string) => void; progressBars?: boolean; callbacks?: Callback[] } = {}): Learner {
+export function makeLearner(task: MatchTask, cfg: RunConfig, opts: MakeLearnerOptions = {}): Learner {
   const { log = (s: string) => process.stderr.write(`${s}\n`), progressBars = env.progress } = opts;
   const o = cfg.optim;
   const t = cfg.train;
@@ -79,7 +96,8 @@ export function makeLearner(task: MatchTask, cfg: RunConfig, opts: { checkpoints
   const eta = etaCallback();
   const callbacks: Callback[] = [meters, trainMetrics, eta];
   if (t.stop_on_nan) callbacks.push(stopOnNanCallback());
-  if (progressBars) callbacks.push(progressCallback({ meters, eta }));
+  if (opts.progressRenderer) callbacks.push(progressCallback({ meters, eta, renderer: opts.progressRenderer }));
+  else if (progressBars) callbacks.push(progressCallback({ meters, eta }));
   if (t.log_period > 0) callbacks.push(logEveryCallback({ period: t.log_period, write: log, meters }));
   if (t.evaluate_during_training && t.ckpt_period > 0) callbacks.push(evaluateEveryCallback(t.ckpt_period));
   if (t.early_stopping_patience > 0) callbacks.push(earlyStoppingCallback({ patience: t.early_stopping_patience, minDelta: t.early_stopping_min_delta }));

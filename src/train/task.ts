@@ -204,7 +204,7 @@ export function buildTask(cfg: RunConfig, data: PreparedData): MatchTask {
   const numClasses = classIds.size;
   const m = cfg.model;
   const match = buildMatchModel({
-    image: { encoder: m.image.encoder, size: cfg.data.image_size, widths: m.image.widths, blocks: m.image.blocks, pooling: m.image.pooling },
+    image: { encoder: m.image.encoder, alpha: m.image.alpha, size: cfg.data.image_size, widths: m.image.widths, blocks: m.image.blocks, pooling: m.image.pooling },
     text: { encoder: m.text.encoder, dim: m.text.dim, vocab: m.text.vocab, maxLen: m.text.max_len, width: m.text.width, layers: m.text.layers, heads: m.text.heads },
     fusion: { kind: m.fusion.kind, layers: m.fusion.layers, width: m.fusion.width, heads: m.fusion.heads },
     embeddingDim: m.embedding_dim,

@@ -216,6 +216,20 @@ describe("other wasm training kernels match cpu", () => {
     await expectKernelMatches(() => tf.tile(tf.scalar(2.5).reshape([]), []).reshape([1]));
   });
 
+  it("Transpose (which the composite kernels build on) over ranks 1–5 and dtypes", async () => {
+    const x = randn([2, 3, 1, 4, 5], 48);
+    for (const perm of [[4, 3, 2, 1, 0], [0, 1, 2, 3, 4], [1, 0, 2, 3, 4], [0, 1, 2, 4, 3], [3, 4, 0, 1, 2], [2, 0, 4, 1, 3]]) {
+      await expectKernelMatches(() => tf.transpose(tf.tensor(x.data, x.shape), perm));
+    }
+    const m = randn([37, 53], 49);
+    await expectKernelMatches(() => tf.transpose(tf.tensor(m.data, m.shape)));
+    await expectKernelMatches(() => tf.transpose(tf.tensor4d(x.data.slice(0, 120), [2, 3, 4, 5]), [3, 1, 2, 0]));
+    await expectKernelMatches(() => tf.transpose(tf.tensor4d(x.data.slice(0, 120), [2, 3, 4, 5]), [1, 2, 0, 3]));
+    await expectKernelMatches(() => tf.transpose(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], "int32")).toFloat());
+    await expectKernelMatches(() => tf.transpose(tf.tensor2d([1, 0, 0, 1, 1, 0], [3, 2], "bool")).toFloat());
+    await expectKernelMatches(() => tf.transpose(tf.tensor1d([1, 2, 3])));
+  });
+
   it("matMul with transposed operands (dense-layer gradients)", async () => {
     const a = randn([7, 5], 51);
     const b = randn([7, 3], 52);
@@ -225,6 +239,10 @@ describe("other wasm training kernels match cpu", () => {
     await expectKernelMatches(() => tf.matMul(tf.tensor(c.data, c.shape), tf.tensor(d.data, d.shape), true, false));
     const e = randn([5, 7], 55);
     await expectKernelMatches(() => tf.matMul(tf.tensor(b.data, b.shape), tf.tensor(e.data, e.shape), true, true));
+    const f = randn([3, 5], 56);
+    await expectKernelMatches(() => tf.matMul(tf.tensor(a.data, a.shape), tf.tensor(f.data, f.shape), false, true));
+    const g = randn([2, 4, 5], 57);
+    await expectKernelMatches(() => tf.matMul(tf.tensor(c.data, c.shape), tf.tensor(g.data, g.shape), false, true));
   });
 
   it("embedding + GeM + l2-normalised margin head (acos/cos/clip/pow/mean) gradients match cpu", async () => {

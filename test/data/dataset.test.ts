@@ -118,6 +118,10 @@ describe("loadDataset", () => {
     ]);
   });
 
+  it("rejects unknown options", async () => {
+    await expect(loadDataset("/nonexistent/ds", { onBadRows: "skip" } as never)).rejects.toThrow(/unknown option onBadRows \(expected csv\|imageDir\|onBadRow/);
+  });
+
   it("says where the dataset should be when the CSV is missing", async () => {
     await expect(loadDataset("/nonexistent/ds")).rejects.toThrow(/dataset CSV not found.*train\.csv/);
   });

@@ -44,7 +44,7 @@ describe("cross-entropy and focal vs naive loops", () => {
         return l * w[labels[i]!]!;
       });
       got.forEach((v, i) => {
-        expect(Math.abs(v - want[i]!)).toBeLessThan(TOL));
+        expect(Math.abs(v - want[i]!)).toBeLessThan(TOL);
       });
     }
   });
@@ -57,12 +57,12 @@ describe("cross-entropy and focal vs naive loops", () => {
       return -((1 - Math.exp(lp)) ** 2) * lp;
     });
     got.forEach((v, i) => {
-        expect(Math.abs(v - want[i]!)).toBeLessThan(TOL));
+        expect(Math.abs(v - want[i]!)).toBeLessThan(TOL);
       });
     const f0 = run(() => tf.tidy(() => focalLoss(tf.tensor2d(logits), tf.tensor1d(labels, "int32"), { gamma: 0 })));
     const ce = run(() => tf.tidy(() => crossEntropyLoss(tf.tensor2d(logits), tf.tensor1d(labels, "int32"))));
     f0.forEach((v, i) => {
-        expect(v).toBeCloseTo(ce[i]!, 5));
+        expect(v).toBeCloseTo(ce[i]!, 5);
       });
   });
 
@@ -136,7 +136,7 @@ describe("classWeights", () => {
     const check = (w: Float64Array, raw: number[]) => {
       const s = raw.reduce((a, b) => a + b, 0);
       raw.forEach((v, c) => {
-        expect(w[c]).toBeCloseTo((v * 3) / s, 10));
+        expect(w[c]).toBeCloseTo((v * 3) / s, 10);
       });
       expect(w[3]).toBe(0);
     };

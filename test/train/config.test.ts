@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -25,6 +25,13 @@ describe("run configs", () => {
     expect(() => resolveConfig({ train: { evaluate_during_training: "yes" } })).toThrow(/expected true\|false/);
     expect(() => resolveConfig({ data: { fold: 5, folds: 5 } })).toThrow(/data\.fold: 5 \(expected an integer in \[0, 4\]/);
     expect(() => resolveConfig({ heads: { fused: { kind: "arcfase" } } })).toThrow(/expected one of softmax\|arcface\|cosface\|adacos\|subcenter_arcface/);
+  });
+
+  it("every shipped config validates", () => {
+    const dir = path.resolve(__dirname, "../../configs");
+    const files = readdirSync(dir).filter((f) => f.endsWith(".yaml"));
+    expect(files).toContain("quick.yaml");
+    for (const f of files) expect(() => loadConfig(path.join(dir, f))).not.toThrow();
   });
 
   it("loads YAML files and names the file in errors", () => {

@@ -1,7 +1,7 @@
 /** Tiny synthetic fixtures for the training tests (no dataset on disk). */
 import { resolveConfig, type RunConfig } from "../../src/train/config";
 import type { PreparedData } from "../../src/train/task";
-import { hashedNgrams } from "../../src/models/text";
+import { hashedNgrams, tokenIds } from "../../src/models/text";
 import { Rng } from "../../src/rng";
 
 /** A small config: 8×8 images, tiny ResNet, n-gram text, concat fusion, ArcFace on the fused branch. */
@@ -37,5 +37,8 @@ export function tinyData(cfg: RunConfig, groups = 12, per = 3, seed = 1): Prepar
     for (let p = 0; p < S * S; p++) for (let c = 0; c < 3; c++) images[(i * S * S + p) * 3 + c] = Math.min(1, Math.max(0, colour[c]! + 0.2 * r.normal()));
     titles.push(`${words[k % words.length]} ${words[(k * 7 + i) % words.length]} item ${i % per}`);
   }
-  return { n, imageSize: S, images, text: hashedNgrams(titles, { dim: cfg.model.text.dim }), textDim: cfg.model.text.dim, groups: g, groupNames: Array.from({ length: groups }, (_, k) => `g${k}`) };
+  const t = cfg.model.text;
+  const tokens = t.encoder === "transformer";
+  const text = tokens ? tokenIds(titles, { vocab: t.vocab, maxLen: t.max_len }) : hashedNgrams(titles, { dim: t.dim });
+  return { n, imageSize: S, images, text, textDim: tokens ? t.max_len : t.dim, groups: g, groupNames: Array.from({ length: groups }, (_, k) => `g${k}`) };
 }

@@ -92,6 +92,26 @@ describe("the learner on a tiny multimodal task", () => {
   }, 60_000);
 });
 
+describe("other heads, losses and fusions train too", () => {
+  it("cross-modal transformer + sub-center ArcFace + softmax text head + focal loss with class weights", async () => {
+    const cfg = tinyConfig({
+      model: { image: { widths: [4, 8] }, text: { encoder: "transformer", vocab: 64, max_len: 6, width: 8, heads: 2 }, fusion: { kind: "transformer", width: 8, heads: 2 }, embedding_dim: 8 },
+      heads: { fused: { kind: "subcenter_arcface", k: 2, s: 10 }, text: { kind: "softmax", weight: 0.5 }, image: { kind: "cosface", s: 10 } },
+      loss: { kind: "focal", gamma: 2, class_weights: "effective_number", class_weight_beta: 0.9, label_smoothing: 0.1 },
+      optim: { batch_size: 4, epochs: 1, lr: 0.01, param_groups: [{ match: "^head_", lr: 0.05 }] },
+      train: { max_iters: 3, log_period: 0 },
+    });
+    const task = buildTask(cfg, tinyData(cfg));
+    const l = makeLearner(task, cfg, { progressBars: false, log: () => {} });
+    expect(l.optimizer.lrs.some((lr) => lr === 0.05)).toBe(true);
+    const before = weightsSha256(task.stateVariables());
+    await l.fit();
+    expect(l.step).toBe(3);
+    expect(Number.isFinite(l.loss)).toBe(true);
+    expect(weightsSha256(task.stateVariables())).not.toBe(before);
+  }, 60_000);
+});
+
 describe("callbacks", () => {
   function toyLearner(losses: number[], callbacks: Callback[] = [], metrics: number[] = []) {
     const w = tf.variable(tf.scalar(1));

@@ -44,10 +44,10 @@ describe("AdamW vs a naive loop", () => {
         expect(tf.memory().numTensors).toBe(before);
       }
       Array.from(w.dataSync()).forEach((v, i) => {
-        expect(v).toBeCloseTo(ref.w[i]!, 5));
+        expect(v).toBeCloseTo(ref.w[i]!, 5);
       });
       Array.from(b.dataSync()).forEach((v, i) => {
-        expect(v).toBeCloseTo(ref.b[i]!, 5));
+        expect(v).toBeCloseTo(ref.b[i]!, 5);
       });
     });
   }
@@ -98,7 +98,7 @@ describe("clipping and accumulation", () => {
     const [mean] = acc.take();
     const full = grad([0, 1, 2, 3]);
     Array.from(mean!.dataSync()).forEach((v, i) => {
-        expect(v).toBeCloseTo(full.dataSync()[i]!, 5));
+        expect(v).toBeCloseTo(full.dataSync()[i]!, 5);
       });
   });
 });

@@ -51,7 +51,7 @@ beforeAll(async () => {
       `data: { dataset: ${JSON.stringify(path.join(work, "ds"))}, folds: 4, fold: 1, image_size: 8, hflip: 0.5 }`,
       "model: { image: { widths: [4, 8] }, text: { dim: 64 }, embedding_dim: 16, dropout: 0.1 }",
       "heads: { fused: { kind: arcface, s: 10, m: 0.2 } }",
-      "optim: { batch_size: 4, epochs: 6, lr: 0.01 }",
+      "optim: { batch_size: 4, epochs: 4, lr: 0.01 }",
       "train: { ckpt_period: 4, log_period: 0, warmup_steps: 3, max_grad_norm: 1 }",
       "eval: { knn: 10 }",
       "",
@@ -87,6 +87,17 @@ function train(args: string[], onErrLine?: (line: string, child: ChildProcess) =
   });
 }
 
+function cli(cmd: string[]): Promise<Exit> {
+  return new Promise<Exit>((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...cmd, "--runs-dir", runsDir], { cwd: ROOT, env: { ...process.env, MATCHLAB_QUIET: "1", MATCHLAB_CACHE_DIR: path.join(work, "cache") } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
 const lastJson = (s: string) => JSON.parse(s.trim().split("\n").pop()!);
 
 describe("matchlab train --resume", () => {
@@ -95,7 +106,7 @@ describe("matchlab train --resume", () => {
     expect(a.code, a.stderr).toBe(0);
     const ra = lastJson(a.stdout);
     expect(Object.keys(ra)).toEqual(["run", "best_val_f1", "untrained_val_f1", "steps", "weights_sha256"]);
-    expect(ra.steps).toBe(54); // 36 train rows / 4 = 9 steps × 6 epochs
+    expect(ra.steps).toBe(36); // 36 train rows / 4 = 9 steps × 4 epochs
     expect(ra.weights_sha256).toMatch(/^[0-9a-f]{64}$/);
 
     let killedAfter: { file: string; step: number; batch: number } | null = null;
@@ -116,7 +127,7 @@ describe("matchlab train --resume", () => {
     expect(resumed, c.stderr).toBeDefined();
     expect(JSON.parse(resumed!).step).toBeGreaterThanOrEqual(killedAfter!.step);
     const rc = lastJson(c.stdout);
-    expect(rc.steps).toBe(54);
+    expect(rc.steps).toBe(36);
     expect(rc.weights_sha256).toBe(ra.weights_sha256);
     expect(rc.untrained_val_f1).toBe(ra.untrained_val_f1);
     expect(rc.best_val_f1).toBe(ra.best_val_f1);
@@ -128,7 +139,7 @@ describe("matchlab train --resume", () => {
         .split("\n")
         .map((l) => l.split(",").filter((_, i) => i !== 2)); // drop time_s
     expect(rows("killed")).toEqual(rows("uninterrupted"));
-    expect(rows("killed").length).toBe(7);
+    expect(rows("killed").length).toBe(5);
     expect(rows("killed")[0]).toContain("val_f1");
     const summary = JSON.parse(readFileSync(path.join(runsDir, "killed", "summary.json"), "utf8"));
     expect(summary.status).toBe("finished");
@@ -136,15 +147,7 @@ describe("matchlab train --resume", () => {
   }, 300_000);
 
   it("lists runs and validates pending checkpoints once", async () => {
-    const run = (cmd: string[]) =>
-      new Promise<Exit>((resolve) => {
-        const child = spawn(process.execPath, [BIN, ...cmd, "--runs-dir", runsDir], { cwd: ROOT, env: { ...process.env, MATCHLAB_QUIET: "1", MATCHLAB_CACHE_DIR: path.join(work, "cache") } });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d) => (stdout += d));
-        child.stderr.on("data", (d) => (stderr += d));
-        child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-      });
+    const run = cli;
     const table = await run(["runs"]);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/uninterrupted\s+finished/);
@@ -157,6 +160,15 @@ describe("matchlab train --resume", () => {
     const v2 = await run(["validate-pending", "--run", "uninterrupted", "--backend", "cpu"]);
     expect(v2.stdout).toContain("nothing pending");
     expect(readFileSync(path.join(runsDir, "uninterrupted", "validation.csv"), "utf8").split("\n")[0]).toContain("val_f1");
+  }, 300_000);
+
+  it("cv trains every fold in its own child process", async () => {
+    const r = await cli(["cv", "--config", cfgFile, "--parallel", "2", "--max_iters", "2", "--json", "--gpus", "0,1"]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.slice(0, 4).map((l) => [l.fold, l.code, l.steps])).toEqual([0, 1, 2, 3].map((f) => [f, 0, 2]));
+    expect(new Set(lines.slice(0, 4).map((l) => l.run)).size).toBe(4);
+    expect(lines[4]).toMatchObject({ folds: 4, ok: 4 });
   }, 300_000);
 
   it("rejects a bad config key naming it", async () => {
