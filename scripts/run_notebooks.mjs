@@ -6,7 +6,7 @@
 //   --test  print a "N passed, N failed" line and exit non-zero when any notebook fails
 //   --full  run on the full dataset (data/emoji-match) instead of the sample
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { root, jupyterEnv, writeKernelSpec, findJupyter, ensureSample, KERNEL } from "./jupyter.mjs";
 import { HTML_FLAGS } from "./html_export.mjs";
@@ -65,14 +65,22 @@ for (const f of notebooks) {
   if (!ok) console.log(detail.split("\n").slice(-60).join("\n"));
   results.push({ name, ok, secs });
 }
-const rows = results
-  .map((r) => `<li>${r.ok ? "✅" : "❌"} <a href="${r.name}.html">${r.name}</a> (<a href="${r.name}.ipynb">ipynb</a>, ${r.secs} s)</li>`)
+// The index lists every notebook ever run here; this run's results replace earlier ones.
+const statusFile = path.join(reports, "status.json");
+const status = existsSync(statusFile) ? JSON.parse(readFileSync(statusFile, "utf8")) : {};
+const when = new Date().toISOString();
+for (const r of results) status[r.name] = { ...r, when, dataset: path.relative(root, dataset) };
+writeFileSync(statusFile, `${JSON.stringify(status, null, 2)}\n`);
+const rows = Object.values(status)
+  .sort((a, b) => a.name.localeCompare(b.name))
+  .map((r) => `<li>${r.ok ? "✅" : "❌"} <a href="${r.name}.html">${r.name}</a> (<a href="${r.name}.ipynb">ipynb</a>, ${r.secs} s, ${r.when} on ${r.dataset})</li>`)
   .join("\n");
 writeFileSync(
   path.join(reports, "index.html"),
-  `<!doctype html><meta charset="utf-8"><title>matchlab reports</title>\n<h1>matchlab notebooks</h1>\n<p>Executed ${new Date().toISOString()} on ${path.relative(root, dataset)}.</p>\n<ul>\n${rows}\n</ul>\n`,
+  `<!doctype html><meta charset="utf-8"><title>matchlab reports</title>\n<h1>matchlab notebooks</h1>\n<ul>\n${rows}\n</ul>\n`,
 );
 const failed = results.filter((r) => !r.ok).length;
 console.log(`reports: ${path.relative(process.cwd(), path.join(reports, "index.html"))}`);
+if (!test) console.log("open Jupyter with: npm run lab");
 if (test) console.log(`notebooks: ${results.length - failed} passed, ${failed} failed`);
 if (!existsSync(path.join(reports, "index.html")) || failed) process.exit(1);

@@ -195,7 +195,16 @@ async function tryCpu(): Promise<BackendInfo> {
  * const info = await initBackend();            // auto: tensorflow → wasm → cpu
  * await initBackend({ backend: "cpu" });       // pin one (also: MATCHLAB_BACKEND=cpu)
  */
-export async function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
+export function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
+  // Calls are serialised: backend initialisation patches process-wide state for a moment.
+  const run = queue.then(() => initBackendNow(opts));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+async function initBackendNow(opts: InitBackendOptions): Promise<BackendInfo> {
   const { backend = env.backend, threads = defaultThreads(), loader, log = (line: string) => console.warn(line) } = opts;
   const name = parseBackendName(String(backend), "backend");
   if (!Number.isInteger(threads) || threads < 1 || threads > 8) throw new Error(`initBackend: threads must be an integer in 1..8, got ${threads}`);

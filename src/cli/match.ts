@@ -10,20 +10,24 @@
  */
 import path from "node:path";
 import { formatCsv, loadDataset, writeFileAtomicSync } from "../data/index";
-import { buildPairTable, crossValidateEnsemble, type EnsembleMember, type EnsembleParams, type OptimizerName, pairTableMatches, tuneEnsemble } from "../ensemble/index";
+import { buildPairTable, crossValidateEnsemble, type EnsembleMember, type EnsembleParams, ensembleReport, type OptimizerName, pairTableMatches, tuneEnsemble } from "../ensemble/index";
 import { env } from "../env";
 import { groupKFold } from "../folds/index";
 import { matchScores } from "../metrics/index";
 import {
   alignEmbeddings,
+  baselineFeatures,
   combineMatches,
   exactKeyMatches,
   iterativeBlend,
   type KnnEngineName,
+  type KnnResult,
   knnSearch,
+  knnWithinFolds,
   readEmbeddingsFile,
   runEmbeddingsFile,
   sparseDot,
+  type SparseRows,
   sparseKnn,
   tfidfVectors,
 } from "../retrieval/index";
@@ -38,6 +42,7 @@ const FLAGS: Record<string, FlagSpec> = {
   dim: { type: "string", help: "row width for .f32 files without a sidecar" },
   dataset: { type: "string", help: "dataset folder (train.csv)", default: "<env.dataset>" },
   csv: { type: "string", help: "CSV inside the dataset folder", default: "train.csv" },
+  baseline: { type: "boolean", help: "add the baseline branches computed from the data: 16 px thumbnails (pixels) and title character n-grams (chars)" },
   tfidf: { type: "boolean", help: "add a TF-IDF title branch" },
   phash: { type: "boolean", help: "union in exact image_phash matches" },
   k: { type: "string", help: "neighbours per posting per branch", default: "50" },
@@ -49,6 +54,7 @@ const FLAGS: Record<string, FlagSpec> = {
   "no-min2": { type: "boolean", help: "do not force at least one match besides self" },
   tune: { type: "string", help: "tune weights + thresholds on label_group: grid|coordinate|nelder-mead" },
   union: { type: "boolean", help: "with --tune: also tune per-branch union thresholds" },
+  report: { type: "boolean", help: "with --tune: print the nested-CV F1 of every branch combination (JSON lines)" },
   folds: { type: "string", help: "with --tune: GroupKFold folds for the nested CV F1", default: "5" },
   out: { type: "string", help: "submission CSV to write" },
   json: { type: "boolean", help: "print a JSON summary line" },
@@ -70,6 +76,13 @@ function numberList(v: unknown, flag: string, allowOff = false): Array<number | 
     if (!Number.isFinite(x)) throw new Error(`--${flag}: ${s} is not a number${allowOff ? " or off" : ""}`);
     return x;
   });
+}
+
+/** A member's neighbour lists recomputed within folds (dense: exact kNN per fold; TF-IDF: sparse kNN per fold). */
+async function withinFolds(m: EnsembleMember, folds: Int32Array, k: number, engine: KnnEngineName | "auto"): Promise<KnnResult> {
+  if (m.embeddings) return knnWithinFolds(m.embeddings.data, m.embeddings.dim, folds, { k, engine, label: `knn ${m.name} (folds)` });
+  if (m.sparse) return sparseKnn(m.sparse, { k, folds, label: null });
+  throw new Error(`branch ${m.name} cannot be searched within folds`);
 }
 
 /** The `match` command. */
@@ -96,13 +109,20 @@ export const command: Command = {
       ...list(p.values.runs).map((r) => ({ file: runEmbeddingsFile(r), name: path.basename(path.dirname(runEmbeddingsFile(r))) })),
       ...list(p.values.embeddings).map((f) => ({ file: path.resolve(f), name: undefined })),
     ];
-    if (sources.length === 0 && !p.values.tfidf) throw new Error("nothing to match: give --runs, --embeddings or --tfidf");
+    if (sources.length === 0 && !p.values.tfidf && !p.values.baseline) throw new Error("nothing to match: give --runs, --embeddings, --baseline or --tfidf");
 
-    const members: EnsembleMember[] = [];
-    const neighbourLists = [];
+    const members: Array<EnsembleMember & { sparse?: SparseRows }> = [];
+    const dense: Array<{ name: string; data: Float32Array; dim: number }> = [];
     for (const s of sources) {
       const e = readEmbeddingsFile(s.file, { ...(dim ? { dim } : {}), ...(s.name ? { name: s.name } : {}) });
-      let data = alignEmbeddings(e, ids);
+      dense.push({ name: e.name, data: alignEmbeddings(e, ids), dim: e.dim });
+    }
+    if (p.values.baseline) {
+      const f = await baselineFeatures(ds);
+      dense.push({ name: "pixels", ...f.pixels }, { name: "chars", ...f.chars });
+    }
+    for (const e of dense) {
+      let data = e.data;
       let nb = await knnSearch(data, e.dim, { k, engine, label: `knn ${e.name}` });
       if (inb > 0) {
         const r = await iterativeBlend(data, e.dim, { stages: inb, knn: { k, engine } });
@@ -112,12 +132,11 @@ export const command: Command = {
       let name = e.name;
       while (members.some((m) => m.name === name)) name = `${name}'`;
       members.push({ name, neighbours: nb, embeddings: { data, dim: e.dim } });
-      neighbourLists.push(nb);
     }
     if (p.values.tfidf) {
       const vec = tfidfVectors(ds.listings.map((l) => l.title)).vectors;
       const nb = sparseKnn(vec, { k });
-      members.push({ name: "tfidf", neighbours: nb, similarity: (i, j) => sparseDot(vec, i, j) });
+      members.push({ name: "tfidf", neighbours: nb, similarity: (i, j) => sparseDot(vec, i, j), sparse: vec });
     }
     const M = members.length;
     const labels = new Int32Array(n);
@@ -135,7 +154,11 @@ export const command: Command = {
       const kf = intFlag(p, "folds", 5);
       const folds = groupKFold(Array.from(labels), { k: kf }).assignment;
       // tuning table: candidates within folds (out-of-fold matching, as in grouped CV)
-      const cvTable = buildPairTable(members, labels, { folds });
+      const cvMembers = await Promise.all(members.map(async (m) => ({ ...m, neighbours: await withinFolds(m, folds, k, engine) })));
+      const cvTable = buildPairTable(cvMembers, labels, { folds });
+      if (p.values.report) {
+        for (const r of ensembleReport(cvTable, { methods: [tune as OptimizerName], withUnion: true })) console.log(JSON.stringify({ combination: r.combination, method: r.method, cvF1: r.cvF1, f1: r.f1 }));
+      }
       const cv = crossValidateEnsemble(cvTable, { method: tune as OptimizerName, union: !!p.values.union });
       cvF1 = cv.cvF1;
       const table = buildPairTable(members, labels);

@@ -26,8 +26,10 @@ export interface MaximizeOptions {
   maxEvals?: number;
   /** Coordinate-ascent rounds (each zooms the grid around the best point by half). Defaults to 4. */
   rounds?: number;
-  /** Nelder–Mead stops when the simplex's value spread falls below this. Defaults to 1e-6. */
+  /** Nelder–Mead stops when the simplex's value spread stays below this for 2(d+1) iterations. Defaults to 1e-6. */
   tolerance?: number;
+  /** Nelder–Mead restarts from the best point with a smaller fresh simplex. Defaults to 3. */
+  restarts?: number;
 }
 
 /** The best point found. */
@@ -51,7 +53,7 @@ function grid(lo: number, hi: number, steps: number): number[] {
  * @example maximize(([w, t]) => score(w!, t!), [{ name: "w", lo: 0, hi: 1 }, { name: "t", lo: 0.3, hi: 0.9 }], { method: "nelder-mead" })
  */
 export function maximize(f: (x: number[]) => number, space: readonly ParamSpec[], opts: MaximizeOptions = {}): MaximizeResult {
-  const { method = "coordinate", maxEvals = 2000, rounds = 4, tolerance = 1e-6 } = opts;
+  const { method = "coordinate", maxEvals = 2000, rounds = 4, tolerance = 1e-6, restarts = 3 } = opts;
   const d = space.length;
   space.forEach((p) => {
     if (!(p.hi >= p.lo)) throw new Error(`maximize: parameter ${p.name} has lo ${p.lo} > hi ${p.hi}`);
@@ -81,7 +83,8 @@ export function maximize(f: (x: number[]) => number, space: readonly ParamSpec[]
     case "grid": {
       const axes = space.map((p) => grid(p.lo, p.hi, p.steps ?? 11));
       const total = axes.reduce((s, a) => s * a.length, 1);
-      if (total > maxEvals) throw new Error(`maximize: the grid has ${total} points, more than maxEvals = ${maxEvals} (use fewer steps or coordinate/nelder-mead)`);
+      if (total > maxEvals)
+        throw new Error(`maximize: the grid has ${total} points, more than maxEvals = ${maxEvals} (use fewer steps or coordinate/nelder-mead)`);
       const idx = new Array<number>(d).fill(0);
       for (let c = 0; c < total; c++) {
         evalAt(idx.map((k, i) => axes[i]![k]!));
@@ -118,44 +121,50 @@ export function maximize(f: (x: number[]) => number, space: readonly ParamSpec[]
       break;
     }
     case "nelder-mead": {
-      const simplex: number[][] = [bestX.slice()];
-      for (let i = 0; i < d; i++) {
-        const x = bestX.slice();
-        const step = 0.1 * (space[i]!.hi - space[i]!.lo) || 0.1;
-        x[i] = x[i]! + step <= space[i]!.hi ? x[i]! + step : x[i]! - step;
-        simplex.push(x);
-      }
-      let vals = simplex.map((x) => evalAt(x));
-      while (evals < maxEvals) {
-        const order = vals.map((_, i) => i).sort((a, b) => vals[b]! - vals[a]!);
-        const s = order.map((i) => simplex[i]!);
-        vals = order.map((i) => vals[i]!);
-        simplex.splice(0, simplex.length, ...s);
-        if (Math.abs(vals[0]! - vals[d]!) < tolerance && evals > 2 * (d + 1)) break;
-        const centroid = new Array<number>(d).fill(0);
-        for (let j = 0; j < d; j++) for (let i = 0; i < d; i++) centroid[i]! += simplex[j]![i]! / d;
-        const worst = simplex[d]!;
-        const along = (t: number) => centroid.map((c, i) => clamp(c + t * (c - worst[i]!), space[i]!.lo, space[i]!.hi));
-        const xr = along(1);
-        const vr = evalAt(xr);
-        if (vr > vals[0]!) {
-          const xe = along(2);
-          const ve = evalAt(xe);
-          simplex[d] = ve > vr ? xe : xr;
-          vals[d] = Math.max(ve, vr);
-        } else if (vr > vals[d - 1]!) {
-          simplex[d] = xr;
-          vals[d] = vr;
-        } else {
-          const xc = vr > vals[d]! ? along(0.5) : along(-0.5);
-          const vc = evalAt(xc);
-          if (vc > Math.min(vr, vals[d]!) && vc > vals[d]!) {
-            simplex[d] = xc;
-            vals[d] = vc;
+      // F1 is piecewise constant, so a simplex can stall on a plateau: restart around the best
+      // point with a fresh simplex (steps 25%, 12.5%, … of each range) until restarts run out.
+      for (let restart = 0; restart <= restarts && evals < maxEvals; restart++) {
+        const simplex: number[][] = [bestX.slice()];
+        for (let i = 0; i < d; i++) {
+          const x = bestX.slice();
+          const step = (0.25 / 2 ** restart) * (space[i]!.hi - space[i]!.lo) || 0.1;
+          x[i] = x[i]! + step <= space[i]!.hi ? x[i]! + step : x[i]! - step;
+          simplex.push(x);
+        }
+        let vals = simplex.map((x) => evalAt(x));
+        let stalled = 0;
+        while (evals < maxEvals) {
+          const order = vals.map((_, i) => i).sort((a, b) => vals[b]! - vals[a]!);
+          const s = order.map((i) => simplex[i]!);
+          vals = order.map((i) => vals[i]!);
+          simplex.splice(0, simplex.length, ...s);
+          // stop once the spread has stayed below tolerance for 2(d+1) iterations (shrinks included)
+          if (Math.abs(vals[0]! - vals[d]!) < tolerance && ++stalled > 2 * (d + 1)) break;
+          const centroid = new Array<number>(d).fill(0);
+          for (let j = 0; j < d; j++) for (let i = 0; i < d; i++) centroid[i]! += simplex[j]![i]! / d;
+          const worst = simplex[d]!;
+          const along = (t: number) => centroid.map((c, i) => clamp(c + t * (c - worst[i]!), space[i]!.lo, space[i]!.hi));
+          const xr = along(1);
+          const vr = evalAt(xr);
+          if (vr > vals[0]!) {
+            const xe = along(2);
+            const ve = evalAt(xe);
+            simplex[d] = ve > vr ? xe : xr;
+            vals[d] = Math.max(ve, vr);
+          } else if (vr > vals[d - 1]!) {
+            simplex[d] = xr;
+            vals[d] = vr;
           } else {
-            for (let j = 1; j <= d && evals < maxEvals; j++) {
-              simplex[j] = simplex[j]!.map((v, i) => simplex[0]![i]! + 0.5 * (v - simplex[0]![i]!));
-              vals[j] = evalAt(simplex[j]!);
+            const xc = vr > vals[d]! ? along(0.5) : along(-0.5);
+            const vc = evalAt(xc);
+            if (vc > Math.min(vr, vals[d]!) && vc > vals[d]!) {
+              simplex[d] = xc;
+              vals[d] = vc;
+            } else {
+              for (let j = 1; j <= d && evals < maxEvals; j++) {
+                simplex[j] = simplex[j]!.map((v, i) => simplex[0]![i]! + 0.5 * (v - simplex[0]![i]!));
+                vals[j] = evalAt(simplex[j]!);
+              }
             }
           }
         }
