@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { env } from "../env";
-import { loadConfig } from "../train/config";
+import { loadConfig, overrideConfig } from "../train/config";
 import { type FlagSpec, intFlag, parseFlags, required } from "./args";
 import type { Command } from "./main";
 import { formatRunsTable } from "./runs";
@@ -76,6 +76,13 @@ export const command: Command = {
     if (!p) return 0;
     const config = required(p, "config");
     const cfg = loadConfig(config);
+    if (typeof p.values.set === "string") {
+      for (const kv of p.values.set.split(",")) {
+        const eq = kv.indexOf("=");
+        if (eq <= 0) throw new Error(`--set: expected key=value, got ${JSON.stringify(kv)}`);
+        overrideConfig(cfg, kv.slice(0, eq).trim(), kv.slice(eq + 1).trim(), "--set");
+      }
+    }
     const parallel = intFlag(p, "parallel", 1);
     if (parallel < 1) throw new Error(`--parallel must be >= 1, got ${parallel}`);
     const gpuText = typeof p.values.gpus === "string" ? p.values.gpus : (process.env.CUDA_VISIBLE_DEVICES ?? "");

@@ -79,7 +79,7 @@ function numberList(v: unknown, flag: string, allowOff = false): Array<number | 
 }
 
 /** A member's neighbour lists recomputed within folds (dense: exact kNN per fold; TF-IDF: sparse kNN per fold). */
-async function withinFolds(m: EnsembleMember, folds: Int32Array, k: number, engine: KnnEngineName | "auto"): Promise<KnnResult> {
+async function withinFolds(m: EnsembleMember & { sparse?: SparseRows }, folds: Int32Array, k: number, engine: KnnEngineName | "auto"): Promise<KnnResult> {
   if (m.embeddings) return knnWithinFolds(m.embeddings.data, m.embeddings.dim, folds, { k, engine, label: `knn ${m.name} (folds)` });
   if (m.sparse) return sparseKnn(m.sparse, { k, folds, label: null });
   throw new Error(`branch ${m.name} cannot be searched within folds`);

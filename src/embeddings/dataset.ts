@@ -6,17 +6,17 @@ import { encoderSource } from "./registry";
 
 /** Options for {@link embedDataset}. */
 export interface EmbedDatasetOptions extends EmbedOptions {
-	/** Which column to embed: `auto` picks images for image encoders and titles for text ones. Defaults to "auto". */
-	field?: "auto" | Modality | "title";
-	/** Embed only the first `limit` listings. Defaults to all. */
-	limit?: number;
+  /** Which column to embed: `auto` picks images for image encoders and titles for text ones. Defaults to "auto". */
+  field?: "auto" | Modality | "title";
+  /** Embed only the first `limit` listings. Defaults to all. */
+  limit?: number;
 }
 
 /** An {@link EmbedResult} with the listings' posting ids and label groups, row-aligned. */
 export interface DatasetEmbeddings extends EmbedResult {
-	ids: string[];
-	labels: string[];
-	field: Modality;
+  ids: string[];
+  labels: string[];
+  field: Modality;
 }
 
 /**
@@ -24,30 +24,19 @@ export interface DatasetEmbeddings extends EmbedResult {
  * cached are computed.
  * @example const e = await embedDataset(env.dataset, { model: "mobilenet-v2@96", normalize: true });
  */
-export async function embedDataset(
-	dataset: string | Dataset,
-	opts: EmbedDatasetOptions,
-): Promise<DatasetEmbeddings> {
-	const { field = "auto", limit, ...rest } = opts;
-	const ds =
-		typeof dataset === "string"
-			? await loadDataset(dataset, { checkImages: "exists" })
-			: dataset;
-	const src = encoderSource(rest.model);
-	const f: Modality =
-		field === "auto" ? src.modality : field === "title" ? "text" : field;
-	if (f !== src.modality)
-		throw new Error(
-			`encoder ${rest.model} reads ${src.modality}s, but field is ${field}`,
-		);
-	let listings: Listing[] = ds.listings;
-	if (limit !== undefined) {
-		if (!Number.isInteger(limit) || limit < 1)
-			throw new Error(`limit must be a positive integer, got ${limit}`);
-		listings = listings.slice(0, limit);
-	}
-	const items = listings.map((l) => (f === "image" ? l.imagePath : l.title));
-	const ids = listings.map((l) => l.postingId);
-	const r = await embedItems(items, { ...rest, ids });
-	return { ...r, ids, labels: listings.map((l) => l.labelGroup), field: f };
+export async function embedDataset(dataset: string | Dataset, opts: EmbedDatasetOptions): Promise<DatasetEmbeddings> {
+  const { field = "auto", limit, ...rest } = opts;
+  const ds = typeof dataset === "string" ? await loadDataset(dataset, { checkImages: "exists" }) : dataset;
+  const src = encoderSource(rest.model);
+  const f: Modality = field === "auto" ? src.modality : field === "title" ? "text" : field;
+  if (f !== src.modality) throw new Error(`encoder ${rest.model} reads ${src.modality}s, but field is ${field}`);
+  let listings: Listing[] = ds.listings;
+  if (limit !== undefined) {
+    if (!Number.isInteger(limit) || limit < 1) throw new Error(`limit must be a positive integer, got ${limit}`);
+    listings = listings.slice(0, limit);
+  }
+  const items = listings.map((l) => (f === "image" ? l.imagePath : l.title));
+  const ids = listings.map((l) => l.postingId);
+  const r = await embedItems(items, { ...rest, ids });
+  return { ...r, ids, labels: listings.map((l) => l.labelGroup), field: f };
 }

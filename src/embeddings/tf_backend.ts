@@ -4,7 +4,7 @@ import { currentBackendInfo, initBackend } from "../backend/index";
 
 /** Keeps the backend {@link initBackend} already set up, else runs `initBackend()` (env.backend; auto → tensorflow → wasm → cpu). Returns its name. */
 export async function readyEmbeddingBackend(): Promise<string> {
-	const cur = currentBackendInfo();
-	if (cur && tf.getBackend() === cur.backend) return cur.backend;
-	return (await initBackend()).backend;
+  const cur = currentBackendInfo();
+  if (cur && tf.getBackend() === cur.backend) return cur.backend;
+  return (await initBackend()).backend;
 }

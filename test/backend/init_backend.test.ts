@@ -56,6 +56,13 @@ describe("initBackend", () => {
     expect(lines.length).toBeLessThanOrEqual(1);
   });
 
+  it("serialises concurrent calls", async () => {
+    const loader = (id: string): unknown => notInstalled(id);
+    const [a, b] = await Promise.all([initBackend({ backend: "wasm", loader, log: () => {} }), initBackend({ backend: "wasm", loader, log: () => {} })]);
+    expect(a).toEqual(b);
+    expect(a.backend).toBe("wasm");
+  });
+
   it("honours MATCHLAB_BACKEND (env.backend) and the backend option", async () => {
     env.backend = "cpu";
     const lines: string[] = [];

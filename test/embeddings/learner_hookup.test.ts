@@ -17,7 +17,16 @@ function table(n = 48, classes = 4): FeatureTable {
     for (let j = 0; j < 6; j++) img[i * 6 + j] = (j === codes[i] ? 2 : 0) + 0.3 * r.normal();
     for (let j = 0; j < 3; j++) txt[i * 3 + j] = r.normal();
   }
-  return { n, ids: [], labels: codes, classes: names, blocks: [{ encoder: "img", vectors: img, dim: 6 }, { encoder: "txt", vectors: txt, dim: 3 }] };
+  return {
+    n,
+    ids: [],
+    labels: codes,
+    classes: names,
+    blocks: [
+      { encoder: "img", vectors: img, dim: 6 },
+      { encoder: "txt", vectors: txt, dim: 3 },
+    ],
+  };
 }
 
 describe("cached features in src/train's Learner", () => {
@@ -32,7 +41,9 @@ describe("cached features in src/train's Learner", () => {
     tf.tidy(() => {
       head.apply([embed([tf.zeros([1, 6]), tf.zeros([1, 3])]), tf.zeros([1], "int32")]);
     });
-    const params: NamedParam[] = [projImg, projTxt, head].flatMap((l) => l.trainableWeights.map((w) => ({ name: `${l.name}/${w.originalName}`, variable: w.read() as tf.Variable })));
+    const params: NamedParam[] = [projImg, projTxt, head].flatMap((l) =>
+      l.trainableWeights.map((w) => ({ name: `${l.name}/${w.originalName}`, variable: w.read() as tf.Variable })),
+    );
     const optimizer = adamW(params, { lr: 0.05 });
     // counted after the model and optimiser exist: training on cached features must not grow it
     const before = tf.memory().numTensors;

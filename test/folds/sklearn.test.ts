@@ -109,6 +109,8 @@ describe.skipIf(!sklearnVersion)(`fold splitters match scikit-learn ${sklearnVer
     const py = spawnSync(PY, ["-c", "import json,sys,numpy as np; print(json.dumps([np.argsort(np.array(a, dtype=np.int64)).tolist() for a in json.load(sys.stdin)]))"], { input: JSON.stringify(arrays), encoding: "utf8" });
     expect(py.status, py.stderr).toBe(0);
     const theirs = JSON.parse(py.stdout) as number[][];
-    arrays.forEach((a, i) => expect(Array.from(argsortNumpy(a)), `array ${i} (n=${a.length})`).toEqual(theirs[i]));
+    arrays.forEach((a, i) => {
+      expect(Array.from(argsortNumpy(a)), `array ${i} (n=${a.length})`).toEqual(theirs[i]);
+    });
   });
 });

@@ -61,19 +61,23 @@ describe("matchlab match", () => {
     const out = path.join(dir, "tuned.csv");
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
     const err = vi.spyOn(console, "error").mockImplementation(() => {});
-    const code = await command.run(["--embeddings", embFile, "--dataset", dir, "--tfidf", "--phash", "--tune", "nelder-mead", "--folds", "3", "--engine", "js", "--k", "10", "--json", "--out", out]);
+    const code = await command.run(["--embeddings", embFile, "--dataset", dir, "--tfidf", "--phash", "--tune", "nelder-mead", "--report", "--folds", "3", "--engine", "js", "--k", "10", "--json", "--out", out]);
     const summary = JSON.parse(String(log.mock.calls.at(-1)?.[0]));
+    const calls = log.mock.calls.map((c) => String(c[0]));
     log.mockRestore();
     err.mockRestore();
     expect(code).toBe(0);
     expect(summary.branches).toEqual(["toy", "tfidf"]);
+    // --report: one JSON line per combination (toy, tfidf, toy+tfidf, toy+tfidf ∪) before the summary
+    const report = calls.slice(0, -1).map((c) => JSON.parse(c));
+    expect(report.map((r) => r.combination).sort()).toEqual(["tfidf", "toy", "toy+tfidf", "toy+tfidf ∪"]);
     expect(summary.cvF1).toBeGreaterThan(0.8);
     expect(summary.f1).toBeGreaterThan(0.9);
     expect(existsSync(out)).toBe(true);
   });
 
   it("rejects bad input with a clear message", async () => {
-    await expect(command.run(["--dataset", dir, "--out", path.join(dir, "x.csv")])).rejects.toThrow(/give --runs, --embeddings or --tfidf/);
+    await expect(command.run(["--dataset", dir, "--out", path.join(dir, "x.csv")])).rejects.toThrow(/give --runs, --embeddings, --baseline or --tfidf/);
     await expect(command.run(["--embeddings", embFile, "--dataset", dir, "--weights", "1,2", "--engine", "js", "--out", path.join(dir, "x.csv")])).rejects.toThrow(/--weights has 2 values for 1 branches/);
     await expect(command.run(["--embeddings", embFile, "--dataset", dir, "--tune", "sgd", "--out", path.join(dir, "x.csv")])).rejects.toThrow(/expected grid\|coordinate\|nelder-mead/);
     await expect(command.run(["--bogus"])).rejects.toThrow(/known options/);

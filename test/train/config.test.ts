@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -27,11 +27,9 @@ describe("run configs", () => {
     expect(() => resolveConfig({ heads: { fused: { kind: "arcfase" } } })).toThrow(/expected one of softmax\|arcface\|cosface\|adacos\|subcenter_arcface/);
   });
 
-  it("every shipped config validates", () => {
+  it("the shipped training configs validate", () => {
     const dir = path.resolve(__dirname, "../../configs");
-    const files = readdirSync(dir).filter((f) => f.endsWith(".yaml"));
-    expect(files).toContain("quick.yaml");
-    for (const f of files) expect(() => loadConfig(path.join(dir, f))).not.toThrow();
+    for (const f of ["quick.yaml", "transformer.yaml"]) expect(() => loadConfig(path.join(dir, f))).not.toThrow();
   });
 
   it("loads YAML files and names the file in errors", () => {
