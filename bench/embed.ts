@@ -24,7 +24,7 @@ import {
   normalizeEmbeddingRows,
 } from "../src/embeddings/index";
 import { env } from "../src/env";
-import { matchScores } from "../src/metrics/index";
+import { matchScores, precisionAt1 } from "../src/metrics/index";
 import { bestThreshold, knnSearch } from "../src/retrieval/index";
 import { Rng } from "../src/rng";
 import { writeTinyBert, writeTinyVit } from "../test/embeddings/tiny_models";
@@ -282,13 +282,13 @@ async function main(): Promise<void> {
       Array.from({ length: table.n }, (_, i) => Int32Array.of(i)),
       labels,
     );
-    emit({
-      case: "knn-f1",
-      impl: "self-only baseline",
-      n: table.n,
-      groups: table.classes.length,
-      f1: +self.f1.toFixed(4),
+    const rr = new Rng(0);
+    const randomPairs = Array.from({ length: table.n }, (_, i) => {
+      const j = rr.int(table!.n - 1);
+      return Int32Array.of(i, j >= i ? j + 1 : j);
     });
+    emit({ case: "knn-f1", impl: "self-only floor", n: table.n, groups: table.classes.length, f1: +self.f1.toFixed(4) });
+    emit({ case: "knn-f1", impl: "random-pair chance", n: table.n, f1: +matchScores(randomPairs, labels).f1.toFixed(4) });
     for (const [name, x, d] of [
       ["image mobilenet-v2@96", img, 1280],
       ["text use-lite", txt, 512],
@@ -296,12 +296,15 @@ async function main(): Promise<void> {
     ] as Array<[string, Float32Array, number]>) {
       const nb = await knnSearch(x, d, { k: 50, label: null });
       const best = bestThreshold(nb, labels);
+      const noMin2 = bestThreshold(nb, labels, { min2: false });
       emit({
         case: "knn-f1",
         impl: name,
         n: table.n,
         f1: +best.f1.toFixed(4),
         threshold: +best.threshold.toFixed(3),
+        f1NoMin2: +noMin2.f1.toFixed(4),
+        precisionAt1: +precisionAt1(nb, labels).toFixed(4),
       });
     }
   }

@@ -385,6 +385,37 @@ const maxPoolGrad: KernelFn = ({ inputs, backend, attrs = {} }) => {
   const xv = backend.typedArrayFromHeap(input) as Float32Array;
   const g = backend.typedArrayFromHeap(dy) as Float32Array;
   dx.fill(0);
+  if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && dh === 1 && dw === 1 && top === 0 && left === 0 && 2 * ho <= h && 2 * wo <= w) {
+    // the common 2×2/2 pool: four candidates per output, first maximum in row-major window order
+    const rowStep = w * c;
+    for (let b = 0; b < n; b++) {
+      for (let i = 0; i < ho; i++) {
+        for (let j = 0; j < wo; j++) {
+          const p00 = ((b * h + 2 * i) * w + 2 * j) * c;
+          const gBase = ((b * ho + i) * wo + j) * c;
+          for (let ch = 0; ch < c; ch++) {
+            const q00 = p00 + ch;
+            const q01 = q00 + c;
+            const q10 = q00 + rowStep;
+            const q11 = q10 + c;
+            let at = q00;
+            let best = xv[q00]!;
+            if (xv[q01]! > best) {
+              best = xv[q01]!;
+              at = q01;
+            }
+            if (xv[q10]! > best) {
+              best = xv[q10]!;
+              at = q10;
+            }
+            if (xv[q11]! > best) at = q11;
+            dx[at] = dx[at]! + g[gBase + ch]!;
+          }
+        }
+      }
+    }
+    return out;
+  }
   const best = new Float32Array(c);
   const at = new Int32Array(c);
   for (let b = 0; b < n; b++) {

@@ -21,7 +21,7 @@ const FLAGS: Record<string, FlagSpec> = {
   json: { type: "boolean", help: "print one JSON line per fold and one for the mean" },
   "runs-dir": { type: "string", help: "where runs live (default: runs/)" },
   set: { type: "string", help: "passed to each train: key=value[,…]" },
-  ...Object.fromEntries(PASS.map((k) => [k, { type: "string", help: `passed to each train (overrides ${TRAIN_FLAG_KEYS[k]})` } satisfies FlagSpec])),
+  ...Object.fromEntries(PASS.map((k) => [k, { type: k === "evaluate_during_training" ? "boolean" : "string", help: `passed to each train (overrides ${TRAIN_FLAG_KEYS[k]})` } satisfies FlagSpec])),
 };
 
 /** One fold's child result. */
@@ -88,7 +88,10 @@ export const command: Command = {
     const gpuText = typeof p.values.gpus === "string" ? p.values.gpus : (process.env.CUDA_VISIBLE_DEVICES ?? "");
     const gpus = gpuText.split(",").map((s) => s.trim()).filter(Boolean);
     const extra: string[] = [];
-    for (const k of [...PASS, "set", "runs-dir"]) if (typeof p.values[k] === "string") extra.push(`--${k}`, p.values[k] as string);
+    for (const k of [...PASS, "set", "runs-dir"]) {
+      if (typeof p.values[k] === "string") extra.push(`--${k}`, p.values[k] as string);
+      else if (p.values[k] === true) extra.push(`--${k}`);
+    }
     const res = await runFolds({ config, folds: cfg.data.folds, parallel, extra, gpus, onLine: (f, l) => process.stderr.write(`[fold ${f}] ${l}\n`) });
     const ok = res.filter((r) => r.code === 0 && r.result);
     const mean = (k: "best_val_f1" | "untrained_val_f1") => ok.reduce((a, r) => a + (r.result![k] ?? 0), 0) / Math.max(1, ok.length);

@@ -23,6 +23,9 @@ export const TRAIN_FLAG_KEYS: Readonly<Record<string, string>> = Object.freeze({
   dataset: "data.dataset",
 });
 
+/** Override flags that are bare switches (as in the VQA training commands). */
+const BOOLEAN_FLAGS = new Set(["evaluate_during_training"]);
+
 const FLAGS: Record<string, FlagSpec> = {
   config: { type: "string", help: "the run config (YAML)" },
   resume: { type: "boolean", help: "continue the run from its newest checkpoint (the newest unfinished run of this config, fold and seed, or --run)" },
@@ -31,7 +34,7 @@ const FLAGS: Record<string, FlagSpec> = {
   set: { type: "string", help: "override other config keys: key=value[,key=value…] (dotted keys, e.g. optim.lr=3e-4)" },
   "runs-dir": { type: "string", help: "where runs live (default: runs/)" },
   ...Object.fromEntries(
-    Object.entries(TRAIN_FLAG_KEYS).map(([k, key]) => [k, { type: "string", help: `overrides ${key}` } satisfies FlagSpec]),
+    Object.entries(TRAIN_FLAG_KEYS).map(([k, key]) => [k, { type: BOOLEAN_FLAGS.has(k) ? "boolean" : "string", help: `overrides ${key}` } satisfies FlagSpec]),
   ),
 };
 
@@ -45,6 +48,7 @@ export const command: Command = {
     for (const [flag, key] of Object.entries(TRAIN_FLAG_KEYS)) {
       const v = p.values[flag];
       if (typeof v === "string") overrideConfig(cfg, key, v, `--${flag}`);
+      else if (v === true) overrideConfig(cfg, key, "true", `--${flag}`);
     }
     if (typeof p.values.set === "string") {
       for (const kv of p.values.set.split(",")) {

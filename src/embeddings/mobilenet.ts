@@ -158,7 +158,12 @@ function blockOf(layerName: string): number {
 
 /**
  * Builds the MobileNetV2 backbone: `[b, size, size, 3]` in [0, 1] → `[b, 1280]` (or the feature map).
- * @example const net = await mobilenetBackbone({ size: 96, trainableFrom: 13 });
+ * To fine-tune, call it with `{ training: false }` inside the loss: the trainable convolutions still
+ * get gradients while BatchNormalization keeps its pretrained moving statistics (tfjs, unlike Keras,
+ * would otherwise use and update batch statistics even in frozen BN layers).
+ * @example
+ * const net = await mobilenetBackbone({ size: 96, trainableFrom: 13 });
+ * const loss = () => lossOf(head.apply(net.apply(x, { training: false })));
  */
 export async function mobilenetBackbone(opts: MobilenetBackboneOptions = {}): Promise<tf.LayersModel> {
   const { size = 224, pooling = "mean", trainableFrom = "none", modelDir } = opts;
@@ -193,11 +198,14 @@ async function toImage(item: EmbedItem, size: number): Promise<ImageData32> {
 export async function loadMobilenetEncoder(spec: EncoderSpec, opts: EncoderOptions): Promise<Encoder> {
   const size = opts.imageSize ?? (spec.variant ? Number(spec.variant) : 224);
   if (!Number.isInteger(size)) throw new Error(`mobilenet-v2: variant must be an image size like @96 or @224, got @${spec.variant}`);
-  const net = await mobilenetBackbone({
-    size,
-    pooling: "none",
-    modelDir: opts.modelDir,
-  });
+  const weightFiles = mobilenetWeightFiles(opts.modelDir);
+  for (const f of weightFiles) if (!existsSync(f)) throw new Error(`mobilenet: missing ${f}; install the nsfwjs package (npm install nsfwjs@4.4.0) or pass modelDir`);
+  // The weights load on the first batch, so a run served wholly from the cache never loads them.
+  let net: Promise<tf.LayersModel> | null = null;
+  const model = () => {
+    net ??= mobilenetBackbone({ size, pooling: "none", modelDir: opts.modelDir });
+    return net;
+  };
   return {
     id: spec.id,
     modality: "image",
@@ -210,7 +218,7 @@ export async function loadMobilenetEncoder(spec: EncoderSpec, opts: EncoderOptio
       flatten: "white",
       scale: "[0,1]",
     }),
-    weightFiles: mobilenetWeightFiles(opts.modelDir),
+    weightFiles,
     async encodeBatch(items, pooling) {
       if (pooling === "cls") throw new Error("mobilenet-v2: pooling cls is undefined for a CNN (no class token); use mean|max");
       const imgs = await Promise.all(items.map((it) => toImage(it, size)));
@@ -220,17 +228,19 @@ export async function loadMobilenetEncoder(spec: EncoderSpec, opts: EncoderOptio
           throw new Error(`mobilenet-v2: item ${i} is ${im.height}x${im.width}, expected ${size}x${size} (pass a path, or resize first)`);
         batch.set(im.data, i * size * size * 3);
       });
+      const m = await model();
       const y = tf.tidy(() => {
         const x = tf.tensor4d(batch, [imgs.length, size, size, 3]);
-        const fm = net.predict(x) as tf.Tensor4D;
+        const fm = m.predict(x) as tf.Tensor4D;
         return pooling === "mean" ? fm.mean([1, 2]) : fm.max([1, 2]);
       });
       const out = (await y.data()) as Float32Array;
       y.dispose();
       return out;
     },
-    dispose() {
-      net.dispose();
+    async dispose() {
+      if (net) (await net).dispose();
+      net = null;
     },
   };
 }

@@ -46,20 +46,24 @@ export function useLiteWeightFiles(dir?: string): string[] {
 export async function loadUseLiteEncoder(spec: EncoderSpec, opts: EncoderOptions): Promise<Encoder> {
   const { maxLength = 128, modelDir } = opts;
   if (spec.variant || spec.model) throw new Error(`use-lite takes no variant or model, got '${spec.id}'`);
-  await readyEmbeddingBackend();
   const d = useLiteModelDir(modelDir);
   const files = useLiteWeightFiles(modelDir);
-  const json = JSON.parse(readFileSync(files[0]!, "utf8")) as GraphJson;
-  const shards = json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(path.join(d, p))));
-  const weightData = Buffer.concat(shards);
-  const model = await tf.loadGraphModel(
-    tf.io.fromMemory({
-      modelTopology: json.modelTopology,
-      weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
-      weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
-    }),
-  );
-  const tokenizer = new Tokenizer(JSON.parse(readFileSync(path.join(d, "vocab.json"), "utf8")));
+  // The graph and vocabulary load on the first batch, so a run served wholly from the cache never loads them.
+  let loaded: Promise<{ model: tf.GraphModel; tokenizer: Tokenizer }> | null = null;
+  const load = async () => {
+    await readyEmbeddingBackend();
+    const json = JSON.parse(readFileSync(files[0]!, "utf8")) as GraphJson;
+    const shards = json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(path.join(d, p))));
+    const weightData = Buffer.concat(shards);
+    const model = await tf.loadGraphModel(
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+        weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
+      }),
+    );
+    return { model, tokenizer: new Tokenizer(JSON.parse(readFileSync(path.join(d, "vocab.json"), "utf8"))) };
+  };
   return {
     id: spec.id,
     modality: "text",
@@ -73,6 +77,8 @@ export async function loadUseLiteEncoder(spec: EncoderSpec, opts: EncoderOptions
     weightFiles: files,
     async encodeBatch(items, pooling) {
       if (pooling !== "mean") throw new Error(`use-lite: pooling ${pooling} is not available (the graph pools internally); use mean`);
+      loaded ??= load();
+      const { model, tokenizer } = await loaded;
       const enc = items.map((t, i) => {
         if (typeof t !== "string") throw new Error(`use-lite: item ${i} is not a string (a text encoder takes titles)`);
         const ids = tokenizer.encode(t).slice(0, maxLength);
@@ -98,8 +104,9 @@ export async function loadUseLiteEncoder(spec: EncoderSpec, opts: EncoderOptions
         values.dispose();
       }
     },
-    dispose() {
-      model.dispose();
+    async dispose() {
+      if (loaded) (await loaded).model.dispose();
+      loaded = null;
     },
   };
 }

@@ -3,7 +3,7 @@
  * checkpoints/, summary.json, and validated.json (checkpoints already validated by
  * `matchlab validate-pending`). Everything is written atomically.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { formatCsv, parseCsv } from "../data/csv";
 import { writeAtomic } from "./checkpoint";
@@ -157,10 +157,11 @@ export function newRunId(runsDir: string, name: string, fold: number, seed: numb
   return id;
 }
 
-/** Creates a run folder (config, empty metrics, checkpoints/). */
+/** Creates a run folder (config, empty metrics, checkpoints/); removes temporary files a killed writer left behind. */
 export function createRunDir(runsDir: string, id: string, configYaml: string): ReturnType<typeof runPaths> {
   const p = runPaths(runsDir, id);
   mkdirSync(p.checkpoints, { recursive: true });
+  for (const d of [p.dir, p.checkpoints]) for (const f of readdirSync(d)) if (/\.tmp-\d+-\d+$/.test(f)) rmSync(path.join(d, f), { force: true });
   writeAtomic(p.config, [text(configYaml)]);
   if (!existsSync(p.metrics)) writeMetricsCsv(p.metrics, []);
   return p;

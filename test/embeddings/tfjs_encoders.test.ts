@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, describe, expect, it } from "vitest";
-import { disposeEncoders, embed, loadEncoder, MOBILENET_DIM, mobilenetArtifacts, mobilenetBackbone, readyEmbeddingBackend } from "../../src/embeddings/index";
+import { disposeEncoders, embed, embedItems, loadEncoder, MOBILENET_DIM, mobilenetArtifacts, mobilenetBackbone, readyEmbeddingBackend } from "../../src/embeddings/index";
 import { Rng } from "../../src/rng";
 
 afterAll(async () => {
@@ -52,6 +55,7 @@ describe("mobilenet-v2 (nsfwjs weights)", () => {
 
   it("runs at 96 px, supports max pooling, rejects cls, and does not leak", async () => {
     const enc = await loadEncoder("mobilenet-v2@96");
+    await enc.encodeBatch([image(96, 1)], "mean"); // the weights load on the first batch
     const before = tf.memory().numTensors;
     const a = await enc.encodeBatch([image(96, 2), image(96, 3)], "mean");
     const m = await enc.encodeBatch([image(96, 2)], "max");
@@ -78,11 +82,31 @@ describe("mobilenet-v2 (nsfwjs weights)", () => {
     frozen.dispose();
     await expect(mobilenetBackbone({ size: 96, trainableFrom: 3.5 })).rejects.toThrow(/trainableFrom must be none\|all\|0\.\.16/);
   });
+
+  it("fine-tunes from a block on: only the trainable weights move, BN statistics stay", async () => {
+    const net = await mobilenetBackbone({ size: 96, trainableFrom: 16 });
+    const x = tf.tensor4d(image(96, 4).data, [1, 96, 96, 3]);
+    const snap = (name: string) => net.weights.find((w) => w.originalName === name)!.read().dataSync().slice();
+    const k16 = snap("block_16_project/kernel");
+    const k15 = snap("block_15_project/kernel");
+    const bn = snap("block_16_project_BN/moving_mean");
+    const opt = tf.train.sgd(0.1);
+    const before = tf.memory().numTensors;
+    opt.minimize(() => (net.apply(x, { training: false }) as tf.Tensor).square().mean() as tf.Scalar);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Array.from(snap("block_16_project/kernel"))).not.toEqual(Array.from(k16));
+    expect(Array.from(snap("block_15_project/kernel"))).toEqual(Array.from(k15));
+    expect(Array.from(snap("block_16_project_BN/moving_mean"))).toEqual(Array.from(bn));
+    x.dispose();
+    opt.dispose();
+    net.dispose();
+  });
 });
 
 describe("use-lite", () => {
   it("gives 512-d vectors where similar titles are closer, deterministic, without leaks", async () => {
     const enc = await loadEncoder("use-lite");
+    await enc.encodeBatch(["warm up"], "mean"); // the graph loads on the first batch
     const before = tf.memory().numTensors;
     const x = await embed(["red heart", "a red heart", "grinning face"], {
       model: "use-lite",
@@ -98,6 +122,22 @@ describe("use-lite", () => {
     });
     expect(Array.from(y)).toEqual(Array.from(x.subarray(0, 512)));
     await expect(embed(["x"], { model: "use-lite", pooling: "max" })).rejects.toThrow(/pooling max is not supported \(expected mean\)/);
+  });
+
+  it("a run served wholly from the cache never loads the model", async () => {
+    const cacheDir = mkdtempSync(path.join(os.tmpdir(), "ml-use-cache-"));
+    try {
+      const opts = { model: "use-lite", ids: ["a", "b"], cacheDir, log: () => {} };
+      const first = await embedItems(["red heart", "blue star"], opts);
+      await disposeEncoders();
+      const before = tf.memory().numTensors;
+      const second = await embedItems(["red heart", "blue star"], opts);
+      expect([second.computed, second.cached]).toEqual([0, 2]);
+      expect(Array.from(second.vectors)).toEqual(Array.from(first.vectors));
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
   });
 
   it("unknown encoder ids list the valid sources", async () => {

@@ -32,7 +32,7 @@ describe("mobileNetV2", () => {
     const y = tf.tidy(() => (avg.predict(tf.ones([2, 64, 64, 3])) as tf.Tensor).shape);
     expect(y).toEqual([2, 1280]);
     expect(tf.memory().numTensors).toBe(before);
-    [avg, max, none].forEach((m) => m.dispose());
+    for (const m of [avg, max, none]) m.dispose();
   });
 
   it("is deterministic under a seed", () => {

@@ -26,7 +26,7 @@ describe("refCnn", () => {
     expect(pa).toEqual(pb);
     expect(pa).not.toEqual(pc);
     for (const row of pa!) expect(row.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 5);
-    [a, b, c].forEach((m) => m.dispose());
+    for (const m of [a, b, c]) m.dispose();
   });
 
   it("rejects bad options with what was wrong", () => {
