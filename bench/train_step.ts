@@ -4,7 +4,7 @@
  *
  * Cases: ref-cnn (src/models/ref_cnn.ts, batch 32, 64×64×3), mobilenetv2 (alpha 1.0, 96×96, batch
  * 16) and vqa-mlp (1280→512→3129, batch 64). Impls: wasm (1 thread), wasm-mt (threaded SIMD build,
- * `--threads` threads), cpu (pure JS; capped by `--cpu-budget-s`, mobilenetv2 skipped). Each impl
+ * `--threads` threads), cpu (pure JS; only `--cpu-cases`, default vqa-mlp, within `--cpu-budget-s`). Each impl
  * runs in its own child process (a tfjs backend initialises once per process). One JSON line per
  * measurement: median wall ms and median process CPU ms over `--steps` steps after `--warmup`
  * steps, `ratio` = ms / PyTorch's ms at the same thread count, and `cpu_ratio` the same for CPU
@@ -44,7 +44,8 @@ const FLAGS = {
   steps: { type: "string", default: "5", help: "timed steps per case (the median is reported)" },
   warmup: { type: "string", default: "2", help: "untimed steps first" },
   threads: { type: "string", default: String(Math.min(os.availableParallelism(), 8)), help: "threads for wasm-mt and the multi-thread PyTorch run" },
-  "cpu-budget-s": { type: "string", default: "60", help: "time budget per case on the pure-JS cpu backend" },
+  "cpu-budget-s": { type: "string", default: "60", help: "time budget per case on the pure-JS cpu backend (checked between steps)" },
+  "cpu-cases": { type: "string", default: "vqa-mlp", help: `cases the pure-JS cpu backend runs (${CASES.join("|")}); one ref-cnn step takes minutes` },
   "no-torch": { type: "boolean", default: false, help: "skip the PyTorch peer" },
   worker: { type: "string", help: "(internal) run one impl in this process" },
 } as const;
@@ -118,12 +119,12 @@ function buildCase(name: CaseName): { step: () => number; batch: number; dispose
   };
 }
 
-async function runWorker(impl: Impl, cases: CaseName[], steps: number, warmup: number, threads: number, cpuBudgetS: number): Promise<void> {
+async function runWorker(impl: Impl, cases: CaseName[], steps: number, warmup: number, threads: number, cpuBudgetS: number, cpuCases: CaseName[]): Promise<void> {
   const info = await initBackend({ backend: impl === "cpu" ? "cpu" : "wasm", threads: impl === "wasm-mt" ? threads : 1, log: (l) => console.error(l) });
   for (const name of cases) {
     const row: Row = { bench: "train-step", case: name, impl, threads: info.threads };
-    if (impl === "cpu" && name === "mobilenetv2") {
-      console.log(JSON.stringify({ ...row, skipped: "pure-JS cpu backend: minutes per step" }));
+    if (impl === "cpu" && !cpuCases.includes(name)) {
+      console.log(JSON.stringify({ ...row, skipped: "pure-JS cpu backend: minutes per step (add it to --cpu-cases to time it)" }));
       continue;
     }
     const c = buildCase(name);
@@ -165,9 +166,9 @@ async function runWorker(impl: Impl, cases: CaseName[], steps: number, warmup: n
   }
 }
 
-function runChild(cmd: string, args: string[], timeoutS: number): Row[] {
+function runChild(cmd: string, args: string[], timeoutS: number, label: string): Row[] {
   const r = spawnSync(cmd, args, { cwd: process.cwd(), encoding: "utf8", timeout: timeoutS * 1000, maxBuffer: 16 << 20, stdio: ["ignore", "pipe", "inherit"] });
-  if (r.error) return [{ bench: "train-step", case: "*", impl: path.basename(cmd), skipped: `${r.error.message.split("\n")[0]}` }];
+  if (r.error) return [{ bench: "train-step", case: "*", impl: label, skipped: `${r.error.message.split("\n")[0]}` }];
   const rows: Row[] = [];
   for (const line of r.stdout.split("\n")) {
     const t = line.trim();
@@ -178,7 +179,7 @@ function runChild(cmd: string, args: string[], timeoutS: number): Row[] {
       // a stray log line: ignore
     }
   }
-  if (r.status !== 0) rows.push({ bench: "train-step", case: "*", impl: args.join(" ").slice(0, 60), skipped: `exit status ${r.status}` });
+  if (r.status !== 0) rows.push({ bench: "train-step", case: "*", impl: label, skipped: r.signal ? `killed by ${r.signal}` : `exit status ${r.status}` });
   return rows;
 }
 
@@ -190,9 +191,10 @@ async function main(): Promise<void> {
   const warmup = intFlag(p, "warmup", 2);
   const threads = intFlag(p, "threads", 2);
   const cpuBudgetS = intFlag(p, "cpu-budget-s", 60);
+  const cpuCases = parseList(String(p.values["cpu-cases"]), CASES, "case");
   if (steps < 1 || warmup < 0 || threads < 1 || threads > 8) throw new Error("--steps ≥ 1, --warmup ≥ 0, --threads in 1..8");
   if (typeof p.values.worker === "string") {
-    await runWorker(parseList(p.values.worker, IMPLS, "impl")[0]!, cases, steps, warmup, threads, cpuBudgetS);
+    await runWorker(parseList(p.values.worker, IMPLS, "impl")[0]!, cases, steps, warmup, threads, cpuBudgetS, cpuCases);
     return;
   }
   const impls = parseList(String(p.values.impls), IMPLS, "impl");
@@ -204,7 +206,7 @@ async function main(): Promise<void> {
   if (!p.values["no-torch"]) {
     const script = path.join("bench", "train_step_torch.py");
     for (const t of [...new Set([1, threads])]) {
-      for (const row of runChild("/usr/bin/python3", [script, ...common, "--threads", String(t)], 900)) {
+      for (const row of runChild("/usr/bin/python3", [script, ...common, "--threads", String(t)], 900, "pytorch")) {
         if (row.ms !== undefined) torch.set(`${row.case}/${row.threads}`, row.ms);
         if (row.cpu_ms !== undefined) torchCpu.set(`${row.case}/${row.threads}`, row.cpu_ms);
         console.log(JSON.stringify(row));
@@ -212,8 +214,8 @@ async function main(): Promise<void> {
     }
   }
   for (const impl of impls) {
-    const args = ["--import", "tsx", path.join("bench", "train_step.ts"), ...common, "--threads", String(threads), "--cpu-budget-s", String(cpuBudgetS), "--worker", impl];
-    for (const row of runChild(process.execPath, args, 1800)) {
+    const args = ["--import", "tsx", path.join("bench", "train_step.ts"), ...common, "--threads", String(threads), "--cpu-budget-s", String(cpuBudgetS), "--cpu-cases", cpuCases.join(","), "--worker", impl];
+    for (const row of runChild(process.execPath, args, 1800, impl)) {
       const ref = torch.get(`${row.case}/${row.threads}`);
       if (row.ms !== undefined && ref !== undefined) row.ratio = +(row.ms / ref).toFixed(2);
       const refCpu = torchCpu.get(`${row.case}/${row.threads}`);
