@@ -4,8 +4,8 @@
  *  2. an MLP head trained on cached features against the same head over the live (frozen) encoder;
  *  3. the MLP head 1280→512→3129 (batch 64, Adam) on tfjs against PyTorch (/usr/bin/python3 bench/embed_torch.py);
  *  4. kNN matching F1 on frozen features (image, text, both) against the self-only baseline.
- * Parts needing a dataset use `--dataset`, else env.dataset, else <dataDir>/emoji-match-sample, and are
- * skipped with a note when none exists.
+ * Parts needing a dataset use `--dataset`, else <dataDir>/emoji-match-sample, else env.dataset, and are
+ * skipped with a note when none exists. The cache is a fresh temporary folder (part 2 measures filling it).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -37,7 +37,7 @@ function flag(name: string, fallback: string): string {
 }
 const ITEMS = Number(flag("items", "64"));
 const STEPS = Number(flag("steps", "20"));
-const datasetDir = [flag("dataset", ""), env.dataset, path.join(env.dataDir, "emoji-match-sample")].find((d) => d && existsSync(path.join(d, "train.csv")));
+const datasetDir = [flag("dataset", ""), path.join(env.dataDir, "emoji-match-sample"), env.dataset].find((d) => d && existsSync(path.join(d, "train.csv")));
 const cacheDir = mkdtempSync(path.join(os.tmpdir(), "matchlab-bench-embed-"));
 
 function emit(o: Record<string, unknown>): void {
