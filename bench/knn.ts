@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- knn [--n 70000] [--dim 512] [--k 50]`: top-k exact search over synthetic
+ * `npm run bench -- knn [--n 70000] [--dim 512] [--k 50] [--ef 64,128] [--skip-slow] [--skip-faiss]`: top-k exact search over synthetic
  * clustered embeddings (categories → product groups of 1–5 → listings, L2-normalised) on every
  * exact engine, FAISS IndexFlatIP as the peer (/usr/bin/python3 bench/knn_faiss.py, same run,
  * same threads), and the ANN libraries with their recall@k against exact. One JSON line each.
@@ -22,8 +22,9 @@ const { values } = parseArgs({
     n: { type: "string", default: "70000" },
     dim: { type: "string", default: "512" },
     k: { type: "string", default: "50" },
-    ef: { type: "string", default: "64,128,256" },
+    ef: { type: "string", default: "64,128" },
     "skip-slow": { type: "boolean", default: false },
+    "skip-faiss": { type: "boolean", default: false },
   },
 });
 const n = Number(values.n);
@@ -107,7 +108,8 @@ async function main() {
   const file = path.join(os.tmpdir(), `matchlab_knn_${process.pid}.f32`);
   writeFileSync(file, Buffer.from(x.buffer, x.byteOffset, x.byteLength));
   try {
-    if (!existsSync("/usr/bin/python3")) emit({ impl: "faiss-IndexFlatIP", skipped: "/usr/bin/python3 not found" });
+    if (values["skip-faiss"]) emit({ impl: "faiss-IndexFlatIP", skipped: "--skip-faiss" });
+    else if (!existsSync("/usr/bin/python3")) emit({ impl: "faiss-IndexFlatIP", skipped: "/usr/bin/python3 not found" });
     else {
       const r = spawnSync("/usr/bin/python3", [path.join("bench", "knn_faiss.py"), file, String(n), String(dim), String(k), String(threads)], { encoding: "utf8" });
       const line = r.stdout.trim().split("\n").pop() ?? "";

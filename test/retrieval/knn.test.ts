@@ -54,6 +54,14 @@ describe("exact knn", () => {
 
 describe("approximate knn", () => {
   const { data, dim } = clustered(3, 100, 4, 16);
+  it("usearch f32 and i8 storage work; unknown quantization and library are rejected", async () => {
+    const exact = await knnSearch(data, dim, { k: 10, engine: "js", label: null });
+    expect(knnRecall(await annSearch(data, dim, { k: 10, quantization: "f32", label: null }), exact)).toBeGreaterThan(0.95);
+    expect(knnRecall(await annSearch(data, dim, { k: 10, quantization: "i8", label: null }), exact)).toBeGreaterThan(0.5);
+    await expect(annSearch(data, dim, { quantization: "i4" as never, label: null })).rejects.toThrow(/expected f32\|f16\|i8/);
+    await expect(annSearch(data, dim, { library: "faiss" as never, label: null })).rejects.toThrow(/expected usearch\|hnswlib/);
+  });
+
   for (const library of ["usearch", "hnswlib"] as const) {
     for (const metric of ["cosine", "euclidean"] as const) {
       it(`${library} ${metric}: high recall vs exact, distances agree`, async () => {
