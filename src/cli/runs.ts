@@ -19,7 +19,7 @@ export function formatRunsTable(header: string[], rows: string[][]): string {
 }
 
 export const command: Command = {
-  summary: "list training runs (status, steps, untrained/best/final validation F1, time) as a table",
+  summary: "list training runs (task, status, steps, untrained/best/final validation F1 — matching F1, or macro F1 for classify — time) as a table",
   async run(argv) {
     const p = parseFlags("runs", this.summary, FLAGS, argv);
     if (!p) return 0;
@@ -33,10 +33,11 @@ export const command: Command = {
       console.log(`no runs in ${dir} (train one with: matchlab train --config configs/quick.yaml)`);
       return 0;
     }
-    const header = ["run", "status", "fold", "seed", "steps", "epochs", "untrained_f1", "best_f1", "final_f1", "Δbest", "time", "weights"];
+    const header = ["run", "status", "task", "fold", "seed", "steps", "epochs", "untrained_f1", "best_f1", "final_f1", "Δbest", "time", "weights"];
     const rows = runs.map(({ id, summary: s }) => [
       id,
       s?.status ?? "?",
+      s?.task ?? "match",
       String(s?.fold ?? "-"),
       String(s?.seed ?? "-"),
       String(s?.steps ?? "-"),

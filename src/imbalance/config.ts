@@ -22,6 +22,12 @@ type Section = { [key: string]: Leaf | Section };
 
 /** The schema of a classification config: defaults and allowed values of every key. */
 export const CLASSIFY_CONFIG_SCHEMA: Section = Object.freeze({
+  task: {
+    type: "enum",
+    default: "classify",
+    values: ["classify"],
+    doc: "the task (`matchlab train` routes a config with task: classify to the classifier)",
+  },
   name: {
     type: "string",
     default: "study",
@@ -54,6 +60,12 @@ export const CLASSIFY_CONFIG_SCHEMA: Section = Object.freeze({
       default: 3,
       min: 2,
       doc: "stratified k-fold folds (by label)",
+    },
+    fold: {
+      type: "int",
+      default: 0,
+      min: 0,
+      doc: "validation fold of a single run (`matchlab train --task classify`); studies train folds 0..run_folds-1",
     },
     run_folds: {
       type: "int",
@@ -190,6 +202,7 @@ export const CLASSIFY_CONFIG_SCHEMA: Section = Object.freeze({
 
 /** A resolved classification config. */
 export interface ClassifyConfig {
+  task: "classify";
   name: string;
   seed: number;
   data: {
@@ -197,6 +210,7 @@ export interface ClassifyConfig {
     label: string;
     tags: boolean;
     folds: number;
+    fold: number;
     run_folds: number;
     fold_seed: number;
     limit: number;
@@ -312,6 +326,7 @@ function leafKeys(s: Section = CLASSIFY_CONFIG_SCHEMA, prefix = ""): string[] {
 export function resolveClassifyConfig(raw: unknown, where = "config"): ClassifyConfig {
   const c = resolveSection(CLASSIFY_CONFIG_SCHEMA, raw ?? {}, "", where) as unknown as ClassifyConfig;
   if (!c.model.image && c.model.fusion !== "concat") throw new Error(`${where}: model.fusion ${c.model.fusion} needs model.image: true`);
+  if (c.data.fold >= c.data.folds) throw new Error(`${where}: bad value for data.fold: ${c.data.fold} (expected an integer in [0, ${c.data.folds - 1}] for data.folds ${c.data.folds})`);
   return c;
 }
 
@@ -325,6 +340,27 @@ export function withConfigValue(c: ClassifyConfig, dotted: string, value: unknow
   for (const k of keys.slice(0, -1)) t = t[k] as Record<string, unknown>;
   t[keys[keys.length - 1]!] = checkLeaf(dotted, leaf, value, where);
   return resolveClassifyConfig(out, where);
+}
+
+/**
+ * Returns a copy of `c` with the dotted key set from command-line text, parsed by the key's type
+ * (numbers, true|false, lists as YAML) and validated like the file.
+ * @example setClassifyConfigKey(cfg, "optim.lr", "3e-4", "--set")
+ */
+export function setClassifyConfigKey(c: ClassifyConfig, dotted: string, text: string, where = "--set"): ClassifyConfig {
+  const leaf = leafAt(dotted);
+  if (!leaf) throw new Error(`${where}: unknown key ${dotted} (expected one of ${leafKeys().join("|")})`);
+  let v: unknown = text;
+  if (leaf.type === "int" || leaf.type === "number") v = text.trim() === "" ? Number.NaN : Number(text);
+  else if (leaf.type === "bool") v = text === "true" || text === "" ? true : text === "false" ? false : text;
+  else if (leaf.type === "int[]") {
+    try {
+      v = yaml.load(text);
+    } catch {
+      v = text;
+    }
+  }
+  return withConfigValue(c, dotted, v, where);
 }
 
 /**

@@ -18,6 +18,7 @@ import { argmaxRows } from "../metrics/classification";
 import { buildMatchModel, type FusionName } from "../models/multimodal";
 import { progress } from "../progress";
 import { type Batch, type BatchSource, type Callback, Learner } from "../train/learner";
+import { weightsSha256 } from "../train/checkpoint";
 import { adamW, type NamedParam } from "../train/optimizer";
 import { lrSchedule } from "../train/schedule";
 import { CLASSIFY_METRICS_COLUMNS, type ClassificationMetrics, classificationMetrics, classifyMetricsRow } from "./classify";
@@ -120,6 +121,8 @@ export interface ClassifierResult {
   paramTensors: number;
   /** Wall-clock seconds. */
   seconds: number;
+  /** SHA-256 of the trained weights (model and head, as `weightsSha256` in src/train hashes them). */
+  weightsSha256: string;
 }
 
 const asList = (t: tf.Tensor | tf.Tensor[] | tf.SymbolicTensor | tf.SymbolicTensor[]): tf.Tensor[] => (Array.isArray(t) ? t : [t]) as tf.Tensor[];
@@ -242,7 +245,7 @@ export async function trainClassifier(inputs: ClassifierInputs, train: Int32Arra
   tf.tidy(() => {
     headLayer.apply(tf.zeros([1, embeddingDim]));
   });
-  const params: NamedParam[] = [...model.trainableWeights, ...headLayer.trainableWeights].map((w) => ({ name: w.name, variable: w.read() as tf.Variable }));
+  const params: NamedParam[] = [...model.trainableWeights, ...headLayer.trainableWeights].map((w) => ({ name: w.originalName, variable: w.read() as tf.Variable })); // stable names (as in src/train/task.ts), so the weights hash compares across runs in one process
   const nParams = params.reduce((a, p) => a + p.variable.size, 0);
   const cwTensor = tf.tensor1d(Array.from(cw), "float32");
 
@@ -368,8 +371,10 @@ export async function trainClassifier(inputs: ClassifierInputs, train: Int32Arra
     callbacks: [collect],
   });
   if (runDir) mkdirSync(runDir, { recursive: true });
+  let sha = "";
   try {
     await learnerObj.fit();
+    sha = weightsSha256(params);
   } finally {
     bar?.finish();
     cwTensor.dispose();
@@ -388,6 +393,7 @@ export async function trainClassifier(inputs: ClassifierInputs, train: Int32Arra
     params: nParams,
     paramTensors: params.length,
     seconds: (Date.now() - t0) / 1000,
+    weightsSha256: sha,
   };
   if (runDir) {
     const summary = {

@@ -94,8 +94,9 @@ export class AdamW {
       const wd = g?.weightDecay ?? weightDecay;
       this.decays.push(p.variable.rank <= 1 ? 0 : wd);
     }
-    this.m = params.map((p) => tf.variable(tf.zerosLike(p.variable), false));
-    this.v = params.map((p) => tf.variable(tf.zerosLike(p.variable), false));
+    // tf.variable copies its initial value; the zeros are temporaries, so build them in a tidy
+    this.m = params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false)));
+    this.v = params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false)));
   }
 
   /** Applies one update with the given gradients (aligned with `params`) and LR multiplier. */

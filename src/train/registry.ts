@@ -40,6 +40,11 @@ export const METRICS_COLUMNS: readonly string[] = Object.freeze([
 /** A run's summary.json. */
 export interface RunSummary {
   run: string;
+  /** The task; absent means "match" (runs written before classification runs existed). */
+  task?: "match" | "classify";
+  /** Classification runs: best validation accuracy and macro F1 over epochs. */
+  best_val_accuracy?: number | null;
+  best_val_macro_f1?: number | null;
   name: string;
   fold: number;
   seed: number;

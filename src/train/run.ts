@@ -134,7 +134,7 @@ export function makeLearner(task: MatchTask, cfg: RunConfig, opts: MakeLearnerOp
 
 function findResumable(runsDir: string, cfg: RunConfig): string | null {
   const prefix = `${cfg.name}-f${cfg.data.fold}-s${cfg.seed}-`;
-  const hit = listRuns(runsDir).find((r) => r.id.startsWith(prefix) && r.summary?.status !== "finished");
+  const hit = listRuns(runsDir).find((r) => r.id.startsWith(prefix) && r.summary?.status !== "finished" && r.summary?.task !== "classify");
   return hit ? hit.id : null;
 }
 
@@ -171,6 +171,7 @@ export async function trainRun(config: string | RunConfig, opts: TrainRunOptions
   }
   const summary = (status: RunSummary["status"], extra: Partial<RunSummary> = {}): RunSummary => ({
     run: id!,
+    task: "match",
     name: cfg.name,
     fold: cfg.data.fold,
     seed: cfg.seed,

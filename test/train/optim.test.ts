@@ -52,6 +52,17 @@ describe("AdamW vs a naive loop", () => {
     });
   }
 
+  it("allocates only its moment variables and frees them all on dispose", () => {
+    const w = tf.variable(tf.zeros([3, 2]));
+    const b = tf.variable(tf.zeros([2]));
+    const before = tf.memory().numTensors;
+    const opt = new AdamW([{ name: "w", variable: w }, { name: "b", variable: b }]);
+    expect(tf.memory().numTensors).toBe(before + 4); // m and v per parameter, nothing else
+    opt.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([w, b]);
+  });
+
   it("saves and restores its state exactly", () => {
     const mk = () => tf.variable(tf.tensor1d([1, 2, 3]));
     const a = mk();
