@@ -3,7 +3,8 @@
  * encoder (hashed n-gram bag → dense, or a small transformer over word tokens), each pooled to an
  * embedding, and a fused embedding (concat | add | residual | cross-modal transformer over image
  * grid cells + text tokens). One tfjs LayersModel with one output per branch, so a head can sit
- * on any branch alone.
+ * on any branch alone. Encoder `features` takes a precomputed feature vector per row instead (cached
+ * frozen-encoder embeddings): the branch is then just the embedding layer, plus fusion.
  */
 import * as tf from "@tensorflow/tfjs";
 import { GridCells, MaskedMeanPool, ModalityConcat, PositionEmbedding, StepDropout, TokenMask, TransformerBlock } from "./layers";
@@ -13,9 +14,9 @@ import { resNetFeatures } from "./resnet";
 import { SeedSequence } from "./seeds";
 
 /** An image encoder name. */
-export type ImageEncoderName = "resnet" | "mobilenet_v2" | "none";
+export type ImageEncoderName = "resnet" | "mobilenet_v2" | "features" | "none";
 /** A text encoder name. */
-export type TextEncoderName = "ngram" | "transformer" | "none";
+export type TextEncoderName = "ngram" | "transformer" | "features" | "none";
 /** A fusion name. */
 export type FusionName = "concat" | "add" | "residual" | "transformer" | "none";
 /** A branch whose embedding a head can sit on. */
@@ -35,6 +36,8 @@ export interface ImageEncoderOptions {
   pooling?: PoolingName;
   /** MobileNetV2 width multiplier. Defaults to 0.35. */
   alpha?: number;
+  /** Width of the precomputed feature vector (encoder `features`). Defaults to 0 (required for `features`). */
+  featureDim?: number;
 }
 
 /** Text-encoder options. */
@@ -53,6 +56,8 @@ export interface TextEncoderOptions {
   layers?: number;
   /** Attention heads. Defaults to 4. */
   heads?: number;
+  /** Width of the precomputed feature vector (encoder `features`). Defaults to 0 (required for `features`). */
+  featureDim?: number;
 }
 
 /** Fusion options. */
@@ -82,15 +87,15 @@ export interface MatchModelOptions {
 
 /** The built model and how to feed it. */
 export interface MatchModel {
-  /** Inputs in order: image [B,S,S,3] (if any), then text ([B,dim] float or [B,maxLen] int ids). Outputs: one [B, embeddingDim] embedding per branch, in `branches` order. */
+  /** Inputs in order: image [B,S,S,3] (or [B,featureDim] features) if any, then text ([B,dim] float, [B,maxLen] int ids or [B,featureDim] features). Outputs: one [B, embeddingDim] embedding per branch, in `branches` order. */
   model: tf.LayersModel;
   branches: BranchName[];
   /** Resolved options (every default filled in). */
   options: Required<Omit<MatchModelOptions, "image" | "text" | "fusion">> & { image: Required<ImageEncoderOptions>; text: Required<TextEncoderOptions>; fusion: Required<FusionOptions> };
 }
 
-const IMAGE_ENCODERS: readonly ImageEncoderName[] = Object.freeze(["resnet", "mobilenet_v2", "none"]);
-const TEXT_ENCODERS: readonly TextEncoderName[] = Object.freeze(["ngram", "transformer", "none"]);
+const IMAGE_ENCODERS: readonly ImageEncoderName[] = Object.freeze(["resnet", "mobilenet_v2", "features", "none"]);
+const TEXT_ENCODERS: readonly TextEncoderName[] = Object.freeze(["ngram", "transformer", "features", "none"]);
 const FUSIONS: readonly FusionName[] = Object.freeze(["concat", "add", "residual", "transformer", "none"]);
 
 function check<T extends string>(what: string, v: T, allowed: readonly T[]): void {
@@ -104,8 +109,8 @@ function check<T extends string>(what: string, v: T, allowed: readonly T[]): voi
  */
 export function buildMatchModel(opts: MatchModelOptions = {}): MatchModel {
   const { embeddingDim = 128, dropout = 0, seed = 0 } = opts;
-  const image: Required<ImageEncoderOptions> = { encoder: "resnet", size: 32, widths: [16, 32, 64], blocks: 1, pooling: "gem", alpha: 0.35, ...opts.image };
-  const text: Required<TextEncoderOptions> = { encoder: "ngram", dim: 1024, vocab: 4096, maxLen: 16, width: 64, layers: 1, heads: 4, ...opts.text };
+  const image: Required<ImageEncoderOptions> = { encoder: "resnet", size: 32, widths: [16, 32, 64], blocks: 1, pooling: "gem", alpha: 0.35, featureDim: 0, ...opts.image };
+  const text: Required<TextEncoderOptions> = { encoder: "ngram", dim: 1024, vocab: 4096, maxLen: 16, width: 64, layers: 1, heads: 4, featureDim: 0, ...opts.text };
   const both = image.encoder !== "none" && text.encoder !== "none";
   const fusion: Required<FusionOptions> = { kind: both ? "concat" : "none", layers: 1, width: 64, heads: 4, ...opts.fusion };
   check("image encoder", image.encoder, IMAGE_ENCODERS);
@@ -113,7 +118,10 @@ export function buildMatchModel(opts: MatchModelOptions = {}): MatchModel {
   check("fusion", fusion.kind, FUSIONS);
   if (image.encoder === "none" && text.encoder === "none") throw new Error("model: image.encoder and text.encoder are both none; enable at least one");
   if (fusion.kind !== "none" && !both) throw new Error(`model: fusion ${fusion.kind} needs both an image and a text encoder (set fusion: none)`);
+  for (const [what, o] of [["image", image], ["text", text]] as const)
+    if (o.encoder === "features" && !(Number.isInteger(o.featureDim) && o.featureDim >= 1)) throw new Error(`model: ${what} encoder features needs featureDim, a positive integer (got ${o.featureDim})`);
   if (fusion.kind === "transformer" && text.encoder !== "transformer") throw new Error("model: fusion transformer needs text.encoder: transformer (it attends over text tokens)");
+  if (fusion.kind === "transformer" && image.encoder === "features") throw new Error("model: fusion transformer needs an image feature map (image.encoder resnet|mobilenet_v2), not pooled features");
 
   const seeds = new SeedSequence(seed);
   const inputs: tf.SymbolicTensor[] = [];
@@ -139,6 +147,10 @@ export function buildMatchModel(opts: MatchModelOptions = {}): MatchModel {
     inputs.push(inp);
     fmap = mobileNetV2({ alpha: image.alpha, inputSize: image.size, includeTop: false, pooling: "none", seed: seeds.next() }).apply(inp) as tf.SymbolicTensor;
     imgPooled = globalPool(fmap, image.pooling, "img");
+  } else if (image.encoder === "features") {
+    const inp = tf.input({ shape: [image.featureDim], name: "image_features" });
+    inputs.push(inp);
+    imgPooled = inp;
   }
 
   let txtVec: tf.SymbolicTensor | null = null;
@@ -157,6 +169,10 @@ export function buildMatchModel(opts: MatchModelOptions = {}): MatchModel {
     for (let l = 0; l < text.layers; l++) h = new TransformerBlock({ heads: text.heads, seed: seeds.next(), name: `txt_block${l}` }).apply([h, txtMask]) as tf.SymbolicTensor;
     txtTokens = h;
     txtVec = new MaskedMeanPool({ name: "txt_pool" }).apply([h, txtMask]) as tf.SymbolicTensor;
+  } else if (text.encoder === "features") {
+    const inp = tf.input({ shape: [text.featureDim], name: "text_features" });
+    inputs.push(inp);
+    txtVec = inp;
   }
 
   let imgEmb: tf.SymbolicTensor | null = null;

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import yaml from "js-yaml";
+import { encoderSource } from "../embeddings/registry";
 
 /** A leaf in the schema. */
 type Leaf =
@@ -14,6 +15,7 @@ type Leaf =
   | { type: "bool"; default: boolean; doc: string }
   | { type: "enum"; default: string; values: readonly string[]; doc: string }
   | { type: "int[]"; default: number[]; doc: string }
+  | { type: "encoders"; default: string[]; doc: string }
   | { type: "groups"; default: { match: string; lr: number; weight_decay?: number }[]; doc: string }
   | { type: "heads"; default: Record<string, HeadConfig>; doc: string };
 
@@ -55,6 +57,8 @@ export const CONFIG_SCHEMA: Section = {
     hflip: { type: "number", default: 0, min: 0, max: 1, doc: "horizontal-flip probability (seeded per epoch and row)" },
   },
   model: {
+    input: { type: "enum", default: "raw", values: ["raw", "features"], doc: "raw: train the encoders below on pixels and titles; features: train embedding layers, fusion and heads on cached frozen-encoder features (model.encoders)" },
+    encoders: { type: "encoders", default: [], doc: "frozen encoders whose cached features are the input (model.input: features), at most one image and one text encoder, e.g. [mobilenet-v2@96, use-lite]" },
     image: {
       encoder: { type: "enum", default: "resnet", values: ["resnet", "mobilenet_v2", "none"], doc: "image encoder" },
       alpha: { type: "number", default: 0.35, min: 0.05, max: 2, doc: "MobileNetV2 width multiplier" },
@@ -134,6 +138,8 @@ export interface RunConfig {
   backend: "auto" | "tensorflow" | "wasm" | "cpu";
   data: { dataset: string; folds: number; fold: number; image_size: number; limit: number; hflip: number };
   model: {
+    input: "raw" | "features";
+    encoders: string[];
     image: { encoder: "resnet" | "mobilenet_v2" | "none"; alpha: number; widths: number[]; blocks: number; pooling: "gap" | "gem" | "maxavg" };
     text: { encoder: "ngram" | "transformer" | "none"; dim: number; vocab: number; max_len: number; width: number; layers: number; heads: number };
     fusion: { kind: "concat" | "add" | "residual" | "transformer" | "none"; layers: number; width: number; heads: number };
@@ -174,6 +180,8 @@ function allowedText(l: Leaf): string {
       return "true|false";
     case "int[]":
       return "a list of positive integers";
+    case "encoders":
+      return "a list of encoder ids <source>[@variant][:model], source one of mobilenet-v2|use-lite|hf-text|hf-image";
     case "groups":
       return "a list of {match: regex, lr: number, weight_decay?: number}";
     case "heads":
@@ -202,6 +210,18 @@ function checkLeaf(key: string, l: Leaf, v: unknown, where: string): unknown {
     case "int[]":
       if (!Array.isArray(v) || v.length === 0 || v.some((x) => !Number.isInteger(x) || x < 1)) throw bad();
       return v;
+    case "encoders": {
+      if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) throw bad();
+      v.forEach((id: string, i) => {
+        try {
+          encoderSource(id);
+        } catch (e) {
+          throw new ConfigError(`${where}: bad value for ${key}[${i}]: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      });
+      if (new Set(v).size !== v.length) throw new ConfigError(`${where}: ${key} lists an encoder twice: ${JSON.stringify(v)}`);
+      return v;
+    }
     case "groups": {
       if (!Array.isArray(v)) throw bad();
       return v.map((g, i) => {
@@ -261,7 +281,28 @@ function resolveSection(schema: Section, value: unknown, prefix: string, where: 
 export function resolveConfig(raw: unknown, where = "config"): RunConfig {
   const c = resolveSection(CONFIG_SCHEMA, raw ?? {}, "", where) as unknown as RunConfig;
   if (c.data.fold >= c.data.folds) throw new ConfigError(`${where}: bad value for data.fold: ${c.data.fold} (expected an integer in [0, ${c.data.folds - 1}] for data.folds ${c.data.folds})`);
+  checkFeatureInput(c, where);
   return c;
+}
+
+/** The modality (image|text) each of `model.encoders` reads, in order. */
+export function featureEncoderModalities(c: RunConfig): ("image" | "text")[] {
+  return c.model.encoders.map((id) => encoderSource(id).modality);
+}
+
+function checkFeatureInput(c: RunConfig, where: string): void {
+  const m = c.model;
+  if (m.input === "raw") {
+    if (m.encoders.length > 0) throw new ConfigError(`${where}: model.encoders ${JSON.stringify(m.encoders)} is only read with model.input: features (set model.input: features, or remove model.encoders)`);
+    return;
+  }
+  if (m.encoders.length === 0) throw new ConfigError(`${where}: model.input: features needs model.encoders, a list of encoder ids (e.g. [mobilenet-v2@96, use-lite])`);
+  const mods = featureEncoderModalities(c);
+  for (const mod of ["image", "text"] as const) {
+    const ids = m.encoders.filter((_, i) => mods[i] === mod);
+    if (ids.length > 1) throw new ConfigError(`${where}: model.encoders has ${ids.length} ${mod} encoders (${ids.join(", ")}); use at most one image and one text encoder`);
+  }
+  if (c.data.hflip > 0) throw new ConfigError(`${where}: data.hflip ${c.data.hflip} flips raw images, but model.input is features (cached embeddings); set data.hflip: 0`);
 }
 
 /** Reads and validates a YAML config file. */

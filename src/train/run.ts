@@ -61,7 +61,7 @@ export function datasetPath(cfg: RunConfig): string {
 export async function prepareTask(cfg: RunConfig, opts: { progressBars?: boolean } = {}): Promise<MatchTask> {
   const ds = await loadDataset(datasetPath(cfg), { checkImages: "exists" });
   const listings = cfg.data.limit > 0 ? ds.listings.slice(0, cfg.data.limit) : ds.listings;
-  const data = await prepareData(listings, cfg, { cacheDir: env.cacheDir, label: opts.progressBars === false ? null : "decode images" });
+  const data = await prepareData(listings, cfg, { cacheDir: env.cacheDir, label: opts.progressBars === false ? null : "decode images", dataset: ds });
   return buildTask(cfg, data);
 }
 

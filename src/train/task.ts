@@ -1,5 +1,6 @@
 /**
  * The matching task: prepared arrays (images, text features, labels) from a dataset's listings,
+ * or, with `model.input: features`, cached frozen-encoder embeddings (src/embeddings) in their place,
  * the model with a head per branch, the training forward pass (head losses + optional triplet),
  * and validation (matching F1 at the best threshold, leave-one-out kNN classification, NCA loss).
  */
@@ -7,8 +8,9 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import type { Listing } from "../data/dataset";
+import type { Dataset, Listing } from "../data/dataset";
 import { readImage } from "../data/image";
+import { type FeatureTable, featureBatchSource, loadFeatureTable } from "../embeddings/features";
 import { groupKFold } from "../folds/group_kfold";
 import { makeHead } from "../heads/index";
 import { classWeights } from "../losses/class_weights";
@@ -23,7 +25,7 @@ import { progress } from "../progress";
 import { knnSearch } from "../retrieval/knn";
 import { bestThreshold } from "../retrieval/thresholds";
 import { Rng } from "../rng";
-import type { RunConfig } from "./config";
+import { featureEncoderModalities, type RunConfig } from "./config";
 import { writeAtomic } from "./checkpoint";
 import type { Batch, BatchSource, Callback, ForwardResult, Learner } from "./learner";
 import type { NamedParam } from "./optimizer";
@@ -40,14 +42,20 @@ export interface PreparedData {
   /** Label group index per row (0..groups-1, over the whole dataset). */
   groups: Int32Array;
   groupNames: string[];
+  /** With `model.input: features`: the cached embeddings, row-aligned, image block (if any) before text. */
+  features?: FeatureTable;
+  /** The modality of each `features` block, in the same order. */
+  featureModalities?: ("image" | "text")[];
 }
 
 /** Options for {@link prepareData}. */
 export interface PrepareDataOptions {
-  /** Cache folder for decoded images. Defaults to none (decode every time). */
+  /** Cache folder for decoded images, and for embeddings with `model.input: features`. Defaults to none (decode every time; embeddings then use `env.cacheDir`). */
   cacheDir?: string;
   /** Progress label; null for no bar. Defaults to "decode images". */
   label?: string | null;
+  /** The dataset the listings come from; needed with `model.input: features` (embedded through the cache). Defaults to none. */
+  dataset?: Dataset;
 }
 
 async function mapLimit<T>(n: number, limit: number, fn: (i: number) => Promise<T>): Promise<T[]> {
@@ -69,8 +77,9 @@ export async function prepareData(listings: readonly Listing[], cfg: RunConfig, 
   const { cacheDir, label = "decode images" } = opts;
   const n = listings.length;
   const S = cfg.data.image_size;
+  const useFeatures = cfg.model.input === "features";
   let images = new Float32Array(0);
-  if (cfg.model.image.encoder !== "none") {
+  if (!useFeatures && cfg.model.image.encoder !== "none") {
     const key = createHash("sha256");
     key.update(`v1:${S}:`);
     for (const l of listings) {
@@ -98,8 +107,9 @@ export async function prepareData(listings: readonly Listing[], cfg: RunConfig, 
   }
   const titles = listings.map((l) => l.title);
   const t = cfg.model.text;
-  const text = t.encoder === "transformer" ? tokenIds(titles, { vocab: t.vocab, maxLen: t.max_len }) : t.encoder === "ngram" ? hashedNgrams(titles, { dim: t.dim }) : new Float32Array(0);
-  const textDim = t.encoder === "transformer" ? t.max_len : t.encoder === "ngram" ? t.dim : 0;
+  const tEnc = useFeatures ? "none" : t.encoder;
+  const text = tEnc === "transformer" ? tokenIds(titles, { vocab: t.vocab, maxLen: t.max_len }) : tEnc === "ngram" ? hashedNgrams(titles, { dim: t.dim }) : new Float32Array(0);
+  const textDim = tEnc === "transformer" ? t.max_len : tEnc === "ngram" ? t.dim : 0;
   const names = new Map<string, number>();
   const groups = new Int32Array(n);
   listings.forEach((l, i) => {
@@ -110,7 +120,26 @@ export async function prepareData(listings: readonly Listing[], cfg: RunConfig, 
     }
     groups[i] = g;
   });
-  return { n, imageSize: S, images, text, textDim, groups, groupNames: [...names.keys()] };
+  const out: PreparedData = { n, imageSize: S, images, text, textDim, groups, groupNames: [...names.keys()] };
+  if (useFeatures) Object.assign(out, await prepareFeatures(listings, cfg, opts));
+  return out;
+}
+
+/** Embeds (or reloads from the cache) the listings with `model.encoders`, image block first. */
+async function prepareFeatures(listings: readonly Listing[], cfg: RunConfig, opts: PrepareDataOptions): Promise<Pick<PreparedData, "features" | "featureModalities">> {
+  if (!opts.dataset) throw new Error("prepareData: model.input: features needs opts.dataset (the dataset the listings come from)");
+  if (cfg.model.encoders.length === 0) throw new Error("model.input: features needs model.encoders, a list of encoder ids (e.g. [mobilenet-v2@96, use-lite])");
+  const mods = featureEncoderModalities(cfg);
+  const order = [...cfg.model.encoders.keys()].sort((a, b) => (mods[a] === mods[b] ? a - b : mods[a] === "image" ? -1 : 1));
+  const encoders = order.map((i) => cfg.model.encoders[i]!);
+  const featureModalities = order.map((i) => mods[i]!);
+  for (const mod of ["image", "text"] as const)
+    if (featureModalities.filter((m) => m === mod).length > 1) throw new Error(`model.encoders: at most one ${mod} encoder (got ${encoders.join(", ")})`);
+  const features = await loadFeatureTable({ ...opts.dataset, listings: [...listings] }, { encoders, normalize: true, cacheDir: opts.cacheDir });
+  listings.forEach((l, i) => {
+    if (features.ids[i] !== l.postingId) throw new Error(`cached features are not row-aligned with the listings at row ${i}: ${features.ids[i]} vs ${l.postingId}`);
+  });
+  return { features, featureModalities };
 }
 
 /** Train/validation rows for a fold (group k-fold over label groups, shuffled with the seed). */
@@ -123,6 +152,13 @@ export function foldRows(data: PreparedData, cfg: RunConfig): { train: Int32Arra
 
 /** Builds the model inputs for some rows (with seeded horizontal flips when `flip` is given). */
 export function inputsFor(data: PreparedData, rows: ArrayLike<number>, flip?: (row: number) => boolean): tf.Tensor[] {
+  if (data.features) {
+    return data.features.blocks.map((blk) => {
+      const x = new Float32Array(rows.length * blk.dim);
+      for (let b = 0; b < rows.length; b++) x.set(blk.vectors.subarray(rows[b]! * blk.dim, (rows[b]! + 1) * blk.dim), b * blk.dim);
+      return tf.tensor2d(x, [rows.length, blk.dim]);
+    });
+  }
   const inputs: tf.Tensor[] = [];
   const B = rows.length;
   const S = data.imageSize;
@@ -203,9 +239,20 @@ export function buildTask(cfg: RunConfig, data: PreparedData): MatchTask {
   }
   const numClasses = classIds.size;
   const m = cfg.model;
+  const feats = data.features;
+  if (cfg.model.input === "features" && !feats) throw new Error("model.input is features, but the prepared data has no feature table (prepare it with prepareData and opts.dataset)");
+  // with cached features, a modality's encoder is its block (or none when no encoder reads it)
+  const featDim = (mod: "image" | "text") => {
+    const i = data.featureModalities?.indexOf(mod) ?? -1;
+    return i < 0 ? 0 : feats!.blocks[i]!.dim;
+  };
   const match = buildMatchModel({
-    image: { encoder: m.image.encoder, alpha: m.image.alpha, size: cfg.data.image_size, widths: m.image.widths, blocks: m.image.blocks, pooling: m.image.pooling },
-    text: { encoder: m.text.encoder, dim: m.text.dim, vocab: m.text.vocab, maxLen: m.text.max_len, width: m.text.width, layers: m.text.layers, heads: m.text.heads },
+    image: feats
+      ? { encoder: featDim("image") > 0 ? "features" : "none", featureDim: featDim("image") }
+      : { encoder: m.image.encoder, alpha: m.image.alpha, size: cfg.data.image_size, widths: m.image.widths, blocks: m.image.blocks, pooling: m.image.pooling },
+    text: feats
+      ? { encoder: featDim("text") > 0 ? "features" : "none", featureDim: featDim("text") }
+      : { encoder: m.text.encoder, dim: m.text.dim, vocab: m.text.vocab, maxLen: m.text.max_len, width: m.text.width, layers: m.text.layers, heads: m.text.heads },
     fusion: { kind: m.fusion.kind, layers: m.fusion.layers, width: m.fusion.width, heads: m.fusion.heads },
     embeddingDim: m.embedding_dim,
     dropout: m.dropout,
@@ -229,14 +276,17 @@ export function buildTask(cfg: RunConfig, data: PreparedData): MatchTask {
   for (const r of train) counts[classOf[r]!]! += 1;
   const cw = cfg.loss.class_weights === "none" ? undefined : classWeights(counts, cfg.loss.class_weights, { beta: cfg.loss.class_weight_beta, alpha: cfg.loss.class_weight_alpha });
 
-  const source: BatchSource = {
-    size: train.length,
-    makeBatch(rows, epoch) {
-      const abs = Int32Array.from(rows, (r) => train[r]!);
-      const flip = cfg.data.hflip > 0 ? (row: number) => Rng.derive(cfg.seed, "hflip", epoch, row).bool(cfg.data.hflip) : undefined;
-      return { inputs: inputsFor(data, abs, flip), labels: tf.tensor1d(Int32Array.from(abs, (r) => classOf[r]!), "int32"), indices: abs };
-    },
-  };
+  // cached features: batches straight from the table (labels = head class of each train row)
+  const source: BatchSource = feats
+    ? featureBatchSource({ ...feats, labels: classOf }, { rows: train })
+    : {
+        size: train.length,
+        makeBatch(rows, epoch) {
+          const abs = Int32Array.from(rows, (r) => train[r]!);
+          const flip = cfg.data.hflip > 0 ? (row: number) => Rng.derive(cfg.seed, "hflip", epoch, row).bool(cfg.data.hflip) : undefined;
+          return { inputs: inputsFor(data, abs, flip), labels: tf.tensor1d(Int32Array.from(abs, (r) => classOf[r]!), "int32"), indices: abs };
+        },
+      };
   const mainBranch: BranchName = heads[cfg.eval.branch] ? cfg.eval.branch : (Object.keys(heads)[0] as BranchName);
 
   const forward = (batch: Batch, l: Learner): ForwardResult => {
