@@ -91,6 +91,9 @@ const CONV_CASES: Array<[number, number, number, number, number, number, Pad, nu
   [6, 6, 2, 3, 3, 1, [[0, 0], [1, 2], [0, 1], [0, 0]], 1],
   [7, 7, 3, 3, 3, 2, [[0, 0], [2, 0], [1, 1], [0, 0]], 1],
   [7, 7, 3, 3, 1, 2, "valid", 1],
+  [5, 6, 4, 3, 1, 1, "valid", 1],
+  [7, 8, 2, 3, 5, 1, "same", 1],
+  [6, 5, 2, 3, 3, 1, [[0, 0], [2, 0], [0, 2], [0, 0]], 1],
   [7, 7, 3, 3, 2, 2, "same", 1],
   [9, 9, 3, 3, 3, 1, "same", 2],
   [10, 9, 2, 2, 3, 1, "valid", 2],
@@ -154,6 +157,13 @@ describe("wasm conv gradients match cpu", () => {
     }
   }
 
+  it("Conv2DBackpropFilter in batch chunks (im2col block over its size limit)", async () => {
+    // 3×3 over 128×128×64: 9.4M im2col floats per image, so the two images go in separate blocks.
+    const x = randn([2, 128, 128, 64], 11);
+    const dy = randn([2, 128, 128, 1], 12);
+    await expectKernelMatches(() => tf.engine().runKernel("Conv2DBackpropFilter", { x: t4(x), dy: t4(dy) }, { strides: [1, 1], pad: "same", dataFormat: "NHWC", filterShape: [3, 3, 64, 1] }) as tf.Tensor);
+  });
+
   it("conv2d gradients through tf.grad (fused conv + bias + relu) match cpu", async () => {
     const x = randn([3, 11, 10, 4], 11);
     const wt = randn([3, 3, 4, 6], 12);
@@ -198,6 +208,9 @@ describe("other wasm training kernels match cpu", () => {
       [[0, 1, 2], false],
       [[0], true],
       [[1, 2], false],
+      [[1, 2], true],
+      [[1], false],
+      [[0, 2], false],
       [[3], false],
       [[0, 1, 2, 3], false],
     ] as Array<[number[], boolean]>) {
@@ -207,13 +220,25 @@ describe("other wasm training kernels match cpu", () => {
 
   it("Mean over leading and other axes; Tile over every rank and dtype", async () => {
     const x = randn([3, 4, 5, 6], 45);
-    for (const axis of [[0, 1, 2], [0], [2, 3], [1]]) await expectKernelMatches(() => tf.mean(tf.tensor(x.data, x.shape), axis));
+    for (const axis of [[0, 1, 2], [0], [2, 3], [1], [1, 2], [0, 2]]) await expectKernelMatches(() => tf.mean(tf.tensor(x.data, x.shape), axis));
     const y = randn([2, 1, 3], 46);
     for (const reps of [[1, 1, 1], [3, 4, 2], [1, 5, 1], [2, 1, 1]]) await expectKernelMatches(() => tf.tile(tf.tensor(y.data, y.shape), reps));
     await expectKernelMatches(() => tf.tile(tf.tensor(randn([1, 1, 1, 7], 47).data, [1, 1, 1, 7]), [2, 3, 4, 1]));
     await expectKernelMatches(() => tf.tile(tf.tensor1d([1, 2, 3], "int32"), [3]).toFloat());
     await expectKernelMatches(() => tf.tile(tf.tensor2d([[1, 0]], [1, 2], "bool"), [2, 2]).toFloat());
     await expectKernelMatches(() => tf.tile(tf.scalar(2.5).reshape([]), []).reshape([1]));
+  });
+
+  it("Cast to the same dtype shares data; other casts convert", async () => {
+    const x = randn([2, 3, 4], 49);
+    await expectKernelMatches(() => tf.cast(tf.tensor(x.data, x.shape), "float32"));
+    await expectKernelMatches(() => tf.cast(tf.cast(tf.tensor(x.data, x.shape), "int32"), "int32").toFloat());
+    // the shared result stays valid after its source is disposed
+    const a = tf.tensor([1.5, -2], [2], "float32");
+    const b = tf.engine().runKernel("Cast", { x: a }, { dtype: "float32" }) as tf.Tensor;
+    a.dispose();
+    expect(Array.from(await b.data())).toEqual([1.5, -2]);
+    b.dispose();
   });
 
   it("Transpose (which the composite kernels build on) over ranks 1–5 and dtypes", async () => {
