@@ -2,7 +2,7 @@
 import { env } from "../env";
 import { Rng } from "../rng";
 import { argsortNumpy, type LabelValue, uniqueInverse } from "./numpy_compat";
-import { type FoldSplit, makeSplit, type SplitOptions } from "./types";
+import { dealGroupsToFolds, type FoldSplit, makeSplit, type SplitOptions } from "./types";
 
 /**
  * Assigns whole groups to folds: groups sorted by size (largest first) each go to the fold with
@@ -25,15 +25,6 @@ export function groupKFold(groups: ArrayLike<LabelValue>, opts: SplitOptions = {
   } else {
     order = argsortNumpy(counts).reverse();
   }
-  const perFold = new Float64Array(k);
-  const groupFold = new Int32Array(ng);
-  for (const g of order) {
-    let best = 0;
-    for (let f = 1; f < k; f++) if (perFold[f]! < perFold[best]!) best = f;
-    perFold[best]! += counts[g]!;
-    groupFold[g] = best;
-  }
-  const assignment = new Int32Array(inverse.length);
-  for (let i = 0; i < inverse.length; i++) assignment[i] = groupFold[inverse[i]!]!;
+  const assignment = dealGroupsToFolds(order, counts, inverse, k);
   return makeSplit("group", assignment, k, seed, shuffle);
 }

@@ -62,3 +62,22 @@ export function checkK(k: number, n: number, where: string): number {
 export function makeSplit(scheme: FoldScheme, assignment: Int32Array, k: number, seed: number, shuffle: boolean, warnings: string[] = []): FoldSplit {
   return { scheme, k, seed, shuffle, assignment, folds: foldsFromAssignment(assignment, k), warnings };
 }
+
+/**
+ * Deals groups, in the given order, each to the fold with the fewest rows so far (ties: lowest fold),
+ * and returns each row's fold. `counts[g]` is group g's size; `inverse[i]` is row i's group.
+ */
+export function dealGroupsToFolds(order: ArrayLike<number>, counts: Int32Array, inverse: Int32Array, k: number): Int32Array {
+  const perFold = new Float64Array(k);
+  const groupFold = new Int32Array(counts.length);
+  for (let j = 0; j < order.length; j++) {
+    const g = order[j]!;
+    let best = 0;
+    for (let f = 1; f < k; f++) if (perFold[f]! < perFold[best]!) best = f;
+    perFold[best]! += counts[g]!;
+    groupFold[g] = best;
+  }
+  const assignment = new Int32Array(inverse.length);
+  for (let i = 0; i < inverse.length; i++) assignment[i] = groupFold[inverse[i]!]!;
+  return assignment;
+}

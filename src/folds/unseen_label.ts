@@ -2,7 +2,7 @@
 import { env } from "../env";
 import { Rng } from "../rng";
 import { type LabelValue, uniqueInverse } from "./numpy_compat";
-import { type FoldSplit, makeSplit, type SplitOptions } from "./types";
+import { dealGroupsToFolds, type FoldSplit, makeSplit, type SplitOptions } from "./types";
 
 /**
  * Deals label groups, in a seeded random order, each to the fold with the fewest rows so far.
@@ -18,15 +18,6 @@ export function unseenLabelSplit(groups: ArrayLike<LabelValue>, opts: SplitOptio
   const ng = counts.length;
   if (k > ng) throw new Error(`unseenLabelSplit: cannot have k=${k} folds with only ${ng} label groups (need k <= groups)`);
   const order = Rng.derive(seed, "unseen").permutation(ng);
-  const perFold = new Float64Array(k);
-  const groupFold = new Int32Array(ng);
-  for (const g of order) {
-    let best = 0;
-    for (let f = 1; f < k; f++) if (perFold[f]! < perFold[best]!) best = f;
-    perFold[best]! += counts[g]!;
-    groupFold[g] = best;
-  }
-  const assignment = new Int32Array(inverse.length);
-  for (let i = 0; i < inverse.length; i++) assignment[i] = groupFold[inverse[i]!]!;
+  const assignment = dealGroupsToFolds(order, counts, inverse, k);
   return makeSplit("unseen", assignment, k, seed, true);
 }
