@@ -71,11 +71,14 @@ describe("approximate knn", () => {
         expect(approx.engine).toBe(library);
         expect(knnRecall(approx, exact)).toBeGreaterThan(0.95);
         expect(knnRecall(exact, exact)).toBe(1);
-        // the first neighbour is self, at distance ~0; distances ascend
+        // HNSW is approximate (and usearch's threaded build is unseeded): the first neighbour is self, at
+        // distance ~0, for nearly every query, not provably all; distances always ascend
+        let selfFirst = 0;
         for (let i = 0; i < approx.n; i++) {
-          expect(approx.distances[i * k]).toBeLessThan(1e-3);
+          if (approx.distances[i * k]! < 1e-3) selfFirst++;
           for (let t = 1; t < k; t++) expect(approx.distances[i * k + t]! + 1e-6).toBeGreaterThanOrEqual(approx.distances[i * k + t - 1]!);
         }
+        expect(selfFirst / approx.n).toBeGreaterThanOrEqual(0.98);
         // where ann and exact agree on the neighbour, they agree on its distance
         for (let i = 0; i < 50; i++) {
           if (approx.indices[i * k + 3] === exact.indices[i * k + 3]) {
