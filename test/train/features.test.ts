@@ -4,12 +4,12 @@
  * The encoders are the tiny random-weight transformers.js models of test/embeddings (real
  * transformers.js loading, offline), on a generated dataset; the cache lives in a temp folder.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeTinyDataset } from "./fixture";
 import { initBackend } from "../../src/backend/index";
 import { disposeEncoders } from "../../src/embeddings/index";
 import { env } from "../../src/env";
@@ -20,26 +20,6 @@ import { writeTinyBert, writeTinyVit } from "../embeddings/tiny_models";
 
 let work = "";
 let savedCacheDir = "";
-
-async function makeDataset(dir: string, groups = 12, per = 3): Promise<void> {
-  mkdirSync(path.join(dir, "train_images"), { recursive: true });
-  const rows = ["posting_id,image,title,label_group"];
-  const words = ["red", "green", "blue", "cat", "dog", "sun", "moon", "star", "tree", "fish", "car", "bus"];
-  for (let g = 0; g < groups; g++) {
-    for (let k = 0; k < per; k++) {
-      const img = `g${g}_${k}.png`;
-      const px = Buffer.alloc(8 * 8 * 3);
-      for (let i = 0; i < 64; i++) {
-        px[i * 3] = (g * 53 + k * 7 + i) % 256;
-        px[i * 3 + 1] = (g * 97 + i * 3) % 256;
-        px[i * 3 + 2] = (g * 31 + k * 11) % 256;
-      }
-      await sharp(px, { raw: { width: 8, height: 8, channels: 3 } }).png().toFile(path.join(dir, "train_images", img));
-      rows.push(`p${g}_${k},${img},${words[g]} ${words[(g + k + 3) % groups]} thing ${k},group${g}`);
-    }
-  }
-  writeFileSync(path.join(dir, "train.csv"), `${rows.join("\n")}\n`);
-}
 
 function featuresConfig(over: Record<string, unknown> = {}): RunConfig {
   return resolveConfig({
@@ -58,7 +38,7 @@ function featuresConfig(over: Record<string, unknown> = {}): RunConfig {
 
 beforeAll(async () => {
   work = mkdtempSync(path.join(os.tmpdir(), "ml-train-features-"));
-  await makeDataset(path.join(work, "ds"));
+  await writeTinyDataset(path.join(work, "ds"));
   await initBackend({ backend: "cpu" });
   savedCacheDir = env.cacheDir;
   env.cacheDir = path.join(work, "cache");

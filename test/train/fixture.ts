@@ -1,4 +1,7 @@
-/** Tiny synthetic fixtures for the training tests (no dataset on disk). */
+/** Tiny synthetic fixtures for the training tests: in-memory data, and a tiny Shopee-layout dataset on disk. */
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import sharp from "sharp";
 import { resolveConfig, type RunConfig } from "../../src/train/config";
 import type { PreparedData } from "../../src/train/task";
 import { hashedNgrams, tokenIds } from "../../src/models/text";
@@ -41,4 +44,31 @@ export function tinyData(cfg: RunConfig, groups = 12, per = 3, seed = 1): Prepar
   const tokens = t.encoder === "transformer";
   const text = tokens ? tokenIds(titles, { vocab: t.vocab, maxLen: t.max_len }) : hashedNgrams(titles, { dim: t.dim });
   return { n, imageSize: S, images, text, textDim: tokens ? t.max_len : t.dim, groups: g, groupNames: Array.from({ length: groups }, (_, k) => `g${k}`) };
+}
+
+const WORDS = ["red", "green", "blue", "cat", "dog", "sun", "moon", "star", "tree", "fish", "car", "bus", "cup", "hat", "key", "pen"];
+
+/**
+ * Writes `dir/train.csv` + `dir/train_images/` with `groups` label groups of `per` 8×8 listings each
+ * (at most 16 groups). With `phashColumn`, the CSV carries an empty `image_phash` column.
+ */
+export async function writeTinyDataset(dir: string, { groups = 12, per = 3, phashColumn = false } = {}): Promise<void> {
+  if (groups > WORDS.length) throw new Error(`writeTinyDataset: at most ${WORDS.length} groups, got ${groups}`);
+  mkdirSync(path.join(dir, "train_images"), { recursive: true });
+  const rows = [phashColumn ? "posting_id,image,image_phash,title,label_group" : "posting_id,image,title,label_group"];
+  for (let g = 0; g < groups; g++) {
+    for (let k = 0; k < per; k++) {
+      const img = `g${g}_${k}.png`;
+      const px = Buffer.alloc(8 * 8 * 3);
+      for (let i = 0; i < 64; i++) {
+        px[i * 3] = (g * 53 + k * 7 + i) % 256;
+        px[i * 3 + 1] = (g * 97 + i * 3) % 256;
+        px[i * 3 + 2] = (g * 31 + k * 11) % 256;
+      }
+      await sharp(px, { raw: { width: 8, height: 8, channels: 3 } }).png().toFile(path.join(dir, "train_images", img));
+      const title = `${WORDS[g]} ${WORDS[(g + k + 3) % groups]} thing ${k}`;
+      rows.push(`p${g}_${k},${img},${phashColumn ? "," : ""}${title},group${g}`);
+    }
+  }
+  writeFileSync(path.join(dir, "train.csv"), `${rows.join("\n")}\n`);
 }

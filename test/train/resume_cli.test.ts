@@ -5,11 +5,11 @@
  * (metrics.csv, summary.json), `matchlab runs`, and `matchlab validate-pending`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
+import { writeTinyDataset } from "./fixture";
 
 const ROOT = path.resolve(__dirname, "../..");
 const BIN = path.join(ROOT, "bin", "matchlab.js");
@@ -17,29 +17,9 @@ let work = "";
 let cfgFile = "";
 let runsDir = "";
 
-async function makeDataset(dir: string, groups = 16, per = 3): Promise<void> {
-  mkdirSync(path.join(dir, "train_images"), { recursive: true });
-  const rows = ["posting_id,image,image_phash,title,label_group"];
-  const words = ["red", "green", "blue", "cat", "dog", "sun", "moon", "star", "tree", "fish", "car", "bus", "cup", "hat", "key", "pen"];
-  for (let g = 0; g < groups; g++) {
-    for (let k = 0; k < per; k++) {
-      const img = `g${g}_${k}.png`;
-      const px = Buffer.alloc(8 * 8 * 3);
-      for (let i = 0; i < 64; i++) {
-        px[i * 3] = (g * 53 + k * 7 + i) % 256;
-        px[i * 3 + 1] = (g * 97 + i * 3) % 256;
-        px[i * 3 + 2] = (g * 31 + k * 11) % 256;
-      }
-      await sharp(px, { raw: { width: 8, height: 8, channels: 3 } }).png().toFile(path.join(dir, "train_images", img));
-      rows.push(`p${g}_${k},${img},,${words[g]} ${words[(g + k + 3) % 16]} thing ${k},group${g}`);
-    }
-  }
-  writeFileSync(path.join(dir, "train.csv"), `${rows.join("\n")}\n`);
-}
-
 beforeAll(async () => {
   work = mkdtempSync(path.join(os.tmpdir(), "ml-resume-"));
-  await makeDataset(path.join(work, "ds"));
+  await writeTinyDataset(path.join(work, "ds"), { groups: 16, phashColumn: true });
   runsDir = path.join(work, "runs");
   cfgFile = path.join(work, "tiny.yaml");
   writeFileSync(
