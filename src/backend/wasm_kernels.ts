@@ -26,6 +26,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { heapOffset, type SimdKernels, simdKernels, splitRange, withScratch } from "./simd_kernels";
 
 type Info = tf.TensorInfo;
 type KernelFn = (args: { inputs: Record<string, Info>; backend: BackendWasm; attrs?: Record<string, unknown> }) => Info;
@@ -36,6 +37,7 @@ const BACKEND = "wasm";
 /** The original wasm kernels this module composes from (captured before any override). */
 interface Base {
   conv2d: KernelFn;
+  fusedConv2d: KernelFn;
   depthwise: KernelFn;
   transpose: KernelFn;
   reverse: KernelFn;
@@ -51,6 +53,11 @@ interface Base {
 }
 
 let base: Base | undefined;
+
+/** Whether the filter gradient takes the SIMD kernel (single-threaded) over XNNPACK's matmul. */
+function useSimdFilterGrad(): boolean {
+  return process.env.MATCHLAB_FILTER_GRAD !== "xnnpack";
+}
 
 function original(name: string): KernelFn {
   const k = tf.getKernel(name, BACKEND);
@@ -159,6 +166,75 @@ function checkChannelsLast(dataFormat: unknown, kernel: string): void {
 }
 
 /**
+ * A convolution on the SIMD kernel: the input is padded once (wasm's PadV2), then every output
+ * pixel is a 4-pixel × 8-channel tile of multiply-adds over the filter, with the bias and ReLU
+ * applied on the way out. Needs Co % 8 == 0.
+ */
+function convSimd(backend: BackendWasm, simd: SimdKernels, x: Info, filter: Info, bias: Info | undefined, info: tf.backend_util.Conv2DInfo, relu: boolean): Info {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, outHeight: ho, outWidth: wo } = info;
+  const { top, bottom, left, right } = info.padInfo;
+  const k = info.filterHeight * info.filterWidth * ci;
+  return scoped(backend, (keep) => {
+    const xp = padOrCrop(backend, x, top, bottom, left, right, keep);
+    // the filter in panels of 8 output channels: [co/8][K][8]
+    const packed = keep(backend.makeOutput([co / 8, k, 8], "float32"));
+    const fv = backend.typedArrayFromHeap(filter) as Float32Array;
+    const pv = backend.typedArrayFromHeap(packed) as Float32Array;
+    for (let nb = 0, o = 0; nb < co; nb += 8) {
+      for (let r = 0; r < k; r++, o += 8) {
+        const src = r * co + nb;
+        for (let q = 0; q < 8; q++) pv[o + q] = fv[src + q]!;
+      }
+    }
+    const out = backend.makeOutput([n, ho, wo, co], "float32");
+    const hp = h + top + bottom;
+    const wp = w + left + right;
+    const xpOff = heapOffset(backend, xp);
+    const outOff = heapOffset(backend, out);
+    const geometry = [co, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, relu ? 1 : 0];
+    // images split across threads
+    simd.run(
+      splitRange(n, simd.threads).map(([b0, b1]) => ({
+        fn: "conv2d",
+        args: [xpOff + b0 * hp * wp * ci * 4, hp, wp, ci, heapOffset(backend, packed), bias ? heapOffset(backend, bias) : 0, outOff + b0 * ho * wo * co * 4, b1 - b0, ho, wo, ...geometry],
+      })),
+    );
+    return out;
+  });
+}
+
+/**
+ * Whether a Conv2D with this geometry and dtypes runs on the SIMD kernel: Co a multiple of 8, and at
+ * least 8 input channels (with fewer, e.g. an RGB stem, the inner loop is too short and XNNPACK wins).
+ */
+function simdConvFits(x: Info, filter: Info, info: tf.backend_util.Conv2DInfo): boolean {
+  return x.dtype === "float32" && filter.dtype === "float32" && info.outChannels % 8 === 0 && info.inChannels >= 8 && info.outHeight > 0 && info.outWidth > 0;
+}
+
+const conv2D: KernelFn = (args) => {
+  const { inputs, backend, attrs = {} } = args;
+  const { x, filter } = inputs as { x: Info; filter: Info };
+  const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as Record<string, unknown>;
+  const simd = simdKernels(backend);
+  if (!simd || (dataFormat !== undefined && dataFormat !== "NHWC")) return base!.conv2d(args);
+  const info = convInfo(x.shape, filter.shape, strides, dilations, pad, dimRoundingMode, false);
+  return simdConvFits(x, filter, info) ? convSimd(backend, simd, x, filter, undefined, info, false) : base!.conv2d(args);
+};
+
+const fusedConv2D: KernelFn = (args) => {
+  const { inputs, backend, attrs = {} } = args;
+  const { x, filter, bias, preluActivationWeights } = inputs as { x: Info; filter: Info; bias?: Info; preluActivationWeights?: Info };
+  const { strides, pad, dataFormat, dilations, dimRoundingMode, activation } = attrs as Record<string, unknown>;
+  const simd = simdKernels(backend);
+  const act = activation ?? "linear";
+  if (!simd || preluActivationWeights || (act !== "linear" && act !== "relu") || (dataFormat !== undefined && dataFormat !== "NHWC")) return base!.fusedConv2d(args);
+  const info = convInfo(x.shape, filter.shape, strides, dilations, pad, dimRoundingMode, false);
+  const biasFits = !bias || (bias.shape.length === 1 && bias.shape[0] === info.outChannels && bias.dtype === "float32");
+  if (!biasFits || !simdConvFits(x, filter, info)) return base!.fusedConv2d(args);
+  return convSimd(backend, simd, x, filter, bias, info, act === "relu");
+};
+
+/**
  * Gradient w.r.t. the input of a (depthwise) convolution as a stride-1 convolution of the zero-dilated
  * output gradient with the spatially flipped filter.
  */
@@ -179,7 +255,7 @@ function backpropInputByConv(backend: BackendWasm, dy: Info, wFlipped: Info, inf
     [Math.max(0, left), Math.max(0, right)],
     [0, 0],
   ];
-  const k = depthwise ? base!.depthwise : base!.conv2d;
+  const k = depthwise ? base!.depthwise : conv2D;
   return k({ inputs: { x: cropped, filter: wFlipped }, backend, attrs: { strides: [1, 1], pad, dilations: [dh, dw], dataFormat: "NHWC" } });
 }
 
@@ -269,11 +345,42 @@ function im2colT(xt: Float32Array, out: Float32Array, info: tf.backend_util.Conv
 /** Most floats one im2col block of the filter gradient holds (64 MiB); larger batches go in chunks. */
 const COLS_LIMIT = 16 << 20;
 
+/**
+ * The filter gradient with the SIMD rank-update kernel, reading NHWC x and dy in place: for every
+ * output row and tap, dW[tap] += Σ_t x[b, y, x₀ + t·sw, :]ᵀ · dy[b, i, j₀ + t, :] over the row's valid
+ * span (taps that fall on padding are simply not visited): no im2col, no transposes. When Ci is not a
+ * multiple of 4 the kernel reads Ci rounded up (into the next pixel) and the extra rows of the
+ * accumulator are dropped.
+ */
+function filterGradSimd(backend: BackendWasm, simd: SimdKernels, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, outHeight: ho, outWidth: wo } = info;
+  const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const cp = (ci + 3) & ~3;
+  const out = backend.makeOutput([fh, fw, ci, co], "float32");
+  const xOff = heapOffset(backend, x);
+  const dyOff = heapOffset(backend, dy);
+  const size = fh * fw * cp * co; // one accumulator: [fh·fw][cp][co]
+  const parts = splitRange(n, simd.threads); // images split across threads, one accumulator each
+  return withScratch(backend, parts.length * size * 4, (acc) => {
+    simd.run(parts.map(([b0, b1], p) => ({ fn: "conv_filter_grad", args: [xOff, dyOff, acc + p * size * 4, b0, b1, h, w, ci, cp, ho, wo, co, fh, fw, sh, sw, dh, dw, top, left] })));
+    const dW = backend.typedArrayFromHeap(out) as Float32Array;
+    const sums = new Float32Array(dW.buffer, acc, parts.length * size);
+    for (let p = 1; p < parts.length; p++) for (let q = 0; q < size; q++) sums[q] = sums[q]! + sums[p * size + q]!;
+    if (cp === ci) dW.set(sums.subarray(0, size));
+    else for (let t = 0; t < fh * fw; t++) dW.set(sums.subarray(t * cp * co, t * cp * co + ci * co), t * ci * co);
+    return out;
+  });
+}
+
 const conv2DBackpropFilter: KernelFn = ({ inputs, backend, attrs = {} }) => {
   const { x, dy } = inputs as { x: Info; dy: Info };
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as Record<string, unknown>;
   checkChannelsLast(dataFormat, "Conv2DBackpropFilter");
   const info = convInfo(x.shape, filterShape as number[], strides, 1, pad, dimRoundingMode, false);
+  const simd = simdKernels(backend);
+  if (simd && info.outChannels % 4 === 0 && useSimdFilterGrad()) return filterGradSimd(backend, simd, x, dy, info);
   const { batchSize: n, inChannels: ci, outChannels: co, filterHeight: fh, filterWidth: fw, outHeight: ho, outWidth: wo, inHeight: h, inWidth: w } = info;
   const k = fh * fw * ci;
   const rowsPer = ho * wo;
@@ -483,8 +590,17 @@ const maxPoolGrad: KernelFn = ({ inputs, backend, attrs = {} }) => {
   const dx = backend.typedArrayFromHeap(out) as Float32Array;
   const xv = backend.typedArrayFromHeap(input) as Float32Array;
   const g = backend.typedArrayFromHeap(dy) as Float32Array;
+  const pool2 = fh === 2 && fw === 2 && sh === 2 && sw === 2 && dh === 1 && dw === 1 && top === 0 && left === 0 && 2 * ho <= h && 2 * wo <= w;
+  const simd = simdKernels(backend);
+  if (pool2 && simd && c % 4 === 0 && input.dtype === "float32") {
+    // every cell of the 2·ho × 2·wo block is written; only an odd last row/column needs zeros
+    if (2 * ho < h || 2 * wo < w) dx.fill(0);
+    const [xOff, gOff, dxOff] = [heapOffset(backend, input), heapOffset(backend, dy), heapOffset(backend, out)];
+    simd.run(splitRange(n, simd.threads).map(([b0, b1]) => ({ fn: "maxpool_grad_2x2", args: [xOff + b0 * h * w * c * 4, gOff + b0 * ho * wo * c * 4, dxOff + b0 * h * w * c * 4, b1 - b0, h, w, c, ho, wo] })));
+    return out;
+  }
   dx.fill(0);
-  if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && dh === 1 && dw === 1 && top === 0 && left === 0 && 2 * ho <= h && 2 * wo <= w) {
+  if (pool2) {
     // the common 2×2/2 pool: four candidates per output, first maximum in row-major window order
     const rowStep = w * c;
     for (let b = 0; b < n; b++) {
@@ -667,6 +783,8 @@ const identity: KernelFn = ({ inputs, backend }) => {
 
 /** The kernels this module registers (or wraps) on the wasm backend, by tfjs kernel name. */
 export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
+  "Conv2D",
+  "FusedConv2D",
   "Conv2DBackpropFilter",
   "Conv2DBackpropInput",
   "DepthwiseConv2dNativeBackpropFilter",
@@ -691,6 +809,7 @@ export function registerWasmTrainingKernels(): readonly string[] {
   if (registered) return WASM_TRAINING_KERNELS;
   base = {
     conv2d: original("Conv2D"),
+    fusedConv2d: original("FusedConv2D"),
     depthwise: original("DepthwiseConv2dNative"),
     transpose: original("Transpose"),
     reverse: original("Reverse"),
@@ -705,6 +824,8 @@ export function registerWasmTrainingKernels(): readonly string[] {
     cast: original("Cast"),
   };
   const table: Record<string, KernelFn> = {
+    Conv2D: conv2D,
+    FusedConv2D: fusedConv2D,
     Conv2DBackpropFilter: conv2DBackpropFilter,
     Conv2DBackpropInput: conv2DBackpropInput,
     DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter,

@@ -1,0 +1,349 @@
+;; matchlab's WebAssembly SIMD training kernels, run on tfjs-backend-wasm's own heap (the memory is
+;; imported), so they read and write tensors in place. Compiled by scripts/wasmgen.mjs into
+;; src/backend/simd/kernels_wasm.ts in four variants: {plain SIMD, relaxed SIMD} × {own, shared memory}.
+;; Two macros are expanded before compiling:
+;;   MEMORY          → (memory 1) or, for the threaded build's heap, (memory 1 65536 shared)
+;;   (MADD a b c)    → a·b + c: (f32x4.add (f32x4.mul a b) c), or (f32x4.relaxed_madd a b c)
+;; All pointers and strides are in bytes.
+(module
+  (import "env" "memory" MEMORY)
+
+  ;; dW[ci, co] += Σ_t x_tᵀ · dy_t, where x_t = x + t·xs holds ci floats and dy_t = dy + t·ds holds co
+  ;; floats; dW is row-major with co columns. Needs ci % 4 == 0 and co % 4 == 0. Tiles of 4 rows × 8
+  ;; columns (eight accumulators), then one 4 × 4 tile when co % 8 == 4. This is the filter gradient
+  ;; of a convolution, one (tap, output row) span at a time, read straight from NHWC tensors.
+  (func $rank_update (export "rank_update") (param $x i32) (param $xs i32) (param $dy i32) (param $ds i32)
+      (param $count i32) (param $ci i32) (param $co i32) (param $dw i32)
+    (local $k i32) (local $n i32) (local $t i32) (local $xp i32) (local $dp i32) (local $w i32) (local $rb i32)
+    (local $s v128) (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (if (i32.eqz (local.get $count)) (then (return)))
+    (local.set $rb (i32.shl (local.get $co) (i32.const 2)))
+    (local.set $k (i32.const 0))
+    (loop $kloop
+      (local.set $n (i32.const 0))
+      (block $ndone
+        (loop $nloop
+          (br_if $ndone (i32.gt_u (i32.add (local.get $n) (i32.const 8)) (local.get $co)))
+          (local.set $w (i32.add (local.get $dw)
+            (i32.shl (i32.add (i32.mul (local.get $k) (local.get $co)) (local.get $n)) (i32.const 2))))
+          (local.set $c00 (v128.load (local.get $w)))
+          (local.set $c01 (v128.load offset=16 (local.get $w)))
+          (local.set $c10 (v128.load (i32.add (local.get $w) (local.get $rb))))
+          (local.set $c11 (v128.load offset=16 (i32.add (local.get $w) (local.get $rb))))
+          (local.set $c20 (v128.load (i32.add (local.get $w) (i32.shl (local.get $rb) (i32.const 1)))))
+          (local.set $c21 (v128.load offset=16 (i32.add (local.get $w) (i32.shl (local.get $rb) (i32.const 1)))))
+          (local.set $c30 (v128.load (i32.add (local.get $w) (i32.mul (local.get $rb) (i32.const 3)))))
+          (local.set $c31 (v128.load offset=16 (i32.add (local.get $w) (i32.mul (local.get $rb) (i32.const 3)))))
+          (local.set $xp (i32.add (local.get $x) (i32.shl (local.get $k) (i32.const 2))))
+          (local.set $dp (i32.add (local.get $dy) (i32.shl (local.get $n) (i32.const 2))))
+          (local.set $t (local.get $count))
+          (loop $tloop
+            (local.set $b0 (v128.load (local.get $dp)))
+            (local.set $b1 (v128.load offset=16 (local.get $dp)))
+            (local.set $s (v128.load32_splat (local.get $xp)))
+            (local.set $c00 (MADD (local.get $s) (local.get $b0) (local.get $c00)))
+            (local.set $c01 (MADD (local.get $s) (local.get $b1) (local.get $c01)))
+            (local.set $s (v128.load32_splat offset=4 (local.get $xp)))
+            (local.set $c10 (MADD (local.get $s) (local.get $b0) (local.get $c10)))
+            (local.set $c11 (MADD (local.get $s) (local.get $b1) (local.get $c11)))
+            (local.set $s (v128.load32_splat offset=8 (local.get $xp)))
+            (local.set $c20 (MADD (local.get $s) (local.get $b0) (local.get $c20)))
+            (local.set $c21 (MADD (local.get $s) (local.get $b1) (local.get $c21)))
+            (local.set $s (v128.load32_splat offset=12 (local.get $xp)))
+            (local.set $c30 (MADD (local.get $s) (local.get $b0) (local.get $c30)))
+            (local.set $c31 (MADD (local.get $s) (local.get $b1) (local.get $c31)))
+            (local.set $xp (i32.add (local.get $xp) (local.get $xs)))
+            (local.set $dp (i32.add (local.get $dp) (local.get $ds)))
+            (br_if $tloop (local.tee $t (i32.sub (local.get $t) (i32.const 1)))))
+          (v128.store (local.get $w) (local.get $c00))
+          (v128.store offset=16 (local.get $w) (local.get $c01))
+          (v128.store (i32.add (local.get $w) (local.get $rb)) (local.get $c10))
+          (v128.store offset=16 (i32.add (local.get $w) (local.get $rb)) (local.get $c11))
+          (v128.store (i32.add (local.get $w) (i32.shl (local.get $rb) (i32.const 1))) (local.get $c20))
+          (v128.store offset=16 (i32.add (local.get $w) (i32.shl (local.get $rb) (i32.const 1))) (local.get $c21))
+          (v128.store (i32.add (local.get $w) (i32.mul (local.get $rb) (i32.const 3))) (local.get $c30))
+          (v128.store offset=16 (i32.add (local.get $w) (i32.mul (local.get $rb) (i32.const 3))) (local.get $c31))
+          (local.set $n (i32.add (local.get $n) (i32.const 8)))
+          (br $nloop)))
+      ;; a last 4-column tile
+      (if (i32.lt_u (local.get $n) (local.get $co))
+        (then
+          (local.set $w (i32.add (local.get $dw)
+            (i32.shl (i32.add (i32.mul (local.get $k) (local.get $co)) (local.get $n)) (i32.const 2))))
+          (local.set $c00 (v128.load (local.get $w)))
+          (local.set $c10 (v128.load (i32.add (local.get $w) (local.get $rb))))
+          (local.set $c20 (v128.load (i32.add (local.get $w) (i32.shl (local.get $rb) (i32.const 1)))))
+          (local.set $c30 (v128.load (i32.add (local.get $w) (i32.mul (local.get $rb) (i32.const 3)))))
+          (local.set $xp (i32.add (local.get $x) (i32.shl (local.get $k) (i32.const 2))))
+          (local.set $dp (i32.add (local.get $dy) (i32.shl (local.get $n) (i32.const 2))))
+          (local.set $t (local.get $count))
+          (loop $tloop4
+            (local.set $b0 (v128.load (local.get $dp)))
+            (local.set $c00 (MADD (v128.load32_splat (local.get $xp)) (local.get $b0) (local.get $c00)))
+            (local.set $c10 (MADD (v128.load32_splat offset=4 (local.get $xp)) (local.get $b0) (local.get $c10)))
+            (local.set $c20 (MADD (v128.load32_splat offset=8 (local.get $xp)) (local.get $b0) (local.get $c20)))
+            (local.set $c30 (MADD (v128.load32_splat offset=12 (local.get $xp)) (local.get $b0) (local.get $c30)))
+            (local.set $xp (i32.add (local.get $xp) (local.get $xs)))
+            (local.set $dp (i32.add (local.get $dp) (local.get $ds)))
+            (br_if $tloop4 (local.tee $t (i32.sub (local.get $t) (i32.const 1)))))
+          (v128.store (local.get $w) (local.get $c00))
+          (v128.store (i32.add (local.get $w) (local.get $rb)) (local.get $c10))
+          (v128.store (i32.add (local.get $w) (i32.shl (local.get $rb) (i32.const 1))) (local.get $c20))
+          (v128.store (i32.add (local.get $w) (i32.mul (local.get $rb) (i32.const 3))) (local.get $c30))))
+      (br_if $kloop (i32.lt_u (local.tee $k (i32.add (local.get $k) (i32.const 4))) (local.get $ci)))))
+
+  ;; The filter gradient of a convolution over images [b0, b1): for every output row and tap,
+  ;; acc[tap] += Σ_t x[b, y, x₀ + t·sw, :]ᵀ · dy[b, i, j₀ + t, :] over the row's valid span (taps that
+  ;; fall on padding are not visited). acc is [fh·fw][cp][co] with cp = ci rounded up to 4: when
+  ;; ci < cp the kernel reads into the next pixel and the extra rows are to be dropped. x and dy are
+  ;; the whole NHWC tensors.
+  (func (export "conv_filter_grad") (param $x i32) (param $dy i32) (param $acc i32) (param $b0 i32) (param $b1 i32)
+      (param $h i32) (param $w i32) (param $ci i32) (param $cp i32) (param $ho i32) (param $wo i32) (param $co i32)
+      (param $fh i32) (param $fw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32) (param $top i32) (param $left i32)
+    (local $b i32) (local $i i32) (local $a i32) (local $e i32) (local $y i32) (local $dx i32) (local $j0 i32) (local $j1 i32)
+    (local $dyrow i32) (local $pix i32) (local $tapb i32)
+    (if (i32.or (i32.ge_s (local.get $b0) (local.get $b1)) (i32.or (i32.eqz (local.get $ho)) (i32.eqz (local.get $wo)))) (then (return)))
+    (local.set $pix (i32.shl (local.get $ci) (i32.const 2)))
+    (local.set $tapb (i32.shl (i32.mul (local.get $cp) (local.get $co)) (i32.const 2)))
+    (local.set $b (local.get $b0))
+    (loop $bloop
+      (local.set $i (i32.const 0))
+      (loop $iloop
+        (local.set $dyrow (i32.add (local.get $dy)
+          (i32.shl (i32.mul (i32.mul (i32.add (i32.mul (local.get $b) (local.get $ho)) (local.get $i)) (local.get $wo)) (local.get $co)) (i32.const 2))))
+        (local.set $a (i32.const 0))
+        (loop $aloop
+          (local.set $y (i32.sub (i32.add (i32.mul (local.get $i) (local.get $sh)) (i32.mul (local.get $a) (local.get $dh))) (local.get $top)))
+          (if (i32.and (i32.ge_s (local.get $y) (i32.const 0)) (i32.lt_s (local.get $y) (local.get $h)))
+            (then
+              (local.set $e (i32.const 0))
+              (loop $eloop
+                ;; valid output columns j: 0 <= j·sw + dx < w
+                (local.set $dx (i32.sub (i32.mul (local.get $e) (local.get $dw)) (local.get $left)))
+                (local.set $j0 (select
+                  (i32.div_s (i32.add (i32.sub (i32.const 0) (local.get $dx)) (i32.sub (local.get $sw) (i32.const 1))) (local.get $sw))
+                  (i32.const 0)
+                  (i32.lt_s (local.get $dx) (i32.const 0))))
+                (local.set $j1 (select
+                  (i32.add (i32.div_s (i32.sub (i32.sub (local.get $w) (i32.const 1)) (local.get $dx)) (local.get $sw)) (i32.const 1))
+                  (i32.const 0)
+                  (i32.ge_s (i32.sub (i32.sub (local.get $w) (i32.const 1)) (local.get $dx)) (i32.const 0))))
+                (if (i32.gt_s (local.get $j1) (local.get $wo)) (then (local.set $j1 (local.get $wo))))
+                (if (i32.gt_s (local.get $j1) (local.get $j0))
+                  (then
+                    (call $rank_update
+                      (i32.add (local.get $x) (i32.mul
+                        (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $y)) (local.get $w))
+                                 (i32.add (i32.mul (local.get $j0) (local.get $sw)) (local.get $dx)))
+                        (local.get $pix)))
+                      (i32.mul (local.get $sw) (local.get $pix))
+                      (i32.add (local.get $dyrow) (i32.shl (i32.mul (local.get $j0) (local.get $co)) (i32.const 2)))
+                      (i32.shl (local.get $co) (i32.const 2))
+                      (i32.sub (local.get $j1) (local.get $j0))
+                      (local.get $cp)
+                      (local.get $co)
+                      (i32.add (local.get $acc) (i32.mul (i32.add (i32.mul (local.get $a) (local.get $fw)) (local.get $e)) (local.get $tapb))))))
+                (br_if $eloop (i32.lt_u (local.tee $e (i32.add (local.get $e) (i32.const 1))) (local.get $fw))))))
+          (br_if $aloop (i32.lt_u (local.tee $a (i32.add (local.get $a) (i32.const 1))) (local.get $fh))))
+        (br_if $iloop (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $ho))))
+      (br_if $bloop (i32.lt_s (local.tee $b (i32.add (local.get $b) (i32.const 1))) (local.get $b1)))))
+
+  ;; MaxPoolGrad of a 2×2, stride-2, unpadded pool over NHWC x [n, h, w, c] with dy [n, ho, wo, c]
+  ;; (2·ho ≤ h, 2·wo ≤ w, c % 4 == 0): each window's gradient goes to its first maximum in row-major
+  ;; order, the other three get 0. Rows and columns past 2·ho, 2·wo are left untouched.
+  (func (export "maxpool_grad_2x2") (param $x i32) (param $dy i32) (param $dx i32)
+      (param $n i32) (param $h i32) (param $w i32) (param $c i32) (param $ho i32) (param $wo i32)
+    (local $b i32) (local $i i32) (local $j i32) (local $ch i32)
+    (local $row i32) (local $rs i32) (local $p i32) (local $q i32) (local $g i32) (local $cb i32)
+    (local $v00 v128) (local $v01 v128) (local $v10 v128) (local $v11 v128) (local $best v128) (local $gv v128)
+    (local $m01 v128) (local $m10 v128) (local $m11 v128)
+    (if (i32.or (i32.eqz (local.get $n)) (i32.or (i32.eqz (local.get $ho)) (i32.eqz (local.get $wo)))) (then (return)))
+    (local.set $cb (i32.shl (local.get $c) (i32.const 2)))          ;; bytes per pixel
+    (local.set $rs (i32.mul (local.get $w) (local.get $cb)))         ;; bytes per input row
+    (local.set $g (local.get $dy))
+    (local.set $b (i32.const 0))
+    (loop $bloop
+      (local.set $i (i32.const 0))
+      (loop $iloop
+        ;; offset of input row 2i of image b
+        (local.set $row (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (i32.shl (local.get $i) (i32.const 1))) (local.get $rs)))
+        (local.set $j (i32.const 0))
+        (loop $jloop
+          (local.set $p (i32.add (local.get $row) (i32.mul (i32.shl (local.get $j) (i32.const 1)) (local.get $cb))))
+          (local.set $ch (i32.const 0))
+          (loop $cloop
+            (local.set $q (i32.add (local.get $p) (local.get $ch)))
+            (local.set $v00 (v128.load (i32.add (local.get $x) (local.get $q))))
+            (local.set $v01 (v128.load (i32.add (i32.add (local.get $x) (local.get $q)) (local.get $cb))))
+            (local.set $v10 (v128.load (i32.add (i32.add (local.get $x) (local.get $q)) (local.get $rs))))
+            (local.set $v11 (v128.load (i32.add (i32.add (i32.add (local.get $x) (local.get $q)) (local.get $rs)) (local.get $cb))))
+            (local.set $m01 (f32x4.gt (local.get $v01) (local.get $v00)))
+            (local.set $best (v128.bitselect (local.get $v01) (local.get $v00) (local.get $m01)))
+            (local.set $m10 (f32x4.gt (local.get $v10) (local.get $best)))
+            (local.set $best (v128.bitselect (local.get $v10) (local.get $best) (local.get $m10)))
+            (local.set $m11 (f32x4.gt (local.get $v11) (local.get $best)))
+            ;; the winner: 11 if m11, else 10 if m10, else 01 if m01, else 00
+            (local.set $m10 (v128.andnot (local.get $m10) (local.get $m11)))
+            (local.set $m01 (v128.andnot (v128.andnot (local.get $m01) (local.get $m11)) (local.get $m10)))
+            (local.set $gv (v128.load (i32.add (local.get $g) (local.get $ch))))
+            (v128.store (i32.add (i32.add (i32.add (local.get $dx) (local.get $q)) (local.get $rs)) (local.get $cb))
+              (v128.and (local.get $gv) (local.get $m11)))
+            (v128.store (i32.add (i32.add (local.get $dx) (local.get $q)) (local.get $rs))
+              (v128.and (local.get $gv) (local.get $m10)))
+            (v128.store (i32.add (i32.add (local.get $dx) (local.get $q)) (local.get $cb))
+              (v128.and (local.get $gv) (local.get $m01)))
+            (v128.store (i32.add (local.get $dx) (local.get $q))
+              (v128.andnot (local.get $gv) (v128.or (local.get $m11) (v128.or (local.get $m10) (local.get $m01)))))
+            (br_if $cloop (i32.lt_u (local.tee $ch (i32.add (local.get $ch) (i32.const 16))) (local.get $cb))))
+          (local.set $g (i32.add (local.get $g) (local.get $cb)))
+          (br_if $jloop (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) (local.get $wo))))
+        (br_if $iloop (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $ho))))
+      (br_if $bloop (i32.lt_u (local.tee $b (i32.add (local.get $b) (i32.const 1))) (local.get $n)))))
+
+  ;; The gradient through a ReLU and a bias: dx = dy where y > 0, else 0, over `rows` rows of c floats
+  ;; (c % 4 == 0); when db is not 0, also adds each column's sum of dx into db (c float64s).
+  (func (export "relu_grad_bias") (param $y i32) (param $dy i32) (param $dx i32) (param $rows i32) (param $c i32) (param $db i32)
+    (local $end i32) (local $ch i32) (local $cb i32) (local $off i32) (local $v v128) (local $acc i32)
+    (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $end (i32.mul (local.get $rows) (local.get $cb)))
+    (if (i32.eqz (local.get $end)) (then (return)))
+    (local.set $off (i32.const 0))
+    (loop $rloop
+      (local.set $ch (i32.const 0))
+      (loop $cloop
+        (local.set $v (v128.and
+          (v128.load (i32.add (local.get $dy) (i32.add (local.get $off) (local.get $ch))))
+          (f32x4.gt (v128.load (i32.add (local.get $y) (i32.add (local.get $off) (local.get $ch)))) (v128.const f32x4 0 0 0 0))))
+        (v128.store (i32.add (local.get $dx) (i32.add (local.get $off) (local.get $ch))) (local.get $v))
+        (if (local.get $db)
+          (then
+            (local.set $acc (i32.add (local.get $db) (i32.shl (local.get $ch) (i32.const 1))))
+            (v128.store (local.get $acc) (f64x2.add (v128.load (local.get $acc)) (f64x2.promote_low_f32x4 (local.get $v))))
+            (v128.store offset=16 (local.get $acc)
+              (f64x2.add (v128.load offset=16 (local.get $acc))
+                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))))
+        (br_if $cloop (i32.lt_u (local.tee $ch (i32.add (local.get $ch) (i32.const 16))) (local.get $cb))))
+      (br_if $rloop (i32.lt_u (local.tee $off (i32.add (local.get $off) (local.get $cb))) (local.get $end)))))
+
+  ;; A convolution over an already padded NHWC input x [n, hp, wp, ci] into y [n, ho, wo, co]
+  ;; (co % 8 == 0): y = act(Σ x·f + bias), bias optional (0 = none), act = ReLU when relu is 1. The
+  ;; filter comes packed in panels of 8 output channels, [co/8][fh·fw·ci][8], so that its reads run
+  ;; along memory. Tiles of 4 output pixels × 8 channels; a row's last tile is shifted back to stay
+  ;; inside it (pixels computed twice get the same values). With dw == 1 a filter row's fw taps are
+  ;; fw·ci consecutive floats of the input row, so they run as one inner loop.
+  (func (export "conv2d") (param $x i32) (param $hp i32) (param $wp i32) (param $ci i32)
+      (param $f i32) (param $bias i32) (param $y i32)
+      (param $n i32) (param $ho i32) (param $wo i32) (param $co i32)
+      (param $fh i32) (param $fw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32) (param $relu i32)
+    (local $b i32) (local $i i32) (local $j i32) (local $n0 i32) (local $a i32) (local $e i32) (local $t i32)
+    (local $pix i32) (local $rowb i32) (local $js i32) (local $fco i32) (local $base i32) (local $yrow i32)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $fp i32) (local $q i32) (local $yp i32)
+    (local $panel i32) (local $panelb i32) (local $taps i32) (local $run i32) (local $xq i32)
+    (local $s v128) (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (if (i32.or (i32.or (i32.eqz (local.get $n)) (i32.eqz (local.get $ho)))
+                (i32.or (i32.or (i32.eqz (local.get $wo)) (i32.eqz (local.get $co))) (i32.eqz (local.get $ci))))
+      (then (return)))
+    (local.set $pix (i32.shl (local.get $ci) (i32.const 2)))            ;; bytes per input pixel
+    (local.set $rowb (i32.mul (local.get $wp) (local.get $pix)))         ;; bytes per input row
+    (local.set $js (i32.mul (local.get $sw) (local.get $pix)))           ;; bytes between output pixels
+    (local.set $fco (i32.shl (local.get $co) (i32.const 2)))             ;; bytes per output pixel
+    (local.set $panelb (i32.shl (i32.mul (i32.mul (local.get $fh) (local.get $fw)) (local.get $ci)) (i32.const 5)))
+    ;; taps per filter row run separately, each `run` floats long (all fw of them at once when dw == 1)
+    (local.set $taps (select (i32.const 1) (local.get $fw) (i32.eq (local.get $dw) (i32.const 1))))
+    (local.set $run (select (i32.mul (local.get $fw) (local.get $ci)) (local.get $ci) (i32.eq (local.get $dw) (i32.const 1))))
+    (local.set $b (i32.const 0))
+    (loop $bloop
+      (local.set $i (i32.const 0))
+      (loop $iloop
+        (local.set $base (i32.add (local.get $x)
+          (i32.mul (i32.add (i32.mul (local.get $b) (local.get $hp)) (i32.mul (local.get $i) (local.get $sh))) (local.get $rowb))))
+        (local.set $yrow (i32.add (local.get $y)
+          (i32.mul (i32.mul (i32.add (i32.mul (local.get $b) (local.get $ho)) (local.get $i)) (local.get $wo)) (local.get $fco))))
+        (local.set $n0 (i32.const 0))
+        (local.set $panel (local.get $f))
+        (loop $nloop
+          (local.set $j (i32.const 0))
+          (loop $jloop
+            ;; q: first pixel of this tile, shifted back at the row's end; pixels past the row repeat its last
+            (local.set $q (local.get $j))
+            (if (i32.gt_s (i32.add (local.get $q) (i32.const 4)) (local.get $wo))
+              (then (local.set $q (select (i32.sub (local.get $wo) (i32.const 4)) (i32.const 0) (i32.ge_s (local.get $wo) (i32.const 4))))))
+            (if (local.get $bias)
+              (then
+                (local.set $c00 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $n0) (i32.const 2)))))
+                (local.set $c01 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $n0) (i32.const 2))))))
+              (else
+                (local.set $c00 (v128.const i32x4 0 0 0 0))
+                (local.set $c01 (v128.const i32x4 0 0 0 0))))
+            (local.set $c10 (local.get $c00)) (local.set $c11 (local.get $c01))
+            (local.set $c20 (local.get $c00)) (local.set $c21 (local.get $c01))
+            (local.set $c30 (local.get $c00)) (local.set $c31 (local.get $c01))
+            (local.set $xq (i32.add (local.get $base) (i32.mul (local.get $q) (local.get $js))))
+            (local.set $fp (local.get $panel))
+            (local.set $a (i32.const 0))
+            (loop $aloop
+              (local.set $e (i32.const 0))
+              (loop $eloop
+                (local.set $p0 (i32.add (local.get $xq)
+                  (i32.add (i32.mul (i32.mul (local.get $a) (local.get $dh)) (local.get $rowb))
+                           (i32.mul (i32.mul (local.get $e) (local.get $dw)) (local.get $pix)))))
+                (local.set $p1 (select (i32.add (local.get $p0) (local.get $js)) (local.get $p0) (i32.lt_s (i32.add (local.get $q) (i32.const 1)) (local.get $wo))))
+                (local.set $p2 (select (i32.add (local.get $p1) (local.get $js)) (local.get $p1) (i32.lt_s (i32.add (local.get $q) (i32.const 2)) (local.get $wo))))
+                (local.set $p3 (select (i32.add (local.get $p2) (local.get $js)) (local.get $p2) (i32.lt_s (i32.add (local.get $q) (i32.const 3)) (local.get $wo))))
+                (local.set $t (local.get $run))
+                (loop $cloop
+                  (local.set $b0 (v128.load (local.get $fp)))
+                  (local.set $b1 (v128.load offset=16 (local.get $fp)))
+                  (local.set $s (v128.load32_splat (local.get $p0)))
+                  (local.set $c00 (MADD (local.get $s) (local.get $b0) (local.get $c00)))
+                  (local.set $c01 (MADD (local.get $s) (local.get $b1) (local.get $c01)))
+                  (local.set $s (v128.load32_splat (local.get $p1)))
+                  (local.set $c10 (MADD (local.get $s) (local.get $b0) (local.get $c10)))
+                  (local.set $c11 (MADD (local.get $s) (local.get $b1) (local.get $c11)))
+                  (local.set $s (v128.load32_splat (local.get $p2)))
+                  (local.set $c20 (MADD (local.get $s) (local.get $b0) (local.get $c20)))
+                  (local.set $c21 (MADD (local.get $s) (local.get $b1) (local.get $c21)))
+                  (local.set $s (v128.load32_splat (local.get $p3)))
+                  (local.set $c30 (MADD (local.get $s) (local.get $b0) (local.get $c30)))
+                  (local.set $c31 (MADD (local.get $s) (local.get $b1) (local.get $c31)))
+                  (local.set $p0 (i32.add (local.get $p0) (i32.const 4)))
+                  (local.set $p1 (i32.add (local.get $p1) (i32.const 4)))
+                  (local.set $p2 (i32.add (local.get $p2) (i32.const 4)))
+                  (local.set $p3 (i32.add (local.get $p3) (i32.const 4)))
+                  (local.set $fp (i32.add (local.get $fp) (i32.const 32)))
+                  (br_if $cloop (local.tee $t (i32.sub (local.get $t) (i32.const 1)))))
+                (br_if $eloop (i32.lt_u (local.tee $e (i32.add (local.get $e) (i32.const 1))) (local.get $taps))))
+              (br_if $aloop (i32.lt_u (local.tee $a (i32.add (local.get $a) (i32.const 1))) (local.get $fh))))
+            (if (local.get $relu)
+              (then
+                (local.set $c00 (f32x4.max (local.get $c00) (v128.const f32x4 0 0 0 0)))
+                (local.set $c01 (f32x4.max (local.get $c01) (v128.const f32x4 0 0 0 0)))
+                (local.set $c10 (f32x4.max (local.get $c10) (v128.const f32x4 0 0 0 0)))
+                (local.set $c11 (f32x4.max (local.get $c11) (v128.const f32x4 0 0 0 0)))
+                (local.set $c20 (f32x4.max (local.get $c20) (v128.const f32x4 0 0 0 0)))
+                (local.set $c21 (f32x4.max (local.get $c21) (v128.const f32x4 0 0 0 0)))
+                (local.set $c30 (f32x4.max (local.get $c30) (v128.const f32x4 0 0 0 0)))
+                (local.set $c31 (f32x4.max (local.get $c31) (v128.const f32x4 0 0 0 0)))))
+            (local.set $yp (i32.add (local.get $yrow) (i32.shl (local.get $n0) (i32.const 2))))
+            (local.set $p0 (i32.add (local.get $yp) (i32.mul (local.get $q) (local.get $fco))))
+            (local.set $p1 (select (i32.add (local.get $p0) (local.get $fco)) (local.get $p0) (i32.lt_s (i32.add (local.get $q) (i32.const 1)) (local.get $wo))))
+            (local.set $p2 (select (i32.add (local.get $p1) (local.get $fco)) (local.get $p1) (i32.lt_s (i32.add (local.get $q) (i32.const 2)) (local.get $wo))))
+            (local.set $p3 (select (i32.add (local.get $p2) (local.get $fco)) (local.get $p2) (i32.lt_s (i32.add (local.get $q) (i32.const 3)) (local.get $wo))))
+            (v128.store (local.get $p3) (local.get $c30))
+            (v128.store offset=16 (local.get $p3) (local.get $c31))
+            (v128.store (local.get $p2) (local.get $c20))
+            (v128.store offset=16 (local.get $p2) (local.get $c21))
+            (v128.store (local.get $p1) (local.get $c10))
+            (v128.store offset=16 (local.get $p1) (local.get $c11))
+            (v128.store (local.get $p0) (local.get $c00))
+            (v128.store offset=16 (local.get $p0) (local.get $c01))
+            (br_if $jloop (i32.lt_s (local.tee $j (i32.add (local.get $j) (i32.const 4))) (local.get $wo))))
+          (local.set $panel (i32.add (local.get $panel) (local.get $panelb)))
+          (br_if $nloop (i32.lt_u (local.tee $n0 (i32.add (local.get $n0) (i32.const 8))) (local.get $co))))
+        (br_if $iloop (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $ho))))
+      (br_if $bloop (i32.lt_u (local.tee $b (i32.add (local.get $b) (i32.const 1))) (local.get $n)))))
+)
