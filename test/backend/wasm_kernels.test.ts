@@ -1,205 +1,51 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend/index";
-import { Rng } from "../../src/rng";
-
-// Each wasm training kernel is compared with the cpu backend's reference implementation on the same
-// inputs, to 1e-4 relative (max |wasm − cpu| / max |cpu|).
-const TOL = 1e-4;
-
-type Pad = "same" | "valid" | number[][];
-
-function randn(shape: number[], seed: number): { data: Float32Array; shape: number[] } {
-  const r = new Rng(seed);
-  const n = shape.reduce((p, d) => p * d, 1);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = r.normal();
-  return { data, shape };
-}
-
-/** Runs `f` on wasm and on cpu (tensors built inside `f`), returns both results and checks leaks. */
-async function onBoth(f: () => tf.Tensor): Promise<[Float32Array, Float32Array]> {
-  const out: Float32Array[] = [];
-  for (const b of ["wasm", "cpu"]) {
-    await tf.setBackend(b);
-    const before = tf.memory().numTensors;
-    const t = tf.tidy(f);
-    out.push((await t.data()) as Float32Array);
-    t.dispose();
-    expect(tf.memory().numTensors, `tensor leak on ${b}`).toBe(before);
-  }
-  await tf.setBackend("wasm");
-  return [out[0]!, out[1]!];
-}
-
-function relErr(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    m = Math.max(m, Math.abs(a[i]! - b[i]!));
-    s = Math.max(s, Math.abs(b[i]!));
-  }
-  return m / (s || 1);
-}
-
-async function expectKernelMatches(f: () => tf.Tensor): Promise<void> {
-  const [a, b] = await onBoth(f);
-  expect(relErr(a, b)).toBeLessThan(TOL);
-}
-
-const t4 = (x: { data: Float32Array; shape: number[] }) => tf.tensor4d(x.data, x.shape as [number, number, number, number]);
-
-/**
- * Naive depthwise gradients straight from the definition y[b,i,j,c·m+q] = Σ x[b, i·s + a·d − top,
- * j·s + e·d − left, c]·W[a,e,c,q]. The cpu backend ignores dilations in its backprop kernels (tfjs'
- * gradients assert dilation 1), so dilated cases are checked against these loops instead.
- */
-function naiveDepthwiseGrads(x: { data: Float32Array; shape: number[] }, w: { data: Float32Array; shape: number[] }, dy: { data: Float32Array; shape: number[] }, s: number, d: number, pad: Pad) {
-  const [n, h, wd, c] = x.shape as [number, number, number, number];
-  const [fh, fw, , m] = w.shape as [number, number, number, number];
-  const info = tf.backend_util.computeConv2DInfo(x.shape as never, w.shape as never, [s, s], [d, d], pad as "same", undefined, true);
-  const [, ho, wo] = info.outShape;
-  const dx = new Float64Array(x.data.length);
-  const dW = new Float64Array(w.data.length);
-  for (let b = 0; b < n; b++)
-    for (let i = 0; i < ho; i++)
-      for (let j = 0; j < wo; j++)
-        for (let a = 0; a < fh; a++)
-          for (let e = 0; e < fw; e++) {
-            const y = i * s + a * d - info.padInfo.top;
-            const xx = j * s + e * d - info.padInfo.left;
-            if (y < 0 || y >= h || xx < 0 || xx >= wd) continue;
-            for (let ch = 0; ch < c; ch++)
-              for (let q = 0; q < m; q++) {
-                const g = dy.data[((b * ho + i) * wo + j) * c * m + ch * m + q]!;
-                const xi = ((b * h + y) * wd + xx) * c + ch;
-                const wi = ((a * fw + e) * c + ch) * m + q;
-                dW[wi]! += x.data[xi]! * g;
-                dx[xi]! += w.data[wi]! * g;
-              }
-          }
-  return { dx: Float32Array.from(dx), dW: Float32Array.from(dW) };
-}
-
-/** [H, W, inC, outC, filter, stride, pad, dilation] */
-const CONV_CASES: Array<[number, number, number, number, number, number, Pad, number]> = [
-  [7, 9, 3, 4, 3, 1, "same", 1],
-  [7, 9, 3, 4, 3, 2, "same", 1],
-  [8, 8, 2, 5, 3, 2, "valid", 1],
-  [9, 7, 3, 2, 5, 3, "valid", 1],
-  [6, 6, 2, 3, 3, 1, [[0, 0], [1, 2], [0, 1], [0, 0]], 1],
-  [7, 7, 3, 3, 3, 2, [[0, 0], [2, 0], [1, 1], [0, 0]], 1],
-  [7, 7, 3, 3, 1, 2, "valid", 1],
-  [5, 6, 4, 3, 1, 1, "valid", 1],
-  [7, 8, 2, 3, 5, 1, "same", 1],
-  [6, 5, 2, 3, 3, 1, [[0, 0], [2, 0], [0, 2], [0, 0]], 1],
-  [7, 7, 3, 3, 2, 2, "same", 1],
-  [9, 9, 3, 3, 3, 1, "same", 2],
-  [10, 9, 2, 2, 3, 1, "valid", 2],
-];
+import { simdKernels, splitRange } from "../../src/backend/simd_kernels";
+import { describeConvKernels, expectKernelMatches, randn, t4 } from "./conv_suite";
 
 beforeAll(async () => {
   const info = await initBackend({ backend: "wasm", log: () => {} });
   expect(info.backend).toBe("wasm");
 });
 
-describe("wasm conv gradients match cpu", () => {
-  for (const [h, w, ci, co, f, s, pad, d] of CONV_CASES) {
-    const tag = `${h}x${w} ${ci}->${co} k${f} s${s} ${JSON.stringify(pad)} d${d}`;
-    const x = randn([2, h, w, ci], 1);
-    const wt = randn([f, f, ci, co], 2);
-    const dw1 = randn([f, f, ci, 1], 3);
-    const dw2 = randn([f, f, ci, 2], 4);
-    const outShape = (filter: { shape: number[] }, depthwise: boolean) =>
-      tf.backend_util.computeConv2DInfo(x.shape as never, filter.shape as never, [s, s], [d, d], pad as "same", undefined, depthwise).outShape;
-
-    if (d === 1) {
-      it(`Conv2DBackpropFilter ${tag}`, async () => {
-        const dy = randn(outShape(wt, false), 5);
-        await expectKernelMatches(() => tf.engine().runKernel("Conv2DBackpropFilter", { x: t4(x), dy: t4(dy) }, { strides: [s, s], pad, dataFormat: "NHWC", filterShape: wt.shape }) as tf.Tensor);
-      });
-      it(`Conv2DBackpropInput ${tag}`, async () => {
-        const dy = randn(outShape(wt, false), 6);
-        await expectKernelMatches(() => tf.engine().runKernel("Conv2DBackpropInput", { dy: t4(dy), filter: t4(wt) }, { strides: [s, s], pad, dataFormat: "NHWC", inputShape: x.shape }) as tf.Tensor);
-      });
-    }
-    for (const filt of [dw1, dw2]) {
-      const m = filt.shape[3];
-      if (d > 1) {
-        it(`Depthwise backprop filter + input ${tag} mult${m} (vs naive loops)`, async () => {
-          const dy = randn(outShape(filt, true), 9);
-          const ref = naiveDepthwiseGrads(x, filt, dy, s, d, pad);
-          const before = tf.memory().numTensors;
-          const [gW, gX] = tf.tidy(() => [
-            tf.engine().runKernel("DepthwiseConv2dNativeBackpropFilter", { x: t4(x), dy: t4(dy) }, { strides: [s, s], dilations: [d, d], pad, filterShape: filt.shape }) as tf.Tensor,
-            tf.engine().runKernel("DepthwiseConv2dNativeBackpropInput", { dy: t4(dy), filter: t4(filt) }, { strides: [s, s], dilations: [d, d], pad, inputShape: x.shape }) as tf.Tensor,
-          ]);
-          expect(relErr((await gW!.data()) as Float32Array, ref.dW)).toBeLessThan(TOL);
-          expect(relErr((await gX!.data()) as Float32Array, ref.dx)).toBeLessThan(TOL);
-          tf.dispose([gW!, gX!]);
-          expect(tf.memory().numTensors).toBe(before);
-        });
-        continue;
-      }
-      it(`DepthwiseConv2dNativeBackpropFilter ${tag} mult${m}`, async () => {
-        const dy = randn(outShape(filt, true), 7);
-        await expectKernelMatches(
-          () => tf.engine().runKernel("DepthwiseConv2dNativeBackpropFilter", { x: t4(x), dy: t4(dy) }, { strides: [s, s], dilations: [d, d], pad, filterShape: filt.shape }) as tf.Tensor,
-        );
-      });
-      it(`DepthwiseConv2dNativeBackpropInput ${tag} mult${m}`, async () => {
-        const dy = randn(outShape(filt, true), 8);
-        await expectKernelMatches(
-          () => tf.engine().runKernel("DepthwiseConv2dNativeBackpropInput", { dy: t4(dy), filter: t4(filt) }, { strides: [s, s], dilations: [d, d], pad, inputShape: x.shape }) as tf.Tensor,
-        );
-      });
-    }
-  }
-
-  it("Conv2DBackpropFilter in batch chunks (im2col block over its size limit)", async () => {
-    // 3×3 over 128×128×64: 9.4M im2col floats per image, so the two images go in separate blocks.
-    const x = randn([2, 128, 128, 64], 11);
-    const dy = randn([2, 128, 128, 1], 12);
-    await expectKernelMatches(() => tf.engine().runKernel("Conv2DBackpropFilter", { x: t4(x), dy: t4(dy) }, { strides: [1, 1], pad: "same", dataFormat: "NHWC", filterShape: [3, 3, 64, 1] }) as tf.Tensor);
+describe("matchlab's SIMD kernels", () => {
+  it("load on the wasm heap, in the relaxed-SIMD (multiply-add) build on this V8, one thread", () => {
+    const k = simdKernels(tf.backend() as never);
+    expect(k).toBeDefined();
+    expect(k!.relaxed).toBe(true);
+    expect(k!.threads).toBe(1);
   });
 
-  it("conv2d gradients through tf.grad (fused conv + bias + relu) match cpu", async () => {
-    const x = randn([3, 11, 10, 4], 11);
-    const wt = randn([3, 3, 4, 6], 12);
-    const bias = randn([6], 13);
-    for (const [s, pad] of [
-      [1, "same"],
-      [2, "valid"],
-    ] as Array<[number, Pad]>) {
-      const loss = (xx: tf.Tensor4D, ww: tf.Tensor4D, bb: tf.Tensor1D) => {
-        const y = tf.fused.conv2d({ x: xx, filter: ww, bias: bb, strides: s, pad: pad as "same", activation: "relu" });
-        return tf.sum(tf.mul(y, tf.sin(tf.range(0, y.size).reshape(y.shape))));
-      };
-      for (let k = 0; k < 3; k++) {
-        await expectKernelMatches(() => tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => loss(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor1D))([t4(x), t4(wt), tf.tensor1d(bias.data)])[k]!);
-      }
+  it("splitRange covers [0, n) in near-equal contiguous parts", () => {
+    expect(splitRange(5, 2)).toEqual([
+      [0, 2],
+      [2, 5],
+    ]);
+    expect(splitRange(1, 4)).toEqual([[0, 1]]);
+    expect(splitRange(0, 3)).toEqual([]);
+    for (const [n, p] of [
+      [32, 3],
+      [7, 7],
+      [9, 4],
+    ]) {
+      const parts = splitRange(n!, p!);
+      expect(parts.flat()[0]).toBe(0);
+      expect(parts.at(-1)![1]).toBe(n);
+      for (let i = 1; i < parts.length; i++) expect(parts[i]![0]).toBe(parts[i - 1]![1]);
+      const sizes = parts.map(([a, b]) => b - a);
+      expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
     }
   });
 });
+
+describeConvKernels("SIMD kernels, default build");
 
 describe("other wasm training kernels match cpu", () => {
   it("UnsortedSegmentSum (gather / embedding gradient), out-of-range ids dropped", async () => {
     const x = randn([6, 3, 4], 21);
     await expectKernelMatches(() => tf.unsortedSegmentSum(tf.tensor(x.data, x.shape), tf.tensor1d([2, 0, 2, 4, 1, 2], "int32"), 5));
     await expectKernelMatches(() => tf.grad((e: tf.Tensor) => tf.sum(tf.mul(tf.gather(e, tf.tensor2d([[1, 3], [3, 9]], [2, 2], "int32")), tf.range(0, 16).reshape([2, 2, 4]))))(tf.tensor(randn([10, 4], 22).data, [10, 4])));
-  });
-
-  it("MaxPoolGrad (same/valid, strides 1/2, odd sizes, ties after relu)", async () => {
-    const x = randn([2, 7, 9, 5], 31);
-    for (const [k, s, pad] of [
-      [2, 2, "valid"],
-      [3, 2, "same"],
-      [3, 1, "same"],
-      [2, 1, "valid"],
-    ] as Array<[number, number, "same" | "valid"]>) {
-      await expectKernelMatches(() => tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(tf.relu(xx) as tf.Tensor4D, k, s, pad), 1.5)))(t4(x)));
-    }
   });
 
   it("Sum over leading axes (bias gradients) and over other axes", async () => {

@@ -1,16 +1,33 @@
 import * as tf from "@tensorflow/tfjs";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend/index";
+import { simdKernels } from "../../src/backend/simd_kernels";
 import { refCnn } from "../../src/models/ref_cnn";
+import { describeConvKernels } from "./conv_suite";
 
 // The threaded SIMD wasm build under Node worker threads (its own test file: a tfjs backend
 // initialises once per process).
-describe("wasm with 2 XNNPACK threads", () => {
+// matchlab's SIMD kernels then split their work over the calling thread and a worker on the shared heap.
+beforeAll(async () => {
+  const info = await initBackend({ backend: "wasm", threads: 2, log: () => {} });
+  expect(info.backend).toBe("wasm");
+  expect(info.threads).toBe(2);
+  expect(info.fallbacks.filter((f) => f.startsWith("wasm threads"))).toEqual([]);
+});
+
+describe("wasm with 2 threads", () => {
+  it("SIMD kernels run on 2 threads; a kernel that fails on the worker throws here and the pool goes on", () => {
+    const k = simdKernels(tf.backend() as never)!;
+    expect(k.threads).toBe(2);
+    expect(k.relaxed).toBe(true);
+    const outOfBounds = { fn: "maxpool_grad_2x2" as const, args: [-64, -64, -64, 1, 2, 2, 4, 1, 1] };
+    const nothing = { fn: "maxpool_grad_2x2" as const, args: [0, 0, 0, 0, 2, 2, 4, 1, 1] }; // n = 0: returns at once
+    expect(() => k.run([nothing, outOfBounds])).toThrow(/SIMD kernel failed on a worker: .*out of bounds/);
+    expect(() => k.run([outOfBounds, nothing])).toThrow(/out of bounds/);
+    expect(() => k.run([nothing, nothing])).not.toThrow();
+  });
+
   it("initialises the threaded build and computes the same training gradients as cpu", async () => {
-    const info = await initBackend({ backend: "wasm", threads: 2, log: () => {} });
-    expect(info.backend).toBe("wasm");
-    expect(info.threads).toBe(2);
-    expect(info.fallbacks.filter((f) => f.startsWith("wasm threads"))).toEqual([]);
     const model = refCnn({ inputShape: [20, 20, 3], filters: [8, 8, 16], classes: 4, seed: 5 });
     const x = tf.randomNormal([6, 20, 20, 3], 0, 1, "float32", 9);
     const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1], "int32"), 4);
@@ -39,3 +56,5 @@ describe("wasm with 2 XNNPACK threads", () => {
     model.dispose();
   });
 });
+
+describeConvKernels("2 threads");
