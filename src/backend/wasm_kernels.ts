@@ -26,6 +26,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { RELU_GRAD_BIAS } from "./fused_conv";
 import { heapOffset, type SimdKernels, simdKernels, splitRange, withScratch } from "./simd_kernels";
 
 type Info = tf.TensorInfo;
@@ -781,6 +782,43 @@ const identity: KernelFn = ({ inputs, backend }) => {
   return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
 };
 
+/**
+ * The gradient through a ReLU output y and the bias before it (conv2dBiasAct's backward pass), in
+ * one pass: [dy·(y > 0), its sum over all but the last axis] (float64 sums).
+ */
+const reluGradBias = ({ inputs, backend }: { inputs: Record<string, Info>; backend: BackendWasm }): Info[] => {
+  const { dy, y } = inputs as { dy: Info; y: Info };
+  if (dy.dtype !== "float32" || y.dtype !== "float32" || !tf.util.arraysEqual(dy.shape, y.shape) || y.shape.length === 0) {
+    throw new Error(`${RELU_GRAD_BIAS}: dy and y must be float32 tensors of one shape, got ${dy.dtype}[${dy.shape}] and ${y.dtype}[${y.shape}]`);
+  }
+  const c = y.shape[y.shape.length - 1]!;
+  const rows = c === 0 ? 0 : tf.util.sizeFromShape(y.shape) / c;
+  const dz = backend.makeOutput(y.shape.slice(), "float32");
+  const db = backend.makeOutput([c], "float32");
+  const simd = simdKernels(backend);
+  if (simd && c % 4 === 0) {
+    withScratch(backend, c * 8, (acc) => {
+      simd.call("relu_grad_bias", heapOffset(backend, y), heapOffset(backend, dy), heapOffset(backend, dz), rows, c, acc);
+      const sums = backend.typedArrayFromHeap(db) as Float32Array;
+      sums.set(new Float64Array(sums.buffer, acc, c));
+    });
+    return [dz, db];
+  }
+  const yv = backend.typedArrayFromHeap(y) as Float32Array;
+  const g = backend.typedArrayFromHeap(dy) as Float32Array;
+  const out = backend.typedArrayFromHeap(dz) as Float32Array;
+  const acc = new Float64Array(c);
+  for (let r = 0, o = 0; r < rows; r++) {
+    for (let k = 0; k < c; k++, o++) {
+      const v = yv[o]! > 0 ? g[o]! : 0;
+      out[o] = v;
+      acc[k] = acc[k]! + v;
+    }
+  }
+  (backend.typedArrayFromHeap(db) as Float32Array).set(acc);
+  return [dz, db];
+};
+
 /** The kernels this module registers (or wraps) on the wasm backend, by tfjs kernel name. */
 export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
   "Conv2D",
@@ -797,6 +835,7 @@ export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
   "Mean",
   "Tile",
   "Cast",
+  RELU_GRAD_BIAS,
 ]);
 
 let registered = false;
@@ -838,6 +877,7 @@ export function registerWasmTrainingKernels(): readonly string[] {
     Mean: mean,
     Tile: tile,
     Cast: cast,
+    [RELU_GRAD_BIAS]: reluGradBias as unknown as KernelFn,
   };
   for (const name of WASM_TRAINING_KERNELS) {
     const prev = tf.getKernel(name, BACKEND);

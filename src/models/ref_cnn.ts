@@ -1,9 +1,11 @@
 /**
  * The reference small CNN used to measure training speed across backends and against PyTorch
  * (bench/train_step.ts): three 3×3 conv + ReLU stages (the first two max-pooled), global average
- * pooling and a dense classifier. bench/train_step_torch.py builds the same network.
+ * pooling and a dense classifier. bench/train_step_torch.py builds the same network. The conv stages
+ * are {@link ConvBiasActLayer}s: conv + bias + ReLU stay one kernel while training.
  */
 import * as tf from "@tensorflow/tfjs";
+import { ConvBiasActLayer } from "./conv_bias_act";
 import { SeedSequence } from "./seeds";
 
 /** Options for {@link refCnn}. */
@@ -34,7 +36,7 @@ export function refCnn(opts: RefCnnOptions = {}): tf.LayersModel {
   const input = tf.input({ shape: inputShape, name: "ref_input" });
   let h: tf.SymbolicTensor = input;
   filters.forEach((f, i) => {
-    h = tf.layers.conv2d({ filters: f, kernelSize: 3, padding: "same", activation: "relu", kernelInitializer: seeds.he() as never, name: `ref_conv${i + 1}` }).apply(h) as tf.SymbolicTensor;
+    h = new ConvBiasActLayer({ filters: f, kernelSize: 3, padding: "same", activation: "relu", kernelSeed: seeds.next(), name: `ref_conv${i + 1}` }).apply(h) as tf.SymbolicTensor;
     if (i < 2) h = tf.layers.maxPooling2d({ poolSize: 2, name: `ref_pool${i + 1}` }).apply(h) as tf.SymbolicTensor;
   });
   h = tf.layers.globalAveragePooling2d({ name: "ref_gap" }).apply(h) as tf.SymbolicTensor;

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend/index";
 import { simdKernels, splitRange } from "../../src/backend/simd_kernels";
-import { describeConvKernels, expectKernelMatches, randn, t4 } from "./conv_suite";
+import { describeConvKernels, expectKernelMatches, randn } from "./conv_suite";
 
 beforeAll(async () => {
   const info = await initBackend({ backend: "wasm", log: () => {} });

@@ -9,7 +9,7 @@ describe("refCnn", () => {
     expect(m.outputs[0]!.shape).toEqual([null, 10]);
     // (3·9·32+32) + (32·9·64+64) + (64·9·128+128) + (128·10+10)
     expect(m.countParams()).toBe(896 + 18496 + 73856 + 1290);
-    expect(m.layers.map((l) => l.getClassName())).toEqual(["InputLayer", "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Conv2D", "GlobalAveragePooling2D", "Dense"]);
+    expect(m.layers.map((l) => l.getClassName())).toEqual(["InputLayer", "MatchlabConvBiasAct", "MaxPooling2D", "MatchlabConvBiasAct", "MaxPooling2D", "MatchlabConvBiasAct", "GlobalAveragePooling2D", "Dense"]);
     m.dispose();
   });
 

@@ -1,0 +1,85 @@
+/**
+ * A conv2d + bias + activation layer that trains through matchlab's fused op ({@link conv2dBiasAct}):
+ * the same weights (`kernel` [k,k,Ci,filters], `bias` [filters]) and the same output as
+ * `tf.layers.conv2d({ activation })`, with one forward kernel and one activation-and-bias gradient pass
+ * per step instead of three each. Registered, so saved models load again.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { conv2dBiasAct } from "../backend/fused_conv";
+
+/** Options for {@link ConvBiasActLayer}. */
+export interface ConvBiasActLayerOptions {
+  /** Output channels. Required. */
+  filters: number;
+  /** Square kernel size. Defaults to 3. */
+  kernelSize?: number;
+  /** Stride (both axes). Defaults to 1. */
+  strides?: number;
+  /** "same" or "valid". Defaults to "same". */
+  padding?: "same" | "valid";
+  /** "relu" or "linear". Defaults to "relu". */
+  activation?: "relu" | "linear";
+  /** Seed of the He-normal kernel initialiser (the bias starts at 0). Defaults to 0. */
+  kernelSeed?: number;
+  /** Layer name. Defaults to tfjs' unique "conv_bias_act_N". */
+  name?: string;
+}
+
+/** See the module comment. Input NHWC [N, H, W, Ci]; output [N, H', W', filters]. */
+export class ConvBiasActLayer extends tf.layers.Layer {
+  static className = "MatchlabConvBiasAct";
+  readonly filters: number;
+  readonly kernelSize: number;
+  readonly strides: number;
+  readonly padding: "same" | "valid";
+  readonly activation: "relu" | "linear";
+  readonly kernelSeed: number;
+  private kernel: tf.LayerVariable | null = null;
+  private bias: tf.LayerVariable | null = null;
+
+  constructor(opts: ConvBiasActLayerOptions) {
+    super(opts.name ? { name: opts.name } : {});
+    const { filters, kernelSize = 3, strides = 1, padding = "same", activation = "relu", kernelSeed = 0 } = opts;
+    for (const [k, v] of Object.entries({ filters, kernelSize, strides })) {
+      if (!Number.isInteger(v) || v < 1) throw new Error(`ConvBiasActLayer: ${k} must be a positive integer, got ${v}`);
+    }
+    if (padding !== "same" && padding !== "valid") throw new Error(`ConvBiasActLayer: padding must be "same" or "valid", got ${String(padding)}`);
+    if (activation !== "relu" && activation !== "linear") throw new Error(`ConvBiasActLayer: activation must be "relu" or "linear", got ${String(activation)}`);
+    this.filters = filters;
+    this.kernelSize = kernelSize;
+    this.strides = strides;
+    this.padding = padding;
+    this.activation = activation;
+    this.kernelSeed = kernelSeed;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const s = inputShape as tf.Shape;
+    const ci = s[s.length - 1];
+    if (s.length !== 4 || ci == null) throw new Error(`ConvBiasActLayer: expects NHWC input with known channels, got [${s.join(",")}]`);
+    const k = this.kernelSize;
+    this.kernel = this.addWeight("kernel", [k, k, ci, this.filters], "float32", tf.initializers.heNormal({ seed: this.kernelSeed }));
+    this.bias = this.addWeight("bias", [this.filters], "float32", tf.initializers.zeros());
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const [n, h, w] = inputShape as tf.Shape;
+    const out = (d: number | null) => (d == null ? null : this.padding === "same" ? Math.ceil(d / this.strides) : Math.ceil((d - this.kernelSize + 1) / this.strides));
+    return [n ?? null, out(h ?? null), out(w ?? null), this.filters];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    return conv2dBiasAct(x, this.kernel!.read() as tf.Tensor4D, this.bias!.read() as tf.Tensor1D, { strides: this.strides, pad: this.padding, activation: this.activation });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), filters: this.filters, kernelSize: this.kernelSize, strides: this.strides, padding: this.padding, activation: this.activation, kernelSeed: this.kernelSeed };
+  }
+
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(config as never);
+  }
+}
+tf.serialization.registerClass(ConvBiasActLayer);
