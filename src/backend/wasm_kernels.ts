@@ -166,34 +166,69 @@ function checkChannelsLast(dataFormat: unknown, kernel: string): void {
   }
 }
 
+/** Zero-pads the two spatial dims of an NHWC tensor (row copies; wasm's PadV2 is a per-element loop). */
+function padSpatial(backend: BackendWasm, x: Info, top: number, bottom: number, left: number, right: number): Info {
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  const hp = h + top + bottom;
+  const wp = w + left + right;
+  const out = backend.makeOutput([n, hp, wp, c], "float32");
+  const o = backend.typedArrayFromHeap(out) as Float32Array;
+  const xv = backend.typedArrayFromHeap(x) as Float32Array;
+  o.fill(0);
+  const row = w * c;
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < h; y++) {
+      const src = (b * h + y) * row;
+      o.set(xv.subarray(src, src + row), ((b * hp + y + top) * wp + left) * c);
+    }
+  }
+  return out;
+}
+
 /**
- * A convolution on the SIMD kernel: the input is padded once (wasm's PadV2), then every output
- * pixel is a 4-pixel × 8-channel tile of multiply-adds over the filter, with the bias and ReLU
- * applied on the way out. Needs Co % 8 == 0.
+ * Packs a filter into the SIMD conv's panels of 8 output channels, [cout/8][fh·fw·cin][8]. `flipped`
+ * packs the filter of the input gradient instead: W'[a,e,k,c] = W[fh−1−a, fw−1−e, c, k] for the
+ * original W [fh, fw, cout, cin] (spatially reversed, in/out swapped), without building W'.
  */
-function convSimd(backend: BackendWasm, simd: SimdKernels, x: Info, filter: Info, bias: Info | undefined, info: tf.backend_util.Conv2DInfo, relu: boolean): Info {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, outHeight: ho, outWidth: wo } = info;
-  const { top, bottom, left, right } = info.padInfo;
-  const k = info.filterHeight * info.filterWidth * ci;
-  return scoped(backend, (keep) => {
-    const xp = padOrCrop(backend, x, top, bottom, left, right, keep);
-    // the filter in panels of 8 output channels: [co/8][K][8]
-    const packed = keep(backend.makeOutput([co / 8, k, 8], "float32"));
-    const fv = backend.typedArrayFromHeap(filter) as Float32Array;
-    const pv = backend.typedArrayFromHeap(packed) as Float32Array;
-    for (let nb = 0, o = 0; nb < co; nb += 8) {
-      for (let r = 0; r < k; r++, o += 8) {
-        const src = r * co + nb;
-        for (let q = 0; q < 8; q++) pv[o + q] = fv[src + q]!;
+function packFilter(fv: Float32Array, fh: number, fw: number, cin: number, cout: number, out: Float32Array, flipped: boolean): void {
+  const k = fh * fw * cin;
+  let o = 0;
+  for (let nb = 0; nb < cout; nb += 8) {
+    for (let a = 0; a < fh; a++) {
+      for (let e = 0; e < fw; e++) {
+        for (let c = 0; c < cin; c++, o += 8) {
+          if (!flipped) {
+            const src = ((a * fw + e) * cin + c) * cout + nb;
+            for (let q = 0; q < 8; q++) out[o + q] = fv[src + q]!;
+          } else {
+            const src = ((fh - 1 - a) * fw + (fw - 1 - e)) * cout * cin + nb * cin + c;
+            for (let q = 0; q < 8; q++) out[o + q] = fv[src + q * cin]!;
+          }
+        }
       }
     }
+  }
+  if (o !== (cout / 8) * k * 8) throw new Error("packFilter: size mismatch");
+}
+
+/**
+ * A convolution on the SIMD kernel: the input is zero-padded once, the filter packed (see
+ * {@link packFilter}), then every output row is cut into 4-pixel × 8-channel tiles of multiply-adds,
+ * with the bias and ReLU applied on the way out; images are split across threads. Needs Co % 8 == 0.
+ */
+function convSimd(backend: BackendWasm, simd: SimdKernels, x: Info, filter: Info, flipped: boolean, bias: Info | undefined, info: tf.backend_util.Conv2DInfo, relu: boolean): Info {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, outHeight: ho, outWidth: wo, filterHeight: fh, filterWidth: fw } = info;
+  const { top, bottom, left, right } = info.padInfo;
+  return scoped(backend, (keep) => {
+    const xp = top + bottom + left + right > 0 ? keep(padSpatial(backend, x, top, bottom, left, right)) : x;
+    const packed = keep(backend.makeOutput([co / 8, fh * fw * ci, 8], "float32"));
+    packFilter(backend.typedArrayFromHeap(filter) as Float32Array, fh, fw, ci, co, backend.typedArrayFromHeap(packed) as Float32Array, flipped);
     const out = backend.makeOutput([n, ho, wo, co], "float32");
     const hp = h + top + bottom;
     const wp = w + left + right;
     const xpOff = heapOffset(backend, xp);
     const outOff = heapOffset(backend, out);
-    const geometry = [co, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, relu ? 1 : 0];
-    // images split across threads
+    const geometry = [co, fh, fw, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, relu ? 1 : 0];
     simd.run(
       splitRange(n, simd.threads).map(([b0, b1]) => ({
         fn: "conv2d",
@@ -209,7 +244,7 @@ function convSimd(backend: BackendWasm, simd: SimdKernels, x: Info, filter: Info
  * least 8 input channels (with fewer, e.g. an RGB stem, the inner loop is too short and XNNPACK wins).
  */
 function simdConvFits(x: Info, filter: Info, info: tf.backend_util.Conv2DInfo): boolean {
-  return x.dtype === "float32" && filter.dtype === "float32" && info.outChannels % 8 === 0 && info.inChannels >= 8 && info.outHeight > 0 && info.outWidth > 0;
+  return x.dtype === "float32" && filter.dtype === "float32" && info.outChannels % 8 === 0 && info.inChannels >= 8 && info.outHeight > 0 && info.outWidth > 0 && info.inHeight > 0 && info.inWidth > 0;
 }
 
 const conv2D: KernelFn = (args) => {
@@ -219,7 +254,7 @@ const conv2D: KernelFn = (args) => {
   const simd = simdKernels(backend);
   if (!simd || (dataFormat !== undefined && dataFormat !== "NHWC")) return base!.conv2d(args);
   const info = convInfo(x.shape, filter.shape, strides, dilations, pad, dimRoundingMode, false);
-  return simdConvFits(x, filter, info) ? convSimd(backend, simd, x, filter, undefined, info, false) : base!.conv2d(args);
+  return simdConvFits(x, filter, info) ? convSimd(backend, simd, x, filter, false, undefined, info, false) : base!.conv2d(args);
 };
 
 const fusedConv2D: KernelFn = (args) => {
@@ -232,17 +267,17 @@ const fusedConv2D: KernelFn = (args) => {
   const info = convInfo(x.shape, filter.shape, strides, dilations, pad, dimRoundingMode, false);
   const biasFits = !bias || (bias.shape.length === 1 && bias.shape[0] === info.outChannels && bias.dtype === "float32");
   if (!biasFits || !simdConvFits(x, filter, info)) return base!.fusedConv2d(args);
-  return convSimd(backend, simd, x, filter, bias, info, act === "relu");
+  return convSimd(backend, simd, x, filter, false, bias, info, act === "relu");
 };
 
 /**
  * Gradient w.r.t. the input of a (depthwise) convolution as a stride-1 convolution of the zero-dilated
  * output gradient with the spatially flipped filter.
  */
-function backpropInputByConv(backend: BackendWasm, dy: Info, wFlipped: Info, info: tf.backend_util.Conv2DInfo, depthwise: boolean, keep: (t: Info) => Info): Info {
-  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, inHeight, inWidth, effectiveFilterHeight: efh, effectiveFilterWidth: efw } = info;
+function backpropInputByConv(backend: BackendWasm, dy: Info, info: tf.backend_util.Conv2DInfo, keep: (t: Info) => Info, conv: (x: Info, pad: number[][]) => Info): Info {
+  const { strideHeight: sh, strideWidth: sw, inHeight, inWidth, effectiveFilterHeight: efh, effectiveFilterWidth: efw } = info;
   const d = zeroDilate(backend, dy, sh, sw, keep);
-  const L = (d.shape[1] as number) - 0;
+  const L = d.shape[1] as number;
   const Lw = d.shape[2] as number;
   const top = efh - 1 - info.padInfo.top;
   const left = efw - 1 - info.padInfo.left;
@@ -256,8 +291,13 @@ function backpropInputByConv(backend: BackendWasm, dy: Info, wFlipped: Info, inf
     [Math.max(0, left), Math.max(0, right)],
     [0, 0],
   ];
+  return conv(cropped, pad);
+}
+
+/** Runs a stride-1 (depthwise) conv with explicit padding on wasm's own kernels. */
+function baseConv(backend: BackendWasm, filter: Info, info: tf.backend_util.Conv2DInfo, depthwise: boolean): (x: Info, pad: number[][]) => Info {
   const k = depthwise ? base!.depthwise : conv2D;
-  return k({ inputs: { x: cropped, filter: wFlipped }, backend, attrs: { strides: [1, 1], pad, dilations: [dh, dw], dataFormat: "NHWC" } });
+  return (x, pad) => k({ inputs: { x, filter }, backend, attrs: { strides: [1, 1], pad, dilations: [info.dilationHeight, info.dilationWidth], dataFormat: "NHWC" } });
 }
 
 const conv2DBackpropInput: KernelFn = ({ inputs, backend, attrs = {} }) => {
@@ -265,13 +305,23 @@ const conv2DBackpropInput: KernelFn = ({ inputs, backend, attrs = {} }) => {
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as Record<string, unknown>;
   checkChannelsLast(dataFormat, "Conv2DBackpropInput");
   const info = convInfo(inputShape as number[], filter.shape, strides, 1, pad, dimRoundingMode, false);
-  return scoped(backend, (keep) => {
-    // W [fh,fw,Ci,Co] → reversed spatially, in/out swapped: [fh,fw,Co,Ci].
-    const rev = keep(base!.reverse({ inputs: { x: filter }, backend, attrs: { dims: [0, 1] } }));
-    const wt = keep(transpose(backend, rev, [0, 1, 3, 2]));
-    return backpropInputByConv(backend, dy, wt, info, false, keep);
-  });
+  const { filterHeight: fh, filterWidth: fw, inChannels: ci, outChannels: co } = info;
+  const simd = simdKernels(backend);
+  return scoped(backend, (keep) =>
+    backpropInputByConv(backend, dy, info, keep, (x, p) => {
+      const cinfo = convInfo(x.shape, [fh, fw, co, ci], [1, 1], 1, p, undefined, false);
+      // the SIMD conv packs the flipped, in/out-swapped filter itself
+      if (simd && simdConvFits(x, filter, cinfo)) return convSimd(backend, simd, x, filter, true, undefined, cinfo, false);
+      return baseConv(backend, flippedFilter(backend, filter, keep), info, false)(x, p);
+    }),
+  );
 };
+
+/** W [fh,fw,Ci,Co] → reversed spatially, in/out swapped: [fh,fw,Co,Ci]. */
+function flippedFilter(backend: BackendWasm, filter: Info, keep: (t: Info) => Info): Info {
+  const rev = keep(base!.reverse({ inputs: { x: filter }, backend, attrs: { dims: [0, 1] } }));
+  return keep(transpose(backend, rev, [0, 1, 3, 2]));
+}
 
 /**
  * Writes the transposed im2col matrix of images [b0, b1) of `xt` ([Ci,N,H,W], channels first) into
@@ -470,7 +520,7 @@ const depthwiseBackpropInput: KernelFn = ({ inputs, backend, attrs = {} }) => {
   if (filter.shape[3] !== 1) return depthwiseBackpropInputLoop(backend, dy, filter, info);
   return scoped(backend, (keep) => {
     const rev = keep(base!.reverse({ inputs: { x: filter }, backend, attrs: { dims: [0, 1] } }));
-    return backpropInputByConv(backend, dy, rev, info, true, keep);
+    return backpropInputByConv(backend, dy, info, keep, baseConv(backend, rev, info, true));
   });
 };
 

@@ -107,6 +107,8 @@ const CONV_CASES: Array<[number, number, number, number, number, number, Pad, nu
   [7, 9, 6, 8, 3, 2, "same", 1],
   [9, 9, 8, 8, 3, 1, "same", 2],
   [11, 10, 10, 8, 3, 1, "valid", 2],
+  [8, 7, 8, 8, 3, 2, "same", 1],
+  [9, 8, 16, 8, 2, 2, "valid", 1],
 ];
 
 /** The conv kernels (forward, fused forward, both gradients, depthwise gradients) and MaxPoolGrad against cpu. */
