@@ -5,10 +5,12 @@
  * Cases: ref-cnn (src/models/ref_cnn.ts, batch 32, 64×64×3), mobilenetv2 (alpha 1.0, 96×96, batch
  * 16) and vqa-mlp (1280→512→3129, batch 64). Impls: wasm (1 thread), wasm-mt (threaded SIMD build,
  * `--threads` threads), cpu (pure JS; only `--cpu-cases`, default vqa-mlp, within `--cpu-budget-s`). Each impl
- * runs in its own child process (a tfjs backend initialises once per process). One JSON line per
- * measurement: median wall ms and median process CPU ms over `--steps` steps after `--warmup`
- * steps, `ratio` = ms / PyTorch's ms at the same thread count, and `cpu_ratio` the same for CPU
- * time (steadier than wall time on a shared machine).
+ * runs in its own child process (a tfjs backend initialises once per process). The whole sequence
+ * (PyTorch, then each impl) repeats `--rounds` times, interleaved, so that a slow spell of a shared
+ * machine hits every impl alike. One JSON line per measurement: wall ms and process CPU ms (the
+ * median over `--steps` steps after `--warmup` steps, then the median over rounds), `ratio` = the
+ * median over rounds of ms / PyTorch's ms of the same round at the same thread count, `cpu_ratio`
+ * the same for CPU time, and `ms_rounds` each round's ms.
  */
 import { spawnSync } from "node:child_process";
 import os from "node:os";
@@ -16,6 +18,7 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { intFlag, parseFlags } from "../src/cli/args";
 import { initBackend } from "../src/backend/index";
+import { simdKernels } from "../src/backend/simd_kernels";
 import { mobileNetV2, refCnn } from "../src/models/index";
 
 type CaseName = "ref-cnn" | "mobilenetv2" | "vqa-mlp";
@@ -46,6 +49,7 @@ const FLAGS = {
   threads: { type: "string", default: String(Math.min(os.availableParallelism(), 8)), help: "threads for wasm-mt and the multi-thread PyTorch run" },
   "cpu-budget-s": { type: "string", default: "60", help: "time budget per case on the pure-JS cpu backend (checked between steps)" },
   "cpu-cases": { type: "string", default: "vqa-mlp", help: `cases the pure-JS cpu backend runs (${CASES.join("|")}); one ref-cnn step takes minutes` },
+  rounds: { type: "string", default: "3", help: "interleaved repetitions of the whole sequence (medians over rounds are reported)" },
   "no-torch": { type: "boolean", default: false, help: "skip the PyTorch peer" },
   worker: { type: "string", help: "(internal) run one impl in this process" },
 } as const;
@@ -122,7 +126,8 @@ function buildCase(name: CaseName): { step: () => number; batch: number; dispose
 async function runWorker(impl: Impl, cases: CaseName[], steps: number, warmup: number, threads: number, cpuBudgetS: number, cpuCases: CaseName[]): Promise<void> {
   const info = await initBackend({ backend: impl === "cpu" ? "cpu" : "wasm", threads: impl === "wasm-mt" ? threads : 1, log: (l) => console.error(l) });
   for (const name of cases) {
-    const row: Row = { bench: "train-step", case: name, impl, threads: info.threads };
+    const simd = impl === "cpu" ? undefined : simdKernels(tf.backend() as never);
+    const row: Row = { bench: "train-step", case: name, impl, threads: info.threads, ...(impl === "cpu" ? {} : { kernels: simd ? (simd.relaxed ? "relaxed-simd" : "simd") : "xnnpack" }) };
     if (impl === "cpu" && !cpuCases.includes(name)) {
       console.log(JSON.stringify({ ...row, skipped: "pure-JS cpu backend: minutes per step (add it to --cpu-cases to time it)" }));
       continue;
@@ -198,30 +203,52 @@ async function main(): Promise<void> {
     return;
   }
   const impls = parseList(String(p.values.impls), IMPLS, "impl");
+  const rounds = intFlag(p, "rounds", 3);
+  if (rounds < 1) throw new Error("--rounds ≥ 1");
   const common = ["--cases", cases.join(","), "--steps", String(steps), "--warmup", String(warmup)];
-
-  // PyTorch first, at 1 thread and at `threads`, so that every tfjs line gets a ratio.
-  const torch = new Map<string, number>();
-  const torchCpu = new Map<string, number>();
-  if (!p.values["no-torch"]) {
-    const script = path.join("bench", "train_step_torch.py");
-    for (const t of [...new Set([1, threads])]) {
-      for (const row of runChild("/usr/bin/python3", [script, ...common, "--threads", String(t)], 900, "pytorch")) {
-        if (row.ms !== undefined) torch.set(`${row.case}/${row.threads}`, row.ms);
-        if (row.cpu_ms !== undefined) torchCpu.set(`${row.case}/${row.threads}`, row.cpu_ms);
-        console.log(JSON.stringify(row));
-      }
+  const key = (r: Row) => `${r.case}/${r.impl}/${r.threads}`;
+  const perRound: Row[][] = [];
+  for (let round = 0; round < rounds; round++) {
+    const rows: Row[] = [];
+    // PyTorch first, at 1 thread and at `threads`, so that every tfjs line gets a ratio.
+    if (!p.values["no-torch"]) {
+      const script = path.join("bench", "train_step_torch.py");
+      for (const t of [...new Set([1, threads])]) rows.push(...runChild("/usr/bin/python3", [script, ...common, "--threads", String(t)], 900, "pytorch"));
     }
+    for (const impl of impls) {
+      if (impl === "cpu" && round > 0) continue; // minutes per step: one round is enough
+      const args = ["--import", "tsx", path.join("bench", "train_step.ts"), ...common, "--threads", String(threads), "--cpu-budget-s", String(cpuBudgetS), "--cpu-cases", cpuCases.join(","), "--worker", impl];
+      rows.push(...runChild(process.execPath, args, 1800, impl));
+    }
+    const torch = new Map(rows.filter((r) => r.impl === "pytorch").map((r) => [`${r.case}/${r.threads}`, r]));
+    for (const r of rows) {
+      const ref = r.impl === "pytorch" ? undefined : torch.get(`${r.case}/${r.threads}`);
+      if (ref?.ms !== undefined && r.ms !== undefined) r.ratio = r.ms / ref.ms;
+      if (ref?.cpu_ms !== undefined && r.cpu_ms !== undefined) r.cpu_ratio = r.cpu_ms / (ref.cpu_ms as number);
+    }
+    perRound.push(rows);
+    console.error(`bench train-step: round ${round + 1}/${rounds} done`);
   }
-  for (const impl of impls) {
-    const args = ["--import", "tsx", path.join("bench", "train_step.ts"), ...common, "--threads", String(threads), "--cpu-budget-s", String(cpuBudgetS), "--cpu-cases", cpuCases.join(","), "--worker", impl];
-    for (const row of runChild(process.execPath, args, 1800, impl)) {
-      const ref = torch.get(`${row.case}/${row.threads}`);
-      if (row.ms !== undefined && ref !== undefined) row.ratio = +(row.ms / ref).toFixed(2);
-      const refCpu = torchCpu.get(`${row.case}/${row.threads}`);
-      if (row.cpu_ms !== undefined && refCpu !== undefined) row.cpu_ratio = +(row.cpu_ms / refCpu).toFixed(2);
-      console.log(JSON.stringify(row));
+  // one line per measurement, in first-round order: medians over the rounds that measured it
+  const round2 = (x: number) => +x.toFixed(2);
+  for (const first of perRound[0]!) {
+    const same = perRound.map((rows) => rows.find((r) => key(r) === key(first))).filter((r): r is Row => r !== undefined);
+    const pick = (f: (r: Row) => number | undefined) => {
+      const xs = same.map(f).filter((x): x is number => x !== undefined);
+      return xs.length ? round2(median(xs)) : undefined;
+    };
+    if (first.skipped !== undefined || first.ms === undefined) {
+      console.log(JSON.stringify(first));
+      continue;
     }
+    const out: Row = { ...first, ms: pick((r) => r.ms), cpu_ms: pick((r) => r.cpu_ms), rounds: same.length, ms_rounds: same.map((r) => round2(r.ms!)) };
+    const ratio = pick((r) => r.ratio);
+    const cpuRatio = pick((r) => r.cpu_ratio as number | undefined);
+    if (ratio !== undefined) out.ratio = ratio;
+    else delete out.ratio;
+    if (cpuRatio !== undefined) out.cpu_ratio = cpuRatio;
+    else delete out.cpu_ratio;
+    console.log(JSON.stringify(out));
   }
 }
 

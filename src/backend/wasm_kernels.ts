@@ -229,10 +229,21 @@ function convSimd(backend: BackendWasm, simd: SimdKernels, x: Info, filter: Info
     const xpOff = heapOffset(backend, xp);
     const outOff = heapOffset(backend, out);
     const geometry = [co, fh, fw, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, relu ? 1 : 0];
+    const biasOff = bias ? heapOffset(backend, bias) : 0;
+    if (fh === 1 && fw === 1 && info.strideHeight === 1 && info.strideWidth === 1 && hp === ho && wp === wo) {
+      // pointwise: all n·h·w pixels as one row (no tile is cut short by a narrow image), split across threads
+      simd.run(
+        splitRange(n * ho * wo, simd.threads).map(([m0, m1]) => ({
+          fn: "conv2d",
+          args: [xpOff + m0 * ci * 4, 1, m1 - m0, ci, heapOffset(backend, packed), biasOff, outOff + m0 * co * 4, 1, 1, m1 - m0, ...geometry],
+        })),
+      );
+      return out;
+    }
     simd.run(
       splitRange(n, simd.threads).map(([b0, b1]) => ({
         fn: "conv2d",
-        args: [xpOff + b0 * hp * wp * ci * 4, hp, wp, ci, heapOffset(backend, packed), bias ? heapOffset(backend, bias) : 0, outOff + b0 * ho * wo * co * 4, b1 - b0, ho, wo, ...geometry],
+        args: [xpOff + b0 * hp * wp * ci * 4, hp, wp, ci, heapOffset(backend, packed), biasOff, outOff + b0 * ho * wo * co * 4, b1 - b0, ho, wo, ...geometry],
       })),
     );
     return out;
@@ -403,6 +414,9 @@ const COLS_LIMIT = 16 << 20;
  * multiple of 4 the kernel reads Ci rounded up (into the next pixel) and the extra rows of the
  * accumulator are dropped.
  */
+/** Pixels per block of a pointwise conv's filter gradient (their x and dy rows stay in L1/L2). */
+const POINTWISE_BLOCK = 128;
+
 function filterGradSimd(backend: BackendWasm, simd: SimdKernels, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, outHeight: ho, outWidth: wo } = info;
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
@@ -413,9 +427,17 @@ function filterGradSimd(backend: BackendWasm, simd: SimdKernels, x: Info, dy: In
   const xOff = heapOffset(backend, x);
   const dyOff = heapOffset(backend, dy);
   const size = fh * fw * cp * co; // one accumulator: [fh·fw][cp][co]
-  const parts = splitRange(n, simd.threads); // images split across threads, one accumulator each
+  // a pointwise conv over every pixel is one [M, Ci]ᵀ·[M, Co] product: split the pixels, not the images
+  const pointwise = fh === 1 && fw === 1 && sh === 1 && sw === 1 && ho === h && wo === w && top === 0 && left === 0;
+  const parts = splitRange(pointwise ? n * h * w : n, simd.threads); // one accumulator per thread
   return withScratch(backend, parts.length * size * 4, (acc) => {
-    simd.run(parts.map(([b0, b1], p) => ({ fn: "conv_filter_grad", args: [xOff, dyOff, acc + p * size * 4, b0, b1, h, w, ci, cp, ho, wo, co, fh, fw, sh, sw, dh, dw, top, left] })));
+    simd.run(
+      parts.map(([b0, b1], p) =>
+        pointwise
+          ? { fn: "rank_update_blocked", args: [xOff + b0 * ci * 4, ci * 4, dyOff + b0 * co * 4, co * 4, b1 - b0, cp, co, acc + p * size * 4, POINTWISE_BLOCK] }
+          : { fn: "conv_filter_grad", args: [xOff, dyOff, acc + p * size * 4, b0, b1, h, w, ci, cp, ho, wo, co, fh, fw, sh, sw, dh, dw, top, left] },
+      ),
+    );
     const dW = backend.typedArrayFromHeap(out) as Float32Array;
     const sums = new Float32Array(dW.buffer, acc, parts.length * size);
     for (let p = 1; p < parts.length; p++) for (let q = 0; q < size; q++) sums[q] = sums[q]! + sums[p * size + q]!;

@@ -109,6 +109,10 @@ const CONV_CASES: Array<[number, number, number, number, number, number, Pad, nu
   [11, 10, 10, 8, 3, 1, "valid", 2],
   [8, 7, 8, 8, 3, 2, "same", 1],
   [9, 8, 16, 8, 2, 2, "valid", 1],
+  // pointwise (1×1, stride 1): all pixels as one span
+  [6, 7, 8, 16, 1, 1, "valid", 1],
+  [5, 5, 12, 8, 1, 1, "same", 1],
+  [3, 3, 6, 4, 1, 1, "valid", 1],
 ];
 
 /** The conv kernels (forward, fused forward, both gradients, depthwise gradients) and MaxPoolGrad against cpu. */

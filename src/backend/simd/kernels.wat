@@ -94,6 +94,21 @@
           (v128.store (i32.add (local.get $w) (i32.mul (local.get $rb) (i32.const 3))) (local.get $c30))))
       (br_if $kloop (i32.lt_u (local.tee $k (i32.add (local.get $k) (i32.const 4))) (local.get $ci)))))
 
+  ;; rank_update over `count` rows in blocks of `block` rows, so that each block's x and dy rows stay in
+  ;; cache while all the tiles pass over them (a 1×1 convolution's filter gradient is one long span).
+  (func (export "rank_update_blocked") (param $x i32) (param $xs i32) (param $dy i32) (param $ds i32)
+      (param $count i32) (param $ci i32) (param $co i32) (param $dw i32) (param $block i32)
+    (local $m i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.le_s (local.get $count) (i32.const 0)))
+        (local.set $m (select (local.get $block) (local.get $count) (i32.lt_s (local.get $block) (local.get $count))))
+        (call $rank_update (local.get $x) (local.get $xs) (local.get $dy) (local.get $ds) (local.get $m) (local.get $ci) (local.get $co) (local.get $dw))
+        (local.set $x (i32.add (local.get $x) (i32.mul (local.get $m) (local.get $xs))))
+        (local.set $dy (i32.add (local.get $dy) (i32.mul (local.get $m) (local.get $ds))))
+        (local.set $count (i32.sub (local.get $count) (local.get $m)))
+        (br $next))))
+
   ;; The filter gradient of a convolution over images [b0, b1): for every output row and tap,
   ;; acc[tap] += Σ_t x[b, y, x₀ + t·sw, :]ᵀ · dy[b, i, j₀ + t, :] over the row's valid span (taps that
   ;; fall on padding are not visited). acc is [fh·fw][cp][co] with cp = ci rounded up to 4: when
