@@ -869,10 +869,17 @@ const reluGradBias = ({ inputs, backend }: { inputs: Record<string, Info>; backe
   const db = backend.makeOutput([c], "float32");
   const simd = simdKernels(backend);
   if (simd && c % 4 === 0) {
-    withScratch(backend, c * 8, (acc) => {
-      simd.call("relu_grad_bias", heapOffset(backend, y), heapOffset(backend, dy), heapOffset(backend, dz), rows, c, acc);
+    const parts = splitRange(rows, simd.threads); // rows split across threads, one float64 accumulator each
+    const [yOff, dyOff, dzOff] = [heapOffset(backend, y), heapOffset(backend, dy), heapOffset(backend, dz)];
+    withScratch(backend, parts.length * c * 8, (acc) => {
+      simd.run(parts.map(([r0, r1], p) => ({ fn: "relu_grad_bias", args: [yOff + r0 * c * 4, dyOff + r0 * c * 4, dzOff + r0 * c * 4, r1 - r0, c, acc + p * c * 8] })));
       const sums = backend.typedArrayFromHeap(db) as Float32Array;
-      sums.set(new Float64Array(sums.buffer, acc, c));
+      const accs = new Float64Array(sums.buffer, acc, parts.length * c);
+      for (let k = 0; k < c; k++) {
+        let t = 0;
+        for (let p = 0; p < parts.length; p++) t += accs[p * c + k]!;
+        sums[k] = t;
+      }
     });
     return [dz, db];
   }
