@@ -26,7 +26,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { RELU_GRAD_BIAS } from "./fused_conv";
+import { RELU_GRAD_BIAS, RELU6_GRAD } from "./fused_ops";
 import { heapOffset, type SimdKernels, simdKernels, splitRange, withScratch } from "./simd_kernels";
 
 type Info = tf.TensorInfo;
@@ -37,6 +37,7 @@ const BACKEND = "wasm";
 
 /** The original wasm kernels this module composes from (captured before any override). */
 interface Base {
+  binary: Record<string, KernelFn>;
   conv2d: KernelFn;
   fusedConv2d: KernelFn;
   depthwise: KernelFn;
@@ -556,6 +557,18 @@ const depthwiseBackpropFilter: KernelFn = ({ inputs, backend, attrs = {} }) => {
   const top = info.padInfo.top;
   const left = info.padInfo.left;
   const out = backend.makeOutput([fh, fw, c, m], "float32");
+  const simd = simdKernels(backend);
+  if (simd && m === 1 && c % 4 === 0 && x.dtype === "float32") {
+    // images split across threads, one float32 accumulator [fh·fw][c] each
+    const parts = splitRange(n, simd.threads);
+    const size = fh * fw * c;
+    const [xOff, dyOff] = [heapOffset(backend, x), heapOffset(backend, dy)];
+    withScratch(backend, parts.length * size * 4, (acc) => {
+      simd.run(parts.map(([b0, b1], p) => ({ fn: "dw_filter_grad", args: [xOff, dyOff, acc + p * size * 4, b0, b1, h, w, c, ho, wo, fh, fw, sh, sw, dh, dw, top, left] })));
+      sumParts(backend, acc, parts.length, size, out, Float32Array);
+    });
+    return out;
+  }
   const dW = backend.typedArrayFromHeap(out) as Float32Array;
   const xv = backend.typedArrayFromHeap(x) as Float32Array;
   const g = backend.typedArrayFromHeap(dy) as Float32Array;
@@ -739,8 +752,9 @@ const maxPoolGrad: KernelFn = ({ inputs, backend, attrs = {} }) => {
 };
 
 /**
- * Sum over leading axes (e.g. a bias gradient, [N,H,W,C] → [C]) as a row-accumulating loop; other
- * reductions go to wasm's kernel, which transposes the reduced axes to the end first.
+ * Sum over leading axes (e.g. a bias gradient, [N,H,W,C] → [C]) into float64 column sums: the SIMD
+ * kernel split across threads (C a multiple of 4) or a row-accumulating loop; other reductions go to
+ * wasm's kernel, which transposes the reduced axes to the end first.
  */
 const sum: KernelFn = (args) => {
   const { inputs, backend, attrs = {} } = args;
@@ -755,6 +769,17 @@ const sum: KernelFn = (args) => {
   const keepDims = attrs.keepDims === true;
   const outShape = keepDims ? x.shape.map((d, i) => (i < axes.length ? 1 : d)) : x.shape.slice(axes.length);
   const out = backend.makeOutput(outShape, "float32");
+  const simd = simdKernels(backend);
+  if (simd && inner % 4 === 0) {
+    // rows split across threads, one float64 accumulator each
+    const parts = splitRange(rows, simd.threads);
+    const xOff = heapOffset(backend, x);
+    withScratch(backend, parts.length * inner * 8, (acc) => {
+      simd.run(parts.map(([r0, r1], p) => ({ fn: "col_sum", args: [xOff + r0 * inner * 4, r1 - r0, inner, acc + p * inner * 8] })));
+      sumParts(backend, acc, parts.length, inner, out);
+    });
+    return out;
+  }
   const o = backend.typedArrayFromHeap(out) as Float32Array;
   const xv = backend.typedArrayFromHeap(x) as Float32Array;
   // Four rows per pass over the float64 accumulator (its read-modify-write is the bottleneck).
@@ -774,6 +799,17 @@ const sum: KernelFn = (args) => {
   for (let k = 0; k < inner; k++) o[k] = acc[k]!;
   return out;
 };
+
+/** out[k] = Σ_p acc[p][k] over `parts` accumulators of c values (float64 unless said) at heap address `acc`. */
+function sumParts(backend: BackendWasm, acc: number, parts: number, c: number, out: Info, type: Float32ArrayConstructor | Float64ArrayConstructor = Float64Array): void {
+  const o = backend.typedArrayFromHeap(out) as Float32Array;
+  const accs = new type(o.buffer, acc, parts * c);
+  for (let k = 0; k < c; k++) {
+    let t = 0;
+    for (let p = 0; p < parts; p++) t += accs[p * c + k]!;
+    o[k] = t;
+  }
+}
 
 /** Mean over leading axes (BatchNorm moments over N,H,W) as a row loop; other cases go to wasm. */
 const mean: KernelFn = (args) => {
@@ -854,6 +890,69 @@ const identity: KernelFn = ({ inputs, backend }) => {
   return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
 };
 
+/** The binary kernel's op codes: [op(big, small), op(small, big)] (see kernels.wat). */
+const BINARY_OPS: Readonly<Record<string, readonly [number, number]>> = Object.freeze({
+  Add: [0, 0],
+  Sub: [1, 6],
+  Multiply: [2, 2],
+  RealDiv: [3, 7],
+  Minimum: [4, 4],
+  Maximum: [5, 5],
+});
+
+/**
+ * Element-wise float32 Add / Sub / Multiply / RealDiv / Minimum / Maximum on the SIMD kernel when one
+ * operand is the whole output and the other is the same shape, a trailing row of it (a bias or a
+ * BatchNorm scale) or a scalar; split across threads. Other cases go to wasm's kernel (a per-element
+ * loop, ~2.4 ns per element against ~0.7 here).
+ */
+function binaryKernel(name: string): KernelFn {
+  const [opBig, opSmall] = BINARY_OPS[name]!;
+  return (args) => {
+    const { inputs, backend } = args;
+    const { a, b } = inputs as { a: Info; b: Info };
+    const simd = simdKernels(backend);
+    if (!simd || a.dtype !== "float32" || b.dtype !== "float32") return base!.binary[name]!(args);
+    const na = tf.util.sizeFromShape(a.shape);
+    const nb = tf.util.sizeFromShape(b.shape);
+    const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const n = tf.util.sizeFromShape(outShape);
+    const aBig = na === n;
+    const [big, small] = aBig ? [a, b] : [b, a];
+    const ns = aBig ? nb : na;
+    if (tf.util.sizeFromShape(big.shape) !== n || n % 4 !== 0 || n === 0) return base!.binary[name]!(args);
+    // the small operand must repeat with period ns along the big one: same shape, scalar, or a trailing row
+    const lead = small.shape.findIndex((d) => d !== 1);
+    const row = lead < 0 ? [] : small.shape.slice(lead);
+    const isRow = ns === n || ns === 1 || (ns % 4 === 0 && row.length <= big.shape.length && row.every((d, i) => d === big.shape[big.shape.length - row.length + i]));
+    if (!isRow) return base!.binary[name]!(args);
+    const op = aBig ? opBig : opSmall;
+    const out = backend.makeOutput(outShape, "float32");
+    const run = (smallOff: number, c: number) => {
+      const unit = c === n ? 4 : c; // same shape: any multiple of 4; a row: whole rows
+      const bigOff = heapOffset(backend, big);
+      const outOff = heapOffset(backend, out);
+      simd.run(
+        splitRange(n / unit, simd.threads).map(([u0, u1]) => {
+          const m = (u1 - u0) * unit;
+          return { fn: "binary", args: [op, bigOff + u0 * unit * 4, c === n ? smallOff + u0 * unit * 4 : smallOff, outOff + u0 * unit * 4, m, c === n ? m : c] };
+        }),
+      );
+    };
+    if (ns === 1) {
+      // a scalar, splat into 4 floats of scratch
+      const v = (backend.typedArrayFromHeap(small) as Float32Array)[0]!;
+      withScratch(backend, 16, (ptr) => {
+        new Float32Array((backend.typedArrayFromHeap(out) as Float32Array).buffer, ptr, 4).fill(v);
+        run(ptr, 4);
+      });
+    } else {
+      run(heapOffset(backend, small), ns);
+    }
+    return out;
+  };
+}
+
 /**
  * The gradient through a ReLU output y and the bias before it (conv2dBiasAct's backward pass), in
  * one pass: [dy·(y > 0), its sum over all but the last axis] (float64 sums).
@@ -873,13 +972,7 @@ const reluGradBias = ({ inputs, backend }: { inputs: Record<string, Info>; backe
     const [yOff, dyOff, dzOff] = [heapOffset(backend, y), heapOffset(backend, dy), heapOffset(backend, dz)];
     withScratch(backend, parts.length * c * 8, (acc) => {
       simd.run(parts.map(([r0, r1], p) => ({ fn: "relu_grad_bias", args: [yOff + r0 * c * 4, dyOff + r0 * c * 4, dzOff + r0 * c * 4, r1 - r0, c, acc + p * c * 8] })));
-      const sums = backend.typedArrayFromHeap(db) as Float32Array;
-      const accs = new Float64Array(sums.buffer, acc, parts.length * c);
-      for (let k = 0; k < c; k++) {
-        let t = 0;
-        for (let p = 0; p < parts.length; p++) t += accs[p * c + k]!;
-        sums[k] = t;
-      }
+      sumParts(backend, acc, parts.length, c, db);
     });
     return [dz, db];
   }
@@ -896,6 +989,28 @@ const reluGradBias = ({ inputs, backend }: { inputs: Record<string, Info>; backe
   }
   (backend.typedArrayFromHeap(db) as Float32Array).set(acc);
   return [dz, db];
+};
+
+/** ReLU6's gradient, dy where 0 < x ≤ 6 else 0, in one pass (SIMD split across threads, or a loop). */
+const relu6Grad: KernelFn = ({ inputs, backend }) => {
+  const { dy, x } = inputs as { dy: Info; x: Info };
+  if (dy.dtype !== "float32" || x.dtype !== "float32" || !tf.util.arraysEqual(dy.shape, x.shape)) {
+    throw new Error(`${RELU6_GRAD}: dy and x must be float32 tensors of one shape, got ${dy.dtype}[${dy.shape}] and ${x.dtype}[${x.shape}]`);
+  }
+  const n = tf.util.sizeFromShape(x.shape);
+  const out = backend.makeOutput(x.shape.slice(), "float32");
+  const simd = simdKernels(backend);
+  if (simd && n % 4 === 0) {
+    const [xOff, dyOff, dxOff] = [heapOffset(backend, x), heapOffset(backend, dy), heapOffset(backend, out)];
+    const bits = new Int32Array(new Float32Array([0, 6]).buffer);
+    simd.run(splitRange(n / 4, simd.threads).map(([u0, u1]) => ({ fn: "clip_grad", args: [xOff + u0 * 16, dyOff + u0 * 16, dxOff + u0 * 16, (u1 - u0) * 4, bits[0]!, bits[1]!] })));
+    return out;
+  }
+  const xv = backend.typedArrayFromHeap(x) as Float32Array;
+  const g = backend.typedArrayFromHeap(dy) as Float32Array;
+  const o = backend.typedArrayFromHeap(out) as Float32Array;
+  for (let i = 0; i < n; i++) o[i] = xv[i]! > 0 && xv[i]! <= 6 ? g[i]! : 0;
+  return out;
 };
 
 /** The kernels this module registers (or wraps) on the wasm backend, by tfjs kernel name. */
@@ -915,6 +1030,8 @@ export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
   "Tile",
   "Cast",
   RELU_GRAD_BIAS,
+  RELU6_GRAD,
+  ...Object.keys(BINARY_OPS),
 ]);
 
 let registered = false;
@@ -926,6 +1043,7 @@ let registered = false;
 export function registerWasmTrainingKernels(): readonly string[] {
   if (registered) return WASM_TRAINING_KERNELS;
   base = {
+    binary: Object.fromEntries(Object.keys(BINARY_OPS).map((k) => [k, original(k)])),
     conv2d: original("Conv2D"),
     fusedConv2d: original("FusedConv2D"),
     depthwise: original("DepthwiseConv2dNative"),
@@ -957,6 +1075,8 @@ export function registerWasmTrainingKernels(): readonly string[] {
     Tile: tile,
     Cast: cast,
     [RELU_GRAD_BIAS]: reluGradBias as unknown as KernelFn,
+    [RELU6_GRAD]: relu6Grad,
+    ...Object.fromEntries(Object.keys(BINARY_OPS).map((k) => [k, binaryKernel(k)])),
   };
   for (const name of WASM_TRAINING_KERNELS) {
     const prev = tf.getKernel(name, BACKEND);

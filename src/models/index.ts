@@ -7,4 +7,4 @@ export * from "./seeds";
 export * from "./text";
 export * from "./ref_cnn";
 export * from "./mobilenet_v2";
-export * from "./conv_bias_act";
+export * from "./fused_layers";

@@ -5,7 +5,7 @@
  * are {@link ConvBiasActLayer}s: conv + bias + ReLU stay one kernel while training.
  */
 import * as tf from "@tensorflow/tfjs";
-import { ConvBiasActLayer } from "./conv_bias_act";
+import { ConvBiasActLayer } from "./fused_layers";
 import { SeedSequence } from "./seeds";
 
 /** Options for {@link refCnn}. */

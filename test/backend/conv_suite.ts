@@ -115,9 +115,9 @@ const CONV_CASES: Array<[number, number, number, number, number, number, Pad, nu
   [3, 3, 6, 4, 1, 1, "valid", 1],
 ];
 
-/** The conv kernels (forward, fused forward, both gradients, depthwise gradients) and MaxPoolGrad against cpu. */
-export function describeConvKernels(label: string): void {
-describe(`wasm conv kernels match cpu (${label})`, () => {
+/** The conv kernels (forward, fused forward, both gradients, depthwise gradients), MaxPoolGrad and the element-wise kernels against cpu. */
+export function describeWasmKernels(label: string): void {
+describe(`wasm kernels match cpu (${label})`, () => {
   for (const [h, w, ci, co, f, s, pad, d] of CONV_CASES) {
     const tag = `${h}x${w} ${ci}->${co} k${f} s${s} ${JSON.stringify(pad)} d${d}`;
     const x = randn([2, h, w, ci], 1);
@@ -224,5 +224,22 @@ describe(`wasm conv kernels match cpu (${label})`, () => {
     }
   });
 
+  it("element-wise Add/Sub/Multiply/RealDiv/Minimum/Maximum: same shape, trailing rows, scalars either side, other broadcasts, int32", async () => {
+    const big = randn([3, 5, 4, 8], 71);
+    const pos = (t: { data: Float32Array; shape: number[] }) => ({ data: t.data.map((v) => Math.abs(v) + 0.5), shape: t.shape });
+    const others = [randn([3, 5, 4, 8], 72), randn([8], 73), randn([1, 1, 1, 8], 74), randn([4, 8], 75), randn([], 76), randn([1], 77), randn([3, 1, 1, 8], 78), randn([5, 1, 1], 79)];
+    const ops: Array<(a: tf.Tensor, b: tf.Tensor) => tf.Tensor> = [tf.add, tf.sub, tf.mul, tf.div, tf.minimum, tf.maximum];
+    for (const ox of others) {
+      for (const op of ops) {
+        const t = (x: { data: Float32Array; shape: number[] }) => tf.tensor(x.data, x.shape);
+        const den = pos(ox);
+        await expectKernelMatches(() => (op === tf.div ? op(t(big), t(den)) : op(t(big), t(ox))));
+        await expectKernelMatches(() => (op === tf.div ? op(t(pos(big)), t(ox)) : op(t(ox), t(big))));
+      }
+    }
+    // odd sizes (not a multiple of 4) and int32 take wasm's own kernels
+    await expectKernelMatches(() => tf.mul(tf.tensor(randn([3, 5], 81).data, [3, 5]), tf.tensor(randn([5], 82).data, [5])));
+    await expectKernelMatches(() => tf.add(tf.tensor1d([1, 2, 3, 4], "int32"), tf.tensor1d([5, 6, 7, 8], "int32")).toFloat());
+  });
 });
 }

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend/index";
 import { simdKernels, splitRange } from "../../src/backend/simd_kernels";
-import { describeConvKernels, expectKernelMatches, randn } from "./conv_suite";
+import { describeWasmKernels, expectKernelMatches, randn } from "./conv_suite";
 
 beforeAll(async () => {
   const info = await initBackend({ backend: "wasm", log: () => {} });
@@ -39,7 +39,7 @@ describe("matchlab's SIMD kernels", () => {
   });
 });
 
-describeConvKernels("SIMD kernels, default build");
+describeWasmKernels("SIMD kernels, default build");
 
 describe("other wasm training kernels match cpu", () => {
   it("UnsortedSegmentSum (gather / embedding gradient), out-of-range ids dropped", async () => {

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, expect } from "vitest";
 import { initBackend } from "../../src/backend/index";
 import { simdKernels } from "../../src/backend/simd_kernels";
-import { describeConvKernels } from "./conv_suite";
+import { describeWasmKernels } from "./conv_suite";
 
 // With matchlab's SIMD kernels switched off (MATCHLAB_WASM_SIMD=off) the composite and loop kernels
 // (XNNPACK matmuls and convs, JS loops) run instead; they must match cpu just the same.
@@ -12,4 +12,4 @@ beforeAll(async () => {
   expect(simdKernels(tf.backend() as never)).toBeUndefined();
 });
 
-describeConvKernels("SIMD kernels off");
+describeWasmKernels("SIMD kernels off");

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, expect } from "vitest";
 import { initBackend } from "../../src/backend/index";
 import { simdKernels } from "../../src/backend/simd_kernels";
-import { describeConvKernels } from "./conv_suite";
+import { describeWasmKernels } from "./conv_suite";
 
 // The same conv suite on the plain-SIMD build of matchlab's kernels (no relaxed multiply-add), which
 // engines without relaxed SIMD run. Its own file: the kernels load once per backend.
@@ -12,4 +12,4 @@ beforeAll(async () => {
   expect(simdKernels(tf.backend() as never)?.relaxed).toBe(false);
 });
 
-describeConvKernels("plain SIMD build");
+describeWasmKernels("plain SIMD build");

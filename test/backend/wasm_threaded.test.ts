@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend/index";
 import { simdKernels } from "../../src/backend/simd_kernels";
 import { refCnn } from "../../src/models/ref_cnn";
-import { describeConvKernels } from "./conv_suite";
+import { describeWasmKernels } from "./conv_suite";
 
 // The threaded SIMD wasm build under Node worker threads (its own test file: a tfjs backend
 // initialises once per process).
@@ -57,4 +57,4 @@ describe("wasm with 2 threads", () => {
   });
 });
 
-describeConvKernels("2 threads");
+describeWasmKernels("2 threads");

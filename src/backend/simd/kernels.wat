@@ -165,6 +165,65 @@
         (br_if $iloop (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $ho))))
       (br_if $bloop (i32.lt_s (local.tee $b (i32.add (local.get $b) (i32.const 1))) (local.get $b1)))))
 
+  ;; The filter gradient of a depthwise convolution (channel multiplier 1, c % 4 == 0) over images
+  ;; [b0, b1): acc[tap][ch] += Σ x[b, y, j·sw + e·dw − left, ch] · dy[b, i, j, ch] over each output
+  ;; row's valid span, four channels at a time; acc is [fh·fw][c] float32.
+  (func (export "dw_filter_grad") (param $x i32) (param $dy i32) (param $acc i32) (param $b0 i32) (param $b1 i32)
+      (param $h i32) (param $w i32) (param $c i32) (param $ho i32) (param $wo i32)
+      (param $fh i32) (param $fw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32) (param $top i32) (param $left i32)
+    (local $b i32) (local $i i32) (local $a i32) (local $e i32) (local $y i32) (local $dx i32) (local $j0 i32) (local $j1 i32)
+    (local $pix i32) (local $xs i32) (local $ch i32) (local $t i32) (local $xp i32) (local $dp i32) (local $ap i32)
+    (local $xrow i32) (local $dyrow i32) (local $v v128)
+    (if (i32.or (i32.ge_s (local.get $b0) (local.get $b1)) (i32.or (i32.eqz (local.get $ho)) (i32.eqz (local.get $wo)))) (then (return)))
+    (local.set $pix (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $xs (i32.mul (local.get $sw) (local.get $pix)))
+    (local.set $b (local.get $b0))
+    (loop $bloop
+      (local.set $i (i32.const 0))
+      (loop $iloop
+        (local.set $dyrow (i32.add (local.get $dy)
+          (i32.mul (i32.mul (i32.add (i32.mul (local.get $b) (local.get $ho)) (local.get $i)) (local.get $wo)) (local.get $pix))))
+        (local.set $a (i32.const 0))
+        (loop $aloop
+          (local.set $y (i32.sub (i32.add (i32.mul (local.get $i) (local.get $sh)) (i32.mul (local.get $a) (local.get $dh))) (local.get $top)))
+          (if (i32.and (i32.ge_s (local.get $y) (i32.const 0)) (i32.lt_s (local.get $y) (local.get $h)))
+            (then
+              (local.set $xrow (i32.add (local.get $x) (i32.mul (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $y)) (local.get $w)) (local.get $pix))))
+              (local.set $e (i32.const 0))
+              (loop $eloop
+                (local.set $dx (i32.sub (i32.mul (local.get $e) (local.get $dw)) (local.get $left)))
+                (local.set $j0 (select
+                  (i32.div_s (i32.add (i32.sub (i32.const 0) (local.get $dx)) (i32.sub (local.get $sw) (i32.const 1))) (local.get $sw))
+                  (i32.const 0)
+                  (i32.lt_s (local.get $dx) (i32.const 0))))
+                (local.set $j1 (select
+                  (i32.add (i32.div_s (i32.sub (i32.sub (local.get $w) (i32.const 1)) (local.get $dx)) (local.get $sw)) (i32.const 1))
+                  (i32.const 0)
+                  (i32.ge_s (i32.sub (i32.sub (local.get $w) (i32.const 1)) (local.get $dx)) (i32.const 0))))
+                (if (i32.gt_s (local.get $j1) (local.get $wo)) (then (local.set $j1 (local.get $wo))))
+                (if (i32.gt_s (local.get $j1) (local.get $j0))
+                  (then
+                    (local.set $ch (i32.const 0))
+                    (loop $cloop
+                      (local.set $ap (i32.add (local.get $acc)
+                        (i32.add (i32.mul (i32.add (i32.mul (local.get $a) (local.get $fw)) (local.get $e)) (local.get $pix)) (local.get $ch))))
+                      (local.set $v (v128.load (local.get $ap)))
+                      (local.set $xp (i32.add (i32.add (local.get $xrow) (local.get $ch))
+                        (i32.mul (i32.add (i32.mul (local.get $j0) (local.get $sw)) (local.get $dx)) (local.get $pix))))
+                      (local.set $dp (i32.add (i32.add (local.get $dyrow) (local.get $ch)) (i32.mul (local.get $j0) (local.get $pix))))
+                      (local.set $t (i32.sub (local.get $j1) (local.get $j0)))
+                      (loop $jloop
+                        (local.set $v (MADD (v128.load (local.get $xp)) (v128.load (local.get $dp)) (local.get $v)))
+                        (local.set $xp (i32.add (local.get $xp) (local.get $xs)))
+                        (local.set $dp (i32.add (local.get $dp) (local.get $pix)))
+                        (br_if $jloop (local.tee $t (i32.sub (local.get $t) (i32.const 1)))))
+                      (v128.store (local.get $ap) (local.get $v))
+                      (br_if $cloop (i32.lt_u (local.tee $ch (i32.add (local.get $ch) (i32.const 16))) (local.get $pix))))))
+                (br_if $eloop (i32.lt_u (local.tee $e (i32.add (local.get $e) (i32.const 1))) (local.get $fw))))))
+          (br_if $aloop (i32.lt_u (local.tee $a (i32.add (local.get $a) (i32.const 1))) (local.get $fh))))
+        (br_if $iloop (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $ho))))
+      (br_if $bloop (i32.lt_s (local.tee $b (i32.add (local.get $b) (i32.const 1))) (local.get $b1)))))
+
   ;; MaxPoolGrad of a 2×2, stride-2, unpadded pool over NHWC x [n, h, w, c] with dy [n, ho, wo, c]
   ;; (2·ho ≤ h, 2·wo ≤ w, c % 4 == 0): each window's gradient goes to its first maximum in row-major
   ;; order, the other three get 0. Rows and columns past 2·ho, 2·wo are left untouched.
@@ -241,6 +300,68 @@
                 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))))
         (br_if $cloop (i32.lt_u (local.tee $ch (i32.add (local.get $ch) (i32.const 16))) (local.get $cb))))
       (br_if $rloop (i32.lt_u (local.tee $off (i32.add (local.get $off) (local.get $cb))) (local.get $end)))))
+
+  ;; Column sums: acc[k] += Σ_r x[r, k] over `rows` rows of c floats (c % 4 == 0), into float64s.
+  (func (export "col_sum") (param $x i32) (param $rows i32) (param $c i32) (param $acc i32)
+    (local $end i32) (local $ch i32) (local $cb i32) (local $off i32) (local $v v128) (local $a i32)
+    (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $end (i32.mul (local.get $rows) (local.get $cb)))
+    (if (i32.eqz (local.get $end)) (then (return)))
+    (local.set $off (i32.const 0))
+    (loop $rloop
+      (local.set $ch (i32.const 0))
+      (loop $cloop
+        (local.set $v (v128.load (i32.add (local.get $x) (i32.add (local.get $off) (local.get $ch)))))
+        (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $ch) (i32.const 1))))
+        (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (f64x2.promote_low_f32x4 (local.get $v))))
+        (v128.store offset=16 (local.get $a)
+          (f64x2.add (v128.load offset=16 (local.get $a))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+        (br_if $cloop (i32.lt_u (local.tee $ch (i32.add (local.get $ch) (i32.const 16))) (local.get $cb))))
+      (br_if $rloop (i32.lt_u (local.tee $off (i32.add (local.get $off) (local.get $cb))) (local.get $end)))))
+
+  ;; Element-wise out[i] = op(a[i], b[i mod c]) over n floats (n and c multiples of 4): b is a whole
+  ;; operand (c = n), a row repeated along a (c = its length) or a scalar splat 4 times (c = 4).
+  ;; op: 0 add, 1 sub, 2 mul, 3 div, 4 min, 5 max, 6 b − a, 7 b / a.
+  (func (export "binary") (param $op i32) (param $a i32) (param $b i32) (param $out i32) (param $n i32) (param $c i32)
+    (local $i i32) (local $j i32) (local $nb i32) (local $cb i32) (local $va v128) (local $vb v128) (local $r v128)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
+    (if (i32.or (i32.eqz (local.get $nb)) (i32.eqz (local.get $cb))) (then (return)))
+    (loop $next
+      (local.set $va (v128.load (i32.add (local.get $a) (local.get $i))))
+      (local.set $vb (v128.load (i32.add (local.get $b) (local.get $j))))
+      (block $done
+        (block $o7 (block $o6 (block $o5 (block $o4 (block $o3 (block $o2 (block $o1 (block $o0
+          (br_table $o0 $o1 $o2 $o3 $o4 $o5 $o6 $o7 $o0 (local.get $op)))
+          (local.set $r (f32x4.add (local.get $va) (local.get $vb))) (br $done))
+          (local.set $r (f32x4.sub (local.get $va) (local.get $vb))) (br $done))
+          (local.set $r (f32x4.mul (local.get $va) (local.get $vb))) (br $done))
+          (local.set $r (f32x4.div (local.get $va) (local.get $vb))) (br $done))
+          (local.set $r (f32x4.min (local.get $va) (local.get $vb))) (br $done))
+          (local.set $r (f32x4.max (local.get $va) (local.get $vb))) (br $done))
+          (local.set $r (f32x4.sub (local.get $vb) (local.get $va))) (br $done))
+          (local.set $r (f32x4.div (local.get $vb) (local.get $va))))
+      (v128.store (i32.add (local.get $out) (local.get $i)) (local.get $r))
+      (local.set $j (i32.add (local.get $j) (i32.const 16)))
+      (if (i32.ge_u (local.get $j) (local.get $cb)) (then (local.set $j (i32.const 0))))
+      (br_if $next (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $nb)))))
+
+  ;; The gradient of a clip to (lo, hi]: dx = dy where lo < x ≤ hi, else 0, over n floats (n % 4 == 0).
+  ;; ReLU6 is lo = 0, hi = 6 (the same mask as tfjs' Relu6 gradient). lo and hi come as their float32 bit
+  ;; patterns (i32), since pool calls pass integers.
+  (func (export "clip_grad") (param $x i32) (param $dy i32) (param $dx i32) (param $n i32) (param $lo i32) (param $hi i32)
+    (local $i i32) (local $nb i32) (local $vx v128) (local $vlo v128) (local $vhi v128)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (if (i32.eqz (local.get $nb)) (then (return)))
+    (local.set $vlo (f32x4.splat (f32.reinterpret_i32 (local.get $lo))))
+    (local.set $vhi (f32x4.splat (f32.reinterpret_i32 (local.get $hi))))
+    (loop $next
+      (local.set $vx (v128.load (i32.add (local.get $x) (local.get $i))))
+      (v128.store (i32.add (local.get $dx) (local.get $i))
+        (v128.and (v128.load (i32.add (local.get $dy) (local.get $i)))
+          (v128.and (f32x4.gt (local.get $vx) (local.get $vlo)) (f32x4.le (local.get $vx) (local.get $vhi)))))
+      (br_if $next (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $nb)))))
 
   ;; A convolution over an already padded NHWC input x [n, hp, wp, ci] into y [n, ho, wo, co]
   ;; (co % 8 == 0): y = act(Σ x·f + bias), bias optional (0 = none), act = ReLU when relu is 1. The

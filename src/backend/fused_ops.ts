@@ -1,15 +1,22 @@
 /**
- * conv2d + bias + ReLU as one op that stays fused while training. tfjs-core fuses a conv with its
- * bias and activation only when no gradient is being recorded, so a training step otherwise runs
- * Conv2D, Add and Relu forward and Step, Multiply and Sum backward, each a full pass over the
- * activation. Here the forward pass is one FusedConv2D kernel and the backward pass one ReLU-and-bias
- * gradient kernel (`MatchlabReluGradBias`, registered on wasm; other backends compose it from
- * Step, Multiply and Sum) before the two convolution gradients.
+ * Ops that stay fused while training, each with its own gradient:
+ * - conv2d + bias + ReLU ({@link conv2dBiasAct}). tfjs-core fuses a conv with its bias and activation
+ *   only when no gradient is being recorded, so a training step otherwise runs Conv2D, Add and Relu
+ *   forward and Step, Multiply and Sum backward, each a full pass over the activation. Here the
+ *   forward pass is one FusedConv2D kernel and the backward pass one ReLU-and-bias gradient kernel
+ *   (`MatchlabReluGradBias`) before the two convolution gradients.
+ * - ReLU6 ({@link relu6Fused}): tfjs-layers' "relu6" is minimum(6, relu(x)), two kernels forward and
+ *   five backward (Greater, Cast, Multiply, Step, Multiply, two of them on bool tensors); here one
+ *   Relu6 kernel forward and one masked copy (`MatchlabRelu6Grad`) backward.
+ * The gradient kernels are registered on wasm (SIMD); other backends compose them from tfjs ops.
  */
 import * as tf from "@tensorflow/tfjs";
 
 /** The kernel that returns [dy·(y > 0), Σ over N,H,W of that] for a ReLU output y; see wasm_kernels. */
 export const RELU_GRAD_BIAS = "MatchlabReluGradBias";
+
+/** The kernel that returns dy where 0 < x ≤ 6, else 0 (ReLU6's gradient); see wasm_kernels. */
+export const RELU6_GRAD = "MatchlabRelu6Grad";
 
 /** Options for {@link conv2dBiasAct}. */
 export interface Conv2dBiasActOptions {
@@ -75,4 +82,25 @@ export function conv2dBiasAct(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tens
   ensureGradient();
   const s = typeof strides === "number" ? [strides, strides] : strides;
   return tf.engine().runKernel("FusedConv2D", { x, filter, bias }, { strides: s, pad, dataFormat: "NHWC", dilations: [1, 1], activation }) as tf.Tensor4D;
+}
+
+/**
+ * ReLU6, min(max(x, 0), 6), as one kernel forward and one masked copy backward (see the module
+ * comment); the same values and gradient as tfjs' relu6.
+ * @example
+ * const h = relu6Fused(bn);  // inside a training step
+ */
+export function relu6Fused<T extends tf.Tensor>(x: T): T {
+  const f = (xx: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([xx]);
+    return {
+      value: tf.relu6(xx),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx] = saved as [tf.Tensor];
+        if (tf.getKernel(RELU6_GRAD, tf.getBackend())) return tf.engine().runKernel(RELU6_GRAD, { dy, x: sx }, {}) as tf.Tensor;
+        return tf.mul(dy, tf.cast(tf.logicalAnd(tf.greater(sx, 0), tf.lessEqual(sx, 6)), "float32"));
+      },
+    };
+  };
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0])(x) as T;
 }

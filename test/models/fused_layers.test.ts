@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { ConvBiasActLayer } from "../../src/models/conv_bias_act";
+import { ConvBiasActLayer, Relu6Layer } from "../../src/models/fused_layers";
 
 describe("ConvBiasActLayer", () => {
   it("computes what tf.layers.conv2d computes with the same weights; shapes for same/valid and strides", () => {
@@ -47,5 +47,22 @@ describe("ConvBiasActLayer", () => {
     expect(() => new ConvBiasActLayer({ filters: 4, padding: "causal" as never })).toThrow(/padding must be "same" or "valid"/);
     expect(() => new ConvBiasActLayer({ filters: 4, activation: "tanh" as never })).toThrow(/activation must be "relu" or "linear"/);
     expect(() => new ConvBiasActLayer({ filters: 4 }).apply(tf.input({ shape: [5, 3] }))).toThrow(/expects NHWC input/);
+  });
+});
+
+describe("Relu6Layer", () => {
+  it("computes tfjs' relu6 activation and round-trips through a model's JSON", async () => {
+    const input = tf.input({ shape: [4, 3] });
+    const out = new Relu6Layer({ name: "r6" }).apply(input) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: out });
+    const x = tf.tensor3d([[[-1, 0, 3], [6, 7, 2.5], [0.1, -0.1, 6.1], [5.9, 1, 100]]]);
+    const ref = tf.layers.activation({ activation: "relu6" }).apply(x) as tf.Tensor;
+    const y = model.predict(x) as tf.Tensor;
+    expect(y.arraySync()).toEqual(ref.arraySync());
+    const copy = await tf.models.modelFromJSON(JSON.parse(JSON.stringify(model.toJSON(null, false))));
+    expect(copy.getLayer("r6")).toBeInstanceOf(Relu6Layer);
+    tf.dispose([x, ref, y]);
+    copy.dispose();
+    model.dispose();
   });
 });

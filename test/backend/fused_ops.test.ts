@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { conv2dBiasAct, initBackend, RELU_GRAD_BIAS } from "../../src/backend/index";
+import { conv2dBiasAct, initBackend, RELU_GRAD_BIAS, RELU6_GRAD, relu6Fused } from "../../src/backend/index";
 import { expectKernelMatches, randn, t4 } from "./conv_suite";
 
 // conv2dBiasAct (fused conv + bias + activation with its own gradient) against the unfused tfjs ops,
@@ -95,5 +95,36 @@ describe("conv2dBiasAct", () => {
     const y = conv2dBiasAct(x, w, b, { dilations: 2, activation: "relu" });
     expect(y.shape).toEqual([1, 6, 6, 8]);
     tf.dispose([x, w, b, y]);
+  });
+});
+
+describe("relu6Fused", () => {
+  for (const backend of ["wasm", "cpu"]) {
+    it(`${backend}: the values and gradient of tf.relu6 (including x = 0 and x = 6 exactly, odd sizes); no leaks`, async () => {
+      await tf.setBackend(backend);
+      for (const shape of [
+        [2, 5, 4, 8],
+        [3, 7],
+      ]) {
+        const r = randn(shape, 9);
+        const data = r.data.map((v, i) => (i % 7 === 0 ? 6 : i % 11 === 0 ? 0 : v * 5));
+        const x = tf.tensor(data, shape);
+        const before = tf.memory().numTensors;
+        const weights = tf.tidy(() => tf.sin(tf.range(0, x.size).reshape(shape)));
+        const [yf, yr] = tf.tidy(() => [relu6Fused(x), tf.relu6(x)]);
+        await expectClose([yf], [yr], 1e-7);
+        const [gf, gr] = [tf.grad((t: tf.Tensor) => tf.sum(tf.mul(relu6Fused(t), weights)))(x), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.relu6(t), weights)))(x)];
+        await expectClose([gf], [gr], 1e-7);
+        tf.dispose([yf, yr, gf, gr, weights]);
+        expect(tf.memory().numTensors).toBe(before);
+        x.dispose();
+      }
+      await tf.setBackend("wasm");
+    });
+  }
+
+  it(`${RELU6_GRAD} checks its inputs`, async () => {
+    await tf.setBackend("wasm");
+    expect(() => tf.engine().runKernel(RELU6_GRAD, { dy: tf.zeros([4]), x: tf.zeros([2, 2]) }, {})).toThrow(/one shape/);
   });
 });

@@ -1,11 +1,14 @@
 /**
- * A conv2d + bias + activation layer that trains through matchlab's fused op ({@link conv2dBiasAct}):
- * the same weights (`kernel` [k,k,Ci,filters], `bias` [filters]) and the same output as
- * `tf.layers.conv2d({ activation })`, with one forward kernel and one activation-and-bias gradient pass
- * per step instead of three each. Registered, so saved models load again.
+ * Layers that train through matchlab's fused ops (src/backend/fused_ops.ts), registered so that saved
+ * models load again:
+ * - {@link ConvBiasActLayer}: the same weights (`kernel` [k,k,Ci,filters], `bias` [filters]) and output
+ *   as `tf.layers.conv2d({ activation })`, with one forward kernel and one activation-and-bias
+ *   gradient pass per step instead of three each;
+ * - {@link Relu6Layer}: the same output as `tf.layers.activation({ activation: "relu6" })`, one kernel
+ *   each way instead of two forward and five backward.
  */
 import * as tf from "@tensorflow/tfjs";
-import { conv2dBiasAct } from "../backend/fused_conv";
+import { conv2dBiasAct, relu6Fused } from "../backend/fused_ops";
 
 /** Options for {@link ConvBiasActLayer}. */
 export interface ConvBiasActLayerOptions {
@@ -83,3 +86,21 @@ export class ConvBiasActLayer extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(ConvBiasActLayer);
+
+/** ReLU6 through {@link relu6Fused}. Options: the layer name (defaults to tfjs' unique "relu6_layer_N"). */
+export class Relu6Layer extends tf.layers.Layer {
+  static className = "MatchlabRelu6";
+  constructor(opts: { name?: string } = {}) {
+    super(opts.name ? { name: opts.name } : {});
+  }
+  override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return s;
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return relu6Fused(Array.isArray(inputs) ? inputs[0]! : inputs);
+  }
+  static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(config as never);
+  }
+}
+tf.serialization.registerClass(Relu6Layer);
