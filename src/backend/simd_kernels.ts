@@ -3,9 +3,13 @@
  * own heap: the module imports the backend's memory, so the kernels read and write tensors in place
  * (pointers are the tensors' byte offsets on that heap). One instance per backend, made on first use.
  *
- * The relaxed-SIMD build (fused multiply-add) is used where the engine validates it (Node ≥ 22, or
- * Node 20 started with `--experimental-wasm-relaxed-simd`); `MATCHLAB_WASM_SIMD=plain` forces the
- * plain build and `MATCHLAB_WASM_SIMD=off` turns these kernels off (the composite/JS paths run instead).
+ * The relaxed-SIMD build (fused multiply-add, ~1.5× the plain build's convolution speed) is used where
+ * the engine validates it: Node ≥ 22 as is; on Node 20 this module first turns on V8's
+ * `--experimental-wasm-relaxed-simd` (it only changes what WebAssembly compiles from then on).
+ * `MATCHLAB_WASM_SIMD=plain` forces the plain build and `MATCHLAB_WASM_SIMD=off` turns these kernels off
+ * (the composite/JS paths of wasm_kernels.ts run instead). On the threaded build the kernels' work is
+ * split over the calling thread and worker threads (simd_pool.ts) when there is enough of it
+ * (`MATCHLAB_WASM_SPLIT=always` splits everything: the tests use it to reach the pool with small shapes).
  */
 import v8 from "node:v8";
 import type * as tf from "@tensorflow/tfjs";
@@ -22,6 +26,11 @@ export interface SimdKernels {
   readonly relaxed: boolean;
   /** Threads `run` spreads calls over (the threaded build's thread count; 1 on the single-threaded build). */
   readonly threads: number;
+  /**
+   * Threads worth using for `work` units when each thread should get at least `minPerThread` of them:
+   * waking a worker costs tens of microseconds, more than small element-wise ops take.
+   */
+  threadsFor(work: number, minPerThread: number): number;
   /** Runs one kernel on this thread. */
   call(fn: KernelName, ...args: number[]): void;
   /** Runs up to `threads` kernel calls at once (the first on this thread) and returns when all are done. */
@@ -96,11 +105,13 @@ export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
       if (m) {
         const exports = new WebAssembly.Instance(m, { env: { memory } }).exports as Record<string, unknown>;
         const threads = shared ? Math.max(1, getThreadsCount()) : 1;
+        const splitAlways = process.env.MATCHLAB_WASM_SPLIT === "always"; // tests: split even tiny work
         const pool = threads > 1 ? new SimdPool(m, memory, exports, threads) : undefined;
         const call = (fn: KernelName, ...args: number[]) => (exports[fn] as (...a: number[]) => void)(...args);
         made = {
           relaxed: relaxedModule !== undefined,
           threads,
+          threadsFor: splitAlways ? () => threads : (work, minPerThread) => Math.max(1, Math.min(threads, Math.floor(work / minPerThread))),
           call,
           run: (calls) => {
             if (pool) pool.run(calls as KernelCall[]);

@@ -1,28 +1,32 @@
 /**
  * The wasm training kernels that @tensorflow/tfjs-backend-wasm 4.22 lacks (or runs slowly), so that a
  * full training step of matchlab's models (conv nets, MobileNetV2-style depthwise nets, embedding
- * lookups, GeM pooling, margin heads) runs on WebAssembly.
+ * lookups, GeM pooling, margin heads) runs on WebAssembly, and runs fast.
  *
- * Heavy kernels are composed from wasm's own XNNPACK-backed Conv2D / DepthwiseConv2dNative /
- * BatchMatMul plus cheap layout kernels (Transpose, Reverse, PadV2, Slice, Reshape); light, memory-bound
- * ones (segment sums, depthwise filter gradients) are plain loops over the wasm heap.
- *
+ * Where matchlab's SIMD kernels load (simd_kernels.ts; `MATCHLAB_WASM_SIMD=off` turns them off) the
+ * heavy work runs on them, in place on the wasm heap and split across threads on the threaded build:
+ * - Conv2D / FusedConv2D (bias, ReLU; Co % 8 == 0, Ci ≥ 8): 4-pixel × 8-channel multiply-add tiles
+ *   over a zero-padded input and a filter packed in 8-channel panels;
+ * - Conv2DBackpropInput: the same conv over the (zero-dilated) output gradient, the filter packed
+ *   flipped and in/out-swapped on the fly;
+ * - Conv2DBackpropFilter (Co % 4 == 0): rank updates dW[tap] += xᵀ·dy over each output row's valid span,
+ *   read straight from NHWC x and dy (no im2col, no transposes, no matmul packing of dy);
+ * - DepthwiseConv2dNativeBackpropFilter (multiplier 1), MaxPoolGrad (2×2/2), Sum/Mean over leading
+ *   axes, Add/Sub/Multiply/RealDiv/Minimum/Maximum with a same-shape, row or scalar operand, and the
+ *   fused ops' gradients (MatchlabReluGradBias, MatchlabRelu6Grad).
+ * Otherwise (or for shapes they do not take) the composites below run:
  * - Conv2DBackpropFilter: dW = im2col(x)ᵀ · dy as one XNNPACK matmul (in batch chunks when the im2col
- *   block would pass 64 MiB; a 1×1 stride-1 conv's im2colᵀ is x transposed). The earlier composite, a
- *   conv of the input with dy (batch and channels swapped, dilation = stride), ran at ~⅔ of the
- *   matmul's speed (the ref CNN's three filter gradients: 219 → 131 ms, one thread).
+ *   block would pass 64 MiB; a 1×1 stride-1 conv's im2colᵀ is x transposed).
  * - Conv2DBackpropInput (replaces wasm's naive loop): a stride-1 convolution of the zero-dilated output
  *   gradient with the rotated, in/out-swapped filter.
  * - DepthwiseConv2dNativeBackpropInput: the same with wasm's depthwise conv (channel multiplier 1;
  *   a loop otherwise).
- * - DepthwiseConv2dNativeBackpropFilter, UnsortedSegmentSum: loops over the heap.
+ * - DepthwiseConv2dNativeBackpropFilter, UnsortedSegmentSum, MaxPoolGrad, Sum, Mean: loops over the heap.
  * - BatchMatMul (wrapped): transposed operands are transposed first, so the product takes XNNPACK's
  *   fast path instead of wasm's naive loop (dy·Wᵀ for a 64×3129 by 512×3129 dense gradient: 136 → 33
  *   CPU ms, transpose included).
- * - MaxPoolGrad, Sum and Mean over leading axes (bias and BatchNorm gradients), Tile (BatchNorm's
- *   gradient tiles [1,1,1,C] to a whole activation): loops / block copies, 3–5× faster than wasm's
- *   generic kernels. Identity and a Cast to the same dtype share data instead of copying (as the
- *   cpu backend does).
+ * - Tile (BatchNorm's gradient tiles [1,1,1,C] to a whole activation) as block copies; Identity and a
+ *   Cast to the same dtype share data instead of copying (as the cpu backend does).
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
@@ -55,6 +59,10 @@ interface Base {
 }
 
 let base: Base | undefined;
+
+/** Least work per thread before a SIMD kernel is split: multiply-adds of a convolution, elements of a memory-bound pass. */
+const MIN_MACS_PER_THREAD = 1 << 22;
+const MIN_ELEMENTS_PER_THREAD = 1 << 18;
 
 /** Whether the filter gradient takes the SIMD kernel (single-threaded) over XNNPACK's matmul. */
 function useSimdFilterGrad(): boolean {
@@ -231,10 +239,11 @@ function convSimd(backend: BackendWasm, simd: SimdKernels, x: Info, filter: Info
     const outOff = heapOffset(backend, out);
     const geometry = [co, fh, fw, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, relu ? 1 : 0];
     const biasOff = bias ? heapOffset(backend, bias) : 0;
+    const threads = simd.threadsFor(n * ho * wo * co * fh * fw * ci, MIN_MACS_PER_THREAD);
     if (fh === 1 && fw === 1 && info.strideHeight === 1 && info.strideWidth === 1 && hp === ho && wp === wo) {
       // pointwise: all n·h·w pixels as one row (no tile is cut short by a narrow image), split across threads
       simd.run(
-        splitRange(n * ho * wo, simd.threads).map(([m0, m1]) => ({
+        splitRange(n * ho * wo, threads).map(([m0, m1]) => ({
           fn: "conv2d",
           args: [xpOff + m0 * ci * 4, 1, m1 - m0, ci, heapOffset(backend, packed), biasOff, outOff + m0 * co * 4, 1, 1, m1 - m0, ...geometry],
         })),
@@ -242,7 +251,7 @@ function convSimd(backend: BackendWasm, simd: SimdKernels, x: Info, filter: Info
       return out;
     }
     simd.run(
-      splitRange(n, simd.threads).map(([b0, b1]) => ({
+      splitRange(n, threads).map(([b0, b1]) => ({
         fn: "conv2d",
         args: [xpOff + b0 * hp * wp * ci * 4, hp, wp, ci, heapOffset(backend, packed), biasOff, outOff + b0 * ho * wo * co * 4, b1 - b0, ho, wo, ...geometry],
       })),
@@ -430,7 +439,7 @@ function filterGradSimd(backend: BackendWasm, simd: SimdKernels, x: Info, dy: In
   const size = fh * fw * cp * co; // one accumulator: [fh·fw][cp][co]
   // a pointwise conv over every pixel is one [M, Ci]ᵀ·[M, Co] product: split the pixels, not the images
   const pointwise = fh === 1 && fw === 1 && sh === 1 && sw === 1 && ho === h && wo === w && top === 0 && left === 0;
-  const parts = splitRange(pointwise ? n * h * w : n, simd.threads); // one accumulator per thread
+  const parts = splitRange(pointwise ? n * h * w : n, simd.threadsFor(n * ho * wo * fh * fw * ci * co, MIN_MACS_PER_THREAD)); // one accumulator per thread
   return withScratch(backend, parts.length * size * 4, (acc) => {
     simd.run(
       parts.map(([b0, b1], p) =>
@@ -560,7 +569,7 @@ const depthwiseBackpropFilter: KernelFn = ({ inputs, backend, attrs = {} }) => {
   const simd = simdKernels(backend);
   if (simd && m === 1 && c % 4 === 0 && x.dtype === "float32") {
     // images split across threads, one float32 accumulator [fh·fw][c] each
-    const parts = splitRange(n, simd.threads);
+    const parts = splitRange(n, simd.threadsFor(n * ho * wo * fh * fw * c, MIN_ELEMENTS_PER_THREAD));
     const size = fh * fw * c;
     const [xOff, dyOff] = [heapOffset(backend, x), heapOffset(backend, dy)];
     withScratch(backend, parts.length * size * 4, (acc) => {
@@ -682,7 +691,7 @@ const maxPoolGrad: KernelFn = ({ inputs, backend, attrs = {} }) => {
     // every cell of the 2·ho × 2·wo block is written; only an odd last row/column needs zeros
     if (2 * ho < h || 2 * wo < w) dx.fill(0);
     const [xOff, gOff, dxOff] = [heapOffset(backend, input), heapOffset(backend, dy), heapOffset(backend, out)];
-    simd.run(splitRange(n, simd.threads).map(([b0, b1]) => ({ fn: "maxpool_grad_2x2", args: [xOff + b0 * h * w * c * 4, gOff + b0 * ho * wo * c * 4, dxOff + b0 * h * w * c * 4, b1 - b0, h, w, c, ho, wo] })));
+    simd.run(splitRange(n, simd.threadsFor(n * h * w * c, MIN_ELEMENTS_PER_THREAD)).map(([b0, b1]) => ({ fn: "maxpool_grad_2x2", args: [xOff + b0 * h * w * c * 4, gOff + b0 * ho * wo * c * 4, dxOff + b0 * h * w * c * 4, b1 - b0, h, w, c, ho, wo] })));
     return out;
   }
   dx.fill(0);
@@ -772,7 +781,7 @@ const sum: KernelFn = (args) => {
   const simd = simdKernels(backend);
   if (simd && inner % 4 === 0) {
     // rows split across threads, one float64 accumulator each
-    const parts = splitRange(rows, simd.threads);
+    const parts = splitRange(rows, simd.threadsFor(rows * inner, MIN_ELEMENTS_PER_THREAD));
     const xOff = heapOffset(backend, x);
     withScratch(backend, parts.length * inner * 8, (acc) => {
       simd.run(parts.map(([r0, r1], p) => ({ fn: "col_sum", args: [xOff + r0 * inner * 4, r1 - r0, inner, acc + p * inner * 8] })));
@@ -933,7 +942,7 @@ function binaryKernel(name: string): KernelFn {
       const bigOff = heapOffset(backend, big);
       const outOff = heapOffset(backend, out);
       simd.run(
-        splitRange(n / unit, simd.threads).map(([u0, u1]) => {
+        splitRange(n / unit, simd.threadsFor(n, MIN_ELEMENTS_PER_THREAD)).map(([u0, u1]) => {
           const m = (u1 - u0) * unit;
           return { fn: "binary", args: [op, bigOff + u0 * unit * 4, c === n ? smallOff + u0 * unit * 4 : smallOff, outOff + u0 * unit * 4, m, c === n ? m : c] };
         }),
@@ -968,7 +977,7 @@ const reluGradBias = ({ inputs, backend }: { inputs: Record<string, Info>; backe
   const db = backend.makeOutput([c], "float32");
   const simd = simdKernels(backend);
   if (simd && c % 4 === 0) {
-    const parts = splitRange(rows, simd.threads); // rows split across threads, one float64 accumulator each
+    const parts = splitRange(rows, simd.threadsFor(rows * c, MIN_ELEMENTS_PER_THREAD)); // rows split across threads, one float64 accumulator each
     const [yOff, dyOff, dzOff] = [heapOffset(backend, y), heapOffset(backend, dy), heapOffset(backend, dz)];
     withScratch(backend, parts.length * c * 8, (acc) => {
       simd.run(parts.map(([r0, r1], p) => ({ fn: "relu_grad_bias", args: [yOff + r0 * c * 4, dyOff + r0 * c * 4, dzOff + r0 * c * 4, r1 - r0, c, acc + p * c * 8] })));
@@ -1003,7 +1012,7 @@ const relu6Grad: KernelFn = ({ inputs, backend }) => {
   if (simd && n % 4 === 0) {
     const [xOff, dyOff, dxOff] = [heapOffset(backend, x), heapOffset(backend, dy), heapOffset(backend, out)];
     const bits = new Int32Array(new Float32Array([0, 6]).buffer);
-    simd.run(splitRange(n / 4, simd.threads).map(([u0, u1]) => ({ fn: "clip_grad", args: [xOff + u0 * 16, dyOff + u0 * 16, dxOff + u0 * 16, (u1 - u0) * 4, bits[0]!, bits[1]!] })));
+    simd.run(splitRange(n / 4, simd.threadsFor(n, MIN_ELEMENTS_PER_THREAD)).map(([u0, u1]) => ({ fn: "clip_grad", args: [xOff + u0 * 16, dyOff + u0 * 16, dxOff + u0 * 16, (u1 - u0) * 4, bits[0]!, bits[1]!] })));
     return out;
   }
   const xv = backend.typedArrayFromHeap(x) as Float32Array;

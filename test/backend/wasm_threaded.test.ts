@@ -9,6 +9,7 @@ import { describeWasmKernels } from "./conv_suite";
 // initialises once per process).
 // matchlab's SIMD kernels then split their work over the calling thread and a worker on the shared heap.
 beforeAll(async () => {
+  process.env.MATCHLAB_WASM_SPLIT = "always"; // the suite's small shapes still go through the worker pool
   const info = await initBackend({ backend: "wasm", threads: 2, log: () => {} });
   expect(info.backend).toBe("wasm");
   expect(info.threads).toBe(2);
