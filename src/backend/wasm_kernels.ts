@@ -43,6 +43,7 @@ const BACKEND = "wasm";
 interface Base {
   binary: Record<string, KernelFn>;
   conv2d: KernelFn;
+  fusedMatMul: KernelFn;
   fusedConv2d: KernelFn;
   depthwise: KernelFn;
   transpose: KernelFn;
@@ -63,11 +64,6 @@ let base: Base | undefined;
 /** Least work per thread before a SIMD kernel is split: multiply-adds of a convolution, elements of a memory-bound pass. */
 const MIN_MACS_PER_THREAD = 1 << 22;
 const MIN_ELEMENTS_PER_THREAD = 1 << 18;
-
-/** Whether the filter gradient takes the SIMD kernel (single-threaded) over XNNPACK's matmul. */
-function useSimdFilterGrad(): boolean {
-  return process.env.MATCHLAB_FILTER_GRAD !== "xnnpack";
-}
 
 function original(name: string): KernelFn {
   const k = tf.getKernel(name, BACKEND);
@@ -195,77 +191,97 @@ function padSpatial(backend: BackendWasm, x: Info, top: number, bottom: number, 
 }
 
 /**
- * Packs a filter into the SIMD conv's panels of 8 output channels, [cout/8][fh·fw·cin][8]. `flipped`
+ * Packs a filter into the SIMD conv's panels of 8 output channels, [⌈cout/8⌉][fh·fw·cin][8]. `flipped`
  * packs the filter of the input gradient instead: W'[a,e,k,c] = W[fh−1−a, fw−1−e, c, k] for the
  * original W [fh, fw, cout, cin] (spatially reversed, in/out swapped), without building W'.
  */
 function packFilter(fv: Float32Array, fh: number, fw: number, cin: number, cout: number, out: Float32Array, flipped: boolean): void {
-  const k = fh * fw * cin;
   let o = 0;
   for (let nb = 0; nb < cout; nb += 8) {
+    const width = Math.min(8, cout - nb); // the last panel is zero-padded when cout % 8 != 0
     for (let a = 0; a < fh; a++) {
       for (let e = 0; e < fw; e++) {
         for (let c = 0; c < cin; c++, o += 8) {
           if (!flipped) {
             const src = ((a * fw + e) * cin + c) * cout + nb;
-            for (let q = 0; q < 8; q++) out[o + q] = fv[src + q]!;
+            for (let q = 0; q < width; q++) out[o + q] = fv[src + q]!;
           } else {
             const src = ((fh - 1 - a) * fw + (fw - 1 - e)) * cout * cin + nb * cin + c;
-            for (let q = 0; q < 8; q++) out[o + q] = fv[src + q * cin]!;
+            for (let q = 0; q < width; q++) out[o + q] = fv[src + q * cin]!;
           }
+          for (let q = width; q < 8; q++) out[o + q] = 0;
         }
       }
     }
   }
-  if (o !== (cout / 8) * k * 8) throw new Error("packFilter: size mismatch");
 }
 
 /**
  * A convolution on the SIMD kernel: the input is zero-padded once, the filter packed (see
  * {@link packFilter}), then every output row is cut into 4-pixel × 8-channel tiles of multiply-adds,
- * with the bias and ReLU applied on the way out; images are split across threads. Needs Co % 8 == 0.
+ * with the bias and ReLU applied on the way out; images are split across threads. When Co is not a
+ * multiple of 8 the filter and bias are zero-padded to one and the output is computed into a padded
+ * block, then copied out.
  */
 function convSimd(backend: BackendWasm, simd: SimdKernels, x: Info, filter: Info, flipped: boolean, bias: Info | undefined, info: tf.backend_util.Conv2DInfo, relu: boolean): Info {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, outHeight: ho, outWidth: wo, filterHeight: fh, filterWidth: fw } = info;
   const { top, bottom, left, right } = info.padInfo;
-  return scoped(backend, (keep) => {
+  const co8 = (co + 7) & ~7;
+  const out = backend.makeOutput([n, ho, wo, co], "float32");
+  scoped(backend, (keep) => {
     const xp = top + bottom + left + right > 0 ? keep(padSpatial(backend, x, top, bottom, left, right)) : x;
-    const packed = keep(backend.makeOutput([co / 8, fh * fw * ci, 8], "float32"));
+    const packed = keep(backend.makeOutput([co8 / 8, fh * fw * ci, 8], "float32"));
     packFilter(backend.typedArrayFromHeap(filter) as Float32Array, fh, fw, ci, co, backend.typedArrayFromHeap(packed) as Float32Array, flipped);
-    const out = backend.makeOutput([n, ho, wo, co], "float32");
+    const padded = co8 === co ? out : keep(backend.makeOutput([n, ho, wo, co8], "float32"));
+    let biasOff = bias ? heapOffset(backend, bias) : 0;
+    if (bias && co8 !== co) {
+      const b8 = keep(backend.makeOutput([co8], "float32"));
+      const bv = backend.typedArrayFromHeap(b8) as Float32Array;
+      bv.fill(0);
+      bv.set(backend.typedArrayFromHeap(bias) as Float32Array);
+      biasOff = heapOffset(backend, b8);
+    }
     const hp = h + top + bottom;
     const wp = w + left + right;
     const xpOff = heapOffset(backend, xp);
-    const outOff = heapOffset(backend, out);
-    const geometry = [co, fh, fw, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, relu ? 1 : 0];
-    const biasOff = bias ? heapOffset(backend, bias) : 0;
-    const threads = simd.threadsFor(n * ho * wo * co * fh * fw * ci, MIN_MACS_PER_THREAD);
+    const outOff = heapOffset(backend, padded);
+    const packedOff = heapOffset(backend, packed);
+    const geometry = [co8, fh, fw, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, relu ? 1 : 0];
+    const threads = simd.threadsFor(n * ho * wo * co8 * fh * fw * ci, MIN_MACS_PER_THREAD);
     if (fh === 1 && fw === 1 && info.strideHeight === 1 && info.strideWidth === 1 && hp === ho && wp === wo) {
       // pointwise: all n·h·w pixels as one row (no tile is cut short by a narrow image), split across threads
       simd.run(
         splitRange(n * ho * wo, threads).map(([m0, m1]) => ({
           fn: "conv2d",
-          args: [xpOff + m0 * ci * 4, 1, m1 - m0, ci, heapOffset(backend, packed), biasOff, outOff + m0 * co * 4, 1, 1, m1 - m0, ...geometry],
+          args: [xpOff + m0 * ci * 4, 1, m1 - m0, ci, packedOff, biasOff, outOff + m0 * co8 * 4, 1, 1, m1 - m0, ...geometry],
         })),
       );
-      return out;
+    } else {
+      simd.run(
+        splitRange(n, threads).map(([b0, b1]) => ({
+          fn: "conv2d",
+          args: [xpOff + b0 * hp * wp * ci * 4, hp, wp, ci, packedOff, biasOff, outOff + b0 * ho * wo * co8 * 4, b1 - b0, ho, wo, ...geometry],
+        })),
+      );
     }
-    simd.run(
-      splitRange(n, threads).map(([b0, b1]) => ({
-        fn: "conv2d",
-        args: [xpOff + b0 * hp * wp * ci * 4, hp, wp, ci, heapOffset(backend, packed), biasOff, outOff + b0 * ho * wo * co * 4, b1 - b0, ho, wo, ...geometry],
-      })),
-    );
+    if (padded !== out) {
+      const src = backend.typedArrayFromHeap(padded) as Float32Array;
+      const dst = backend.typedArrayFromHeap(out) as Float32Array;
+      for (let p = 0, pixels = n * ho * wo; p < pixels; p++) dst.set(src.subarray(p * co8, p * co8 + co), p * co);
+    }
     return out;
   });
+  return out;
 }
 
 /**
- * Whether a Conv2D with this geometry and dtypes runs on the SIMD kernel: Co a multiple of 8, and at
- * least 8 input channels (with fewer, e.g. an RGB stem, the inner loop is too short and XNNPACK wins).
+ * Whether a Conv2D with this geometry and dtypes runs on the SIMD kernel: Co a multiple of 8 or at
+ * least 32 (padding to 8 then wastes < 1/5), and at least 8 input channels (with fewer, e.g. an RGB
+ * stem, the inner loop is too short and XNNPACK wins).
  */
 function simdConvFits(x: Info, filter: Info, info: tf.backend_util.Conv2DInfo): boolean {
-  return x.dtype === "float32" && filter.dtype === "float32" && info.outChannels % 8 === 0 && info.inChannels >= 8 && info.outHeight > 0 && info.outWidth > 0 && info.inHeight > 0 && info.inWidth > 0;
+  const co = info.outChannels;
+  return x.dtype === "float32" && filter.dtype === "float32" && (co % 8 === 0 || co >= 32) && info.inChannels >= 8 && info.outHeight > 0 && info.outWidth > 0 && info.inHeight > 0 && info.inWidth > 0;
 }
 
 const conv2D: KernelFn = (args) => {
@@ -463,7 +479,7 @@ const conv2DBackpropFilter: KernelFn = ({ inputs, backend, attrs = {} }) => {
   checkChannelsLast(dataFormat, "Conv2DBackpropFilter");
   const info = convInfo(x.shape, filterShape as number[], strides, 1, pad, dimRoundingMode, false);
   const simd = simdKernels(backend);
-  if (simd && info.outChannels % 4 === 0 && useSimdFilterGrad()) return filterGradSimd(backend, simd, x, dy, info);
+  if (simd && info.outChannels % 4 === 0) return filterGradSimd(backend, simd, x, dy, info);
   const { batchSize: n, inChannels: ci, outChannels: co, filterHeight: fh, filterWidth: fw, outHeight: ho, outWidth: wo, inHeight: h, inWidth: w } = info;
   const k = fh * fw * ci;
   const rowsPer = ho * wo;
@@ -651,22 +667,93 @@ const unsortedSegmentSum: KernelFn = ({ inputs, backend, attrs = {} }) => {
   return out;
 };
 
+/**
+ * A float32 matrix product (rank 2, or rank 3 with batch 1) on the SIMD kernels, or undefined where
+ * it does not fit:
+ * - A·B and A·Bᵀ: a 1×1 convolution over M "pixels" of K channels (B packed as its filter, Bᵀ packed
+ *   flipped), with an optional bias and ReLU;
+ * - Aᵀ·B: rank updates over the K rows of A and B (the dense layer's weight gradient), M and N rounded
+ *   up to 4 by reading into the next row (the extra rows and columns are dropped), the output rows
+ *   split across threads.
+ */
+function matMulSimd(backend: BackendWasm, a: Info, b: Info, transposeA: boolean, transposeB: boolean, bias?: Info, relu = false): Info | undefined {
+  const simd = simdKernels(backend);
+  const batch1 = (t: Info) => t.shape.length === 2 || (t.shape.length === 3 && t.shape[0] === 1);
+  if (!simd || a.dtype !== "float32" || b.dtype !== "float32" || !batch1(a) || !batch1(b) || a.shape.length !== b.shape.length || (transposeA && transposeB)) return undefined;
+  const [ar, ac] = a.shape.slice(-2) as [number, number];
+  const [br, bc] = b.shape.slice(-2) as [number, number];
+  const [m, k] = transposeA ? [ac, ar] : [ar, ac];
+  const n = transposeB ? br : bc;
+  if (m === 0 || k === 0 || n === 0 || k !== (transposeB ? bc : br)) return undefined;
+  const outShape = a.shape.length === 3 ? [1, m, n] : [m, n];
+  if (!transposeA) {
+    const info = convInfo([1, 1, m, k], [1, 1, k, n], [1, 1], 1, "valid", undefined, false);
+    if (k < 8 || !(n % 8 === 0 || n >= 32)) return undefined;
+    const y = convSimd(backend, simd, a, b, transposeB, bias, info, relu);
+    const r = reshape(backend, y, outShape);
+    backend.disposeData(y.dataId);
+    return r;
+  }
+  if (bias || relu) return undefined;
+  const mp = (m + 3) & ~3;
+  const np = (n + 3) & ~3;
+  const [aOff, bOff] = [heapOffset(backend, a), heapOffset(backend, b)];
+  const out = backend.makeOutput(outShape, "float32");
+  withScratch(backend, mp * np * 4, (acc) => {
+    // output rows split across threads in blocks of 4 (each thread owns its rows of the one accumulator)
+    const parts = splitRange(mp / 4, simd.threadsFor(m * n * k, MIN_MACS_PER_THREAD));
+    simd.run(parts.map(([u0, u1]) => ({ fn: "rank_update_blocked", args: [aOff + u0 * 16, m * 4, bOff, n * 4, k, (u1 - u0) * 4, np, acc + u0 * 4 * np * 4, POINTWISE_BLOCK] })));
+    const o = backend.typedArrayFromHeap(out) as Float32Array;
+    const sums = new Float32Array(o.buffer, acc, mp * np);
+    for (let i = 0; i < m; i++) o.set(sums.subarray(i * np, i * np + n), i * n);
+  });
+  return out;
+}
+
 const batchMatMul: KernelFn = ({ inputs, backend, attrs = {} }) => {
   const { a, b } = inputs as { a: Info; b: Info };
   const transposeA = attrs.transposeA === true;
   const transposeB = attrs.transposeB === true;
+  const viaSimd = matMulSimd(backend, a, b, transposeA, transposeB);
+  if (viaSimd) return viaSimd;
   if ((!transposeA && !transposeB) || a.dtype !== "float32" || b.dtype !== "float32") return base!.batchMatMul({ inputs, backend, attrs });
-  const swapLast = (t: Info, keep: (t: Info) => Info) => {
-    const r = t.shape.length;
-    const perm = t.shape.map((_, i) => i);
-    perm[r - 2] = r - 1;
-    perm[r - 1] = r - 2;
-    return keep(transpose(backend, t, perm));
-  };
   return scoped(backend, (keep) => {
-    const aa = transposeA ? swapLast(a, keep) : a;
-    const bb = transposeB ? swapLast(b, keep) : b;
+    const aa = transposeA ? keep(transposeLast2(backend, a)) : a;
+    const bb = transposeB ? keep(transposeLast2(backend, b)) : b;
     return base!.batchMatMul({ inputs: { a: aa, b: bb }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
+  });
+};
+
+/** Swaps the last two axes. */
+function transposeLast2(backend: BackendWasm, t: Info): Info {
+  const r = t.shape.length;
+  const perm = t.shape.map((_, i) => i);
+  perm[r - 2] = r - 1;
+  perm[r - 1] = r - 2;
+  return transpose(backend, t, perm);
+}
+
+/**
+ * _FusedMatMul (a dense layer's forward pass: bias, linear or ReLU) on the SIMD conv where it fits;
+ * otherwise wasm's kernel, with transposed operands transposed first.
+ */
+const fusedMatMul: KernelFn = (args) => {
+  const { inputs, backend, attrs = {} } = args;
+  const { a, b, bias, preluActivationWeights } = inputs as { a: Info; b: Info; bias?: Info; preluActivationWeights?: Info };
+  const act = (attrs.activation as string | undefined) ?? "linear";
+  const n = attrs.transposeB === true ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+  const biasFits = !bias || (bias.shape.length === 1 && bias.shape[0] === n && bias.dtype === "float32");
+  if (!preluActivationWeights && (act === "linear" || act === "relu") && biasFits && attrs.transposeA !== true) {
+    const y = matMulSimd(backend, a, b, false, attrs.transposeB === true, bias, act === "relu");
+    if (y) return y;
+  }
+  if (attrs.transposeA !== true && attrs.transposeB !== true) return base!.fusedMatMul(args);
+  // tfjs-backend-wasm 4.22's _FusedMatMul gets transposed operands wrong (off by ~0.2 relative against
+  // cpu): transpose them first
+  return scoped(backend, (keep) => {
+    const aa = attrs.transposeA === true ? keep(transposeLast2(backend, a)) : a;
+    const bb = attrs.transposeB === true ? keep(transposeLast2(backend, b)) : b;
+    return base!.fusedMatMul({ ...args, inputs: { ...inputs, a: aa, b: bb }, attrs: { ...attrs, transposeA: false, transposeB: false } });
   });
 };
 
@@ -1025,6 +1112,7 @@ const relu6Grad: KernelFn = ({ inputs, backend }) => {
 /** The kernels this module registers (or wraps) on the wasm backend, by tfjs kernel name. */
 export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
   "Conv2D",
+  "_FusedMatMul",
   "FusedConv2D",
   "Conv2DBackpropFilter",
   "Conv2DBackpropInput",
@@ -1054,6 +1142,7 @@ export function registerWasmTrainingKernels(): readonly string[] {
   base = {
     binary: Object.fromEntries(Object.keys(BINARY_OPS).map((k) => [k, original(k)])),
     conv2d: original("Conv2D"),
+    fusedMatMul: original("_FusedMatMul"),
     fusedConv2d: original("FusedConv2D"),
     depthwise: original("DepthwiseConv2dNative"),
     transpose: original("Transpose"),
@@ -1070,6 +1159,7 @@ export function registerWasmTrainingKernels(): readonly string[] {
   };
   const table: Record<string, KernelFn> = {
     Conv2D: conv2D,
+    _FusedMatMul: fusedMatMul,
     FusedConv2D: fusedConv2D,
     Conv2DBackpropFilter: conv2DBackpropFilter,
     Conv2DBackpropInput: conv2DBackpropInput,

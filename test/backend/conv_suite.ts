@@ -241,5 +241,27 @@ describe(`wasm kernels match cpu (${label})`, () => {
     await expectKernelMatches(() => tf.mul(tf.tensor(randn([3, 5], 81).data, [3, 5]), tf.tensor(randn([5], 82).data, [5])));
     await expectKernelMatches(() => tf.add(tf.tensor1d([1, 2, 3, 4], "int32"), tf.tensor1d([5, 6, 7, 8], "int32")).toFloat());
   });
+  it("matMul / fused matMul (bias, relu) on the SIMD kernels: A·B, A·Bᵀ, Aᵀ·B, odd M and N, batch-1 rank 3", async () => {
+    const t = (shape: number[], seed: number) => tf.tensor(randn(shape, seed).data, shape);
+    const cases: Array<[number[], number[], boolean, boolean]> = [
+      [[13, 40], [40, 24], false, false],
+      [[9, 20], [20, 37], false, false],
+      [[6, 16], [40, 16], false, true],
+      [[5, 12], [33, 12], false, true],
+      [[11, 13], [11, 37], true, false],
+      [[64, 9], [64, 8], true, false],
+      [[1, 9, 20], [1, 20, 32], false, false],
+      [[1, 20, 9], [1, 20, 35], true, false],
+    ];
+    for (const [as, bs, ta, tb] of cases) {
+      await expectKernelMatches(() => tf.matMul(t(as, 91), t(bs, 92), ta, tb));
+      if (!ta && as.length === 2) {
+        const n = tb ? bs[0]! : bs[1]!;
+        for (const activation of ["relu", "linear"] as const) {
+          await expectKernelMatches(() => tf.fused.matMul({ a: t(as, 93) as tf.Tensor2D, b: t(bs, 94) as tf.Tensor2D, transposeB: tb, bias: t([n], 95), activation }));
+        }
+      }
+    }
+  });
 });
 }
