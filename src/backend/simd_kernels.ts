@@ -14,7 +14,7 @@
 import v8 from "node:v8";
 import type * as tf from "@tensorflow/tfjs";
 import { type BackendWasm, getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
-import { type KernelCall, SimdPool } from "./simd_pool";
+import { type KernelCall, SimdPool, type WasmMemory, type WasmModule, wasmApi } from "./simd_pool";
 import { KERNELS_WASM } from "./simd/kernels_wasm";
 
 /** The exports of kernels.wat (their arguments are documented there; pointers and strides in bytes). */
@@ -50,14 +50,14 @@ export function splitRange(n: number, parts: number): [number, number][] {
 }
 
 interface WasmModuleLike {
-  wasmMemory?: WebAssembly.Memory;
-  asm?: { memory?: WebAssembly.Memory };
+  wasmMemory?: WasmMemory;
+  asm?: { memory?: WasmMemory };
   _malloc(bytes: number): number;
   _free(ptr: number): void;
 }
 
 const cache = new WeakMap<object, SimdKernels | null>();
-const compiled = new Map<string, WebAssembly.Module>();
+const compiled = new Map<string, WasmModule>();
 
 function bytes(b64: string): Uint8Array {
   return new Uint8Array(Buffer.from(b64, "base64"));
@@ -75,12 +75,12 @@ function enableRelaxedSimd(): void {
   }
 }
 
-function module(name: keyof typeof KERNELS_WASM): WebAssembly.Module | undefined {
+function module(name: keyof typeof KERNELS_WASM): WasmModule | undefined {
   let m = compiled.get(name);
   if (!m) {
     const b = bytes(KERNELS_WASM[name]);
-    if (!WebAssembly.validate(b)) return undefined;
-    m = new WebAssembly.Module(b);
+    if (!wasmApi.validate(b)) return undefined;
+    m = new wasmApi.Module(b);
     compiled.set(name, m);
   }
   return m;
@@ -103,7 +103,7 @@ export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
       const relaxedModule = mode === "plain" ? undefined : module(relaxedName);
       const m = relaxedModule ?? module(plainName);
       if (m) {
-        const exports = new WebAssembly.Instance(m, { env: { memory } }).exports as Record<string, unknown>;
+        const exports = new wasmApi.Instance(m, { env: { memory } }).exports;
         const threads = shared ? Math.max(1, getThreadsCount()) : 1;
         const splitAlways = process.env.MATCHLAB_WASM_SPLIT === "always"; // tests: split even tiny work
         const pool = threads > 1 ? new SimdPool(m, memory, exports, threads) : undefined;

@@ -10,6 +10,27 @@
  */
 import { Worker } from "node:worker_threads";
 
+/** A WebAssembly.Memory (the heap the kernels share). */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+}
+
+/** A compiled WebAssembly.Module. */
+export type WasmModule = object;
+
+/**
+ * The part of the WebAssembly JS API used here, typed locally: tslab compiles notebooks' imports
+ * without the DOM lib, which is where TypeScript declares `WebAssembly`.
+ */
+export interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: { new (bytes: Uint8Array): WasmModule; exports(m: WasmModule): { name: string; kind: string }[] };
+  Instance: new (m: WasmModule, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+}
+
+/** The engine's WebAssembly object. */
+export const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
 /** One call of a kernel export with integer (pointer / size) arguments. */
 export interface KernelCall {
   /** The export's name in kernels.wat. */
@@ -69,12 +90,12 @@ export class SimdPool {
    * @param threads threads in all, the caller included (≥ 1)
    */
   constructor(
-    private readonly module: WebAssembly.Module,
-    private readonly memory: WebAssembly.Memory,
+    private readonly module: WasmModule,
+    private readonly memory: WasmMemory,
     private readonly local: Record<string, unknown>,
     readonly threads: number,
   ) {
-    this.names = WebAssembly.Module.exports(module)
+    this.names = wasmApi.Module.exports(module)
       .filter((e) => e.kind === "function")
       .map((e) => e.name);
   }
