@@ -8,7 +8,11 @@
  * - ReLU6 ({@link relu6Fused}): tfjs-layers' "relu6" is minimum(6, relu(x)), two kernels forward and
  *   five backward (Greater, Cast, Multiply, Step, Multiply, two of them on bool tensors); here one
  *   Relu6 kernel forward and one masked copy (`MatchlabRelu6Grad`) backward.
- * The gradient kernels are registered on wasm (SIMD); other backends compose them from tfjs ops.
+ * - BatchNorm in training ({@link batchNormTraining}): tfjs-layers computes the moments, normalises and
+ *   back-propagates through both with ~15 passes over the activation per layer; here the moments are
+ *   one pass (Σx, Σx² in float64), the normalisation one (y = scale·x + shift), and the gradient two
+ *   (Σdy, Σdy·x, then dx = k1·dy + k2·x + k3 from the closed form).
+ * The kernels are registered on wasm (SIMD); other backends compose them from tfjs ops.
  */
 import * as tf from "@tensorflow/tfjs";
 
@@ -17,6 +21,12 @@ export const RELU_GRAD_BIAS = "MatchlabReluGradBias";
 
 /** The kernel that returns dy where 0 < x ≤ 6, else 0 (ReLU6's gradient); see wasm_kernels. */
 export const RELU6_GRAD = "MatchlabRelu6Grad";
+
+/** The kernel that returns [Σ u, Σ u·v] over all but the last axis (v defaults to u); see wasm_kernels. */
+export const COL_SUMS2 = "MatchlabColSums2";
+
+/** The kernel that returns p·u + q·v + r per channel of the last axis (v, q optional); see wasm_kernels. */
+export const AFFINE = "MatchlabAffine";
 
 /** Options for {@link conv2dBiasAct}. */
 export interface Conv2dBiasActOptions {
@@ -103,4 +113,72 @@ export function relu6Fused<T extends tf.Tensor>(x: T): T {
     };
   };
   return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0])(x) as T;
+}
+
+const has = (kernel: string) => tf.getKernel(kernel, tf.getBackend()) !== undefined;
+
+/** [Σ u, Σ u·v] over all but the last axis. */
+function colSums2(u: tf.Tensor, v: tf.Tensor): [tf.Tensor1D, tf.Tensor1D] {
+  if (has(COL_SUMS2)) return tf.engine().runKernel(COL_SUMS2, { u, v }, {}) as unknown as [tf.Tensor1D, tf.Tensor1D];
+  const axes = u.shape.slice(0, -1).map((_, i) => i);
+  return [tf.sum(u, axes) as tf.Tensor1D, tf.sum(tf.mul(u, v), axes) as tf.Tensor1D];
+}
+
+/** p·u + r, or p·u + q·v + r, per channel of the last axis. */
+function affine(u: tf.Tensor, p: tf.Tensor1D, r: tf.Tensor1D, v?: tf.Tensor, q?: tf.Tensor1D): tf.Tensor {
+  if (has(AFFINE)) return tf.engine().runKernel(AFFINE, v ? { u, p, r, v, q: q! } : { u, p, r }, {}) as tf.Tensor;
+  const pu = tf.add(tf.mul(u, p), r);
+  return v ? tf.add(pu, tf.mul(v, q!)) : pu;
+}
+
+/** What {@link batchNormTraining} returns. */
+export interface BatchNormTraining {
+  /** The normalised, scaled and shifted input (gradients flow to x, gamma and beta). */
+  y: tf.Tensor;
+  /** The batch mean per channel (no gradient: for the moving averages). */
+  mean: tf.Tensor1D;
+  /** The biased batch variance per channel (no gradient: for the moving averages). */
+  variance: tf.Tensor1D;
+}
+
+/**
+ * Batch normalisation in training over the last axis of x (channels last): y = γ·(x − μ)/√(σ² + ε) + β
+ * with the batch's μ and (biased) σ², and the closed-form gradient (see the module comment). The same
+ * values and gradients as tfjs-layers' BatchNormalization in training; mean and variance come back
+ * for the moving averages (the caller disposes them).
+ * @example
+ * const { y, mean, variance } = batchNormTraining(x, gamma, beta, 1e-3);
+ */
+export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): BatchNormTraining {
+  const c = x.shape[x.shape.length - 1]!;
+  if (x.rank < 2 || gamma.size !== c || beta.size !== c) throw new Error(`batchNormTraining: x [..., C] with gamma and beta [C], got [${x.shape}], [${gamma.shape}], [${beta.shape}]`);
+  const n = x.size / c;
+  let stats: [tf.Tensor1D, tf.Tensor1D] | undefined;
+  const forward = (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [s1, s2] = colSums2(xx, xx);
+    const mean = tf.div(s1, n) as tf.Tensor1D;
+    const variance = tf.relu(tf.sub(tf.div(s2, n), tf.square(mean))) as tf.Tensor1D; // E[x²] − μ² (float64 sums)
+    const rstd = tf.rsqrt(tf.add(variance, epsilon)) as tf.Tensor1D;
+    const scale = tf.mul(g, rstd) as tf.Tensor1D;
+    const y = affine(xx, scale, tf.sub(b, tf.mul(mean, scale)) as tf.Tensor1D);
+    save([xx, g, mean, rstd]);
+    stats = [tf.keep(mean), tf.keep(variance)];
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sg, mu, rs] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+        const [dbeta, sdx] = colSums2(dy, sx);
+        // Σ dy·x̂ = rstd·(Σ dy·x − μ·Σ dy)
+        const dgamma = tf.mul(rs, tf.sub(sdx, tf.mul(mu, dbeta))) as tf.Tensor1D;
+        // dx = γ·rstd·(dy − Σdy/N − x̂·Σdy·x̂/N) = k1·dy + k2·x + k3
+        const k1 = tf.mul(sg, rs) as tf.Tensor1D;
+        const k2 = tf.neg(tf.div(tf.mul(tf.mul(k1, rs), dgamma), n)) as tf.Tensor1D;
+        const k3 = tf.sub(tf.neg(tf.div(tf.mul(k1, dbeta), n)), tf.mul(k2, mu)) as tf.Tensor1D;
+        return [affine(dy, k1, k3, sx, k2), dgamma, dbeta];
+      },
+    };
+  };
+  const y = tf.customGrad(forward as unknown as Parameters<typeof tf.customGrad>[0])(x, gamma, beta);
+  const [mean, variance] = stats!;
+  return { y, mean, variance };
 }

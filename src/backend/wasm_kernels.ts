@@ -30,7 +30,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { RELU_GRAD_BIAS, RELU6_GRAD } from "./fused_ops";
+import { AFFINE, COL_SUMS2, RELU_GRAD_BIAS, RELU6_GRAD } from "./fused_ops";
 import { heapOffset, type SimdKernels, simdKernels, splitRange, withScratch } from "./simd_kernels";
 
 type Info = tf.TensorInfo;
@@ -1109,6 +1109,82 @@ const relu6Grad: KernelFn = ({ inputs, backend }) => {
   return out;
 };
 
+/** [Σ u, Σ u·v] over all but the last axis (v defaults to u), float64 sums (BatchNorm's moments and gradient). */
+const colSums2 = ({ inputs, backend }: { inputs: Record<string, Info>; backend: BackendWasm }): Info[] => {
+  const u = inputs.u as Info;
+  const v = (inputs.v as Info | undefined) ?? u;
+  if (u.dtype !== "float32" || v.dtype !== "float32" || !tf.util.arraysEqual(u.shape, v.shape) || u.shape.length === 0) {
+    throw new Error(`${COL_SUMS2}: u and v must be float32 tensors of one shape, got ${u.dtype}[${u.shape}] and ${v.dtype}[${v.shape}]`);
+  }
+  const c = u.shape[u.shape.length - 1]!;
+  const rows = c === 0 ? 0 : tf.util.sizeFromShape(u.shape) / c;
+  const s1 = backend.makeOutput([c], "float32");
+  const s2 = backend.makeOutput([c], "float32");
+  const simd = simdKernels(backend);
+  if (simd && c % 4 === 0) {
+    const parts = splitRange(rows, simd.threadsFor(rows * c, MIN_ELEMENTS_PER_THREAD)); // one pair of accumulators each
+    const [uOff, vOff] = [heapOffset(backend, u), heapOffset(backend, v)];
+    withScratch(backend, parts.length * 2 * c * 8, (acc) => {
+      simd.run(parts.map(([r0, r1], p) => ({ fn: "col_sum2", args: [uOff + r0 * c * 4, vOff + r0 * c * 4, r1 - r0, c, acc + p * 2 * c * 8] })));
+      const o1 = backend.typedArrayFromHeap(s1) as Float32Array;
+      const o2 = backend.typedArrayFromHeap(s2) as Float32Array;
+      const accs = new Float64Array(o1.buffer, acc, parts.length * 2 * c);
+      for (let k = 0; k < c; k++) {
+        let a = 0;
+        let b = 0;
+        for (let p = 0; p < parts.length; p++) {
+          a += accs[p * 2 * c + k]!;
+          b += accs[p * 2 * c + c + k]!;
+        }
+        o1[k] = a;
+        o2[k] = b;
+      }
+    });
+    return [s1, s2];
+  }
+  const uv = backend.typedArrayFromHeap(u) as Float32Array;
+  const vv = backend.typedArrayFromHeap(v) as Float32Array;
+  const a = new Float64Array(c);
+  const b = new Float64Array(c);
+  for (let r = 0, o = 0; r < rows; r++) {
+    for (let k = 0; k < c; k++, o++) {
+      a[k] = a[k]! + uv[o]!;
+      b[k] = b[k]! + uv[o]! * vv[o]!;
+    }
+  }
+  (backend.typedArrayFromHeap(s1) as Float32Array).set(a);
+  (backend.typedArrayFromHeap(s2) as Float32Array).set(b);
+  return [s1, s2];
+};
+
+/** p·u + q·v + r per channel (the last axis; p, q, r of its length; v and q optional). */
+const affine: KernelFn = ({ inputs, backend }) => {
+  const { u, v, p, q, r } = inputs as { u: Info; v?: Info; p: Info; q?: Info; r: Info };
+  const c = u.shape[u.shape.length - 1] ?? 0;
+  const vecOk = (t: Info | undefined) => t !== undefined && t.dtype === "float32" && t.shape.length === 1 && t.shape[0] === c;
+  if (u.dtype !== "float32" || !vecOk(p) || !vecOk(r) || (v !== undefined && (v.dtype !== "float32" || !tf.util.arraysEqual(u.shape, v.shape) || !vecOk(q)))) {
+    throw new Error(`${AFFINE}: u (and v) float32 of one shape, p, r (and q) float32 vectors of its last dimension`);
+  }
+  const rows = c === 0 ? 0 : tf.util.sizeFromShape(u.shape) / c;
+  const out = backend.makeOutput(u.shape.slice(), "float32");
+  const simd = simdKernels(backend);
+  if (simd && c % 4 === 0) {
+    const [uOff, vOff, pOff, qOff, rOff, oOff] = [u, v, p, q, r, out].map((t) => (t ? heapOffset(backend, t) : 0)) as number[];
+    simd.run(
+      splitRange(rows, simd.threadsFor(rows * c, MIN_ELEMENTS_PER_THREAD)).map(([r0, r1]) => ({
+        fn: "affine",
+        args: [uOff! + r0 * c * 4, v ? vOff! + r0 * c * 4 : 0, pOff!, qOff!, rOff!, oOff! + r0 * c * 4, r1 - r0, c],
+      })),
+    );
+    return out;
+  }
+  const [uv, pv, rv, o] = [u, p, r, out].map((t) => backend.typedArrayFromHeap(t) as Float32Array) as [Float32Array, Float32Array, Float32Array, Float32Array];
+  const vv = v ? (backend.typedArrayFromHeap(v) as Float32Array) : undefined;
+  const qv = q ? (backend.typedArrayFromHeap(q) as Float32Array) : undefined;
+  for (let i = 0, k = 0; i < uv.length; i++, k = k + 1 === c ? 0 : k + 1) o[i] = pv[k]! * uv[i]! + rv[k]! + (vv ? qv![k]! * vv[i]! : 0);
+  return out;
+};
+
 /** The kernels this module registers (or wraps) on the wasm backend, by tfjs kernel name. */
 export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
   "Conv2D",
@@ -1128,6 +1204,8 @@ export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
   "Cast",
   RELU_GRAD_BIAS,
   RELU6_GRAD,
+  COL_SUMS2,
+  AFFINE,
   ...Object.keys(BINARY_OPS),
 ]);
 
@@ -1175,6 +1253,8 @@ export function registerWasmTrainingKernels(): readonly string[] {
     Cast: cast,
     [RELU_GRAD_BIAS]: reluGradBias as unknown as KernelFn,
     [RELU6_GRAD]: relu6Grad,
+    [COL_SUMS2]: colSums2 as unknown as KernelFn,
+    [AFFINE]: affine,
     ...Object.fromEntries(Object.keys(BINARY_OPS).map((k) => [k, binaryKernel(k)])),
   };
   for (const name of WASM_TRAINING_KERNELS) {

@@ -6,7 +6,7 @@
  * ZeroPadding2D, so pretrained Keras weights would see a one-pixel shift.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Relu6Layer } from "./fused_layers";
+import { BatchNormLayer, Relu6Layer } from "./fused_layers";
 import { SeedSequence } from "./seeds";
 
 /** Pooling after the last conv when `includeTop` is false. */
@@ -60,7 +60,7 @@ export function mobileNetV2(opts: MobileNetV2Options = {}): tf.LayersModel {
   const seeds = new SeedSequence(seed);
   const conv = (x: tf.SymbolicTensor, filters: number, k: number, s: number, name: string) =>
     tf.layers.conv2d({ filters, kernelSize: k, strides: s, padding: "same", useBias: false, kernelInitializer: seeds.he() as never, name }).apply(x) as tf.SymbolicTensor;
-  const bn = (x: tf.SymbolicTensor, name: string) => tf.layers.batchNormalization({ epsilon: 1e-3, momentum: 0.999, name }).apply(x) as tf.SymbolicTensor;
+  const bn = (x: tf.SymbolicTensor, name: string) => new BatchNormLayer({ epsilon: 1e-3, momentum: 0.999, name }).apply(x) as tf.SymbolicTensor;
   // one Relu6 kernel each way (tfjs-layers' "relu6" activation is minimum(6, relu(x)): 2 kernels forward, 5 back)
   const relu6 = (x: tf.SymbolicTensor, name: string) => new Relu6Layer({ name }).apply(x) as tf.SymbolicTensor;
 

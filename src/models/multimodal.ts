@@ -7,6 +7,7 @@
  * frozen-encoder embeddings): the branch is then just the embedding layer, plus fusion.
  */
 import * as tf from "@tensorflow/tfjs";
+import { BatchNormLayer } from "./fused_layers";
 import { GridCells, MaskedMeanPool, ModalityConcat, PositionEmbedding, StepDropout, TokenMask, TransformerBlock } from "./layers";
 import { mobileNetV2 } from "./mobilenet_v2";
 import { globalPool, type PoolingName } from "./pooling";
@@ -132,7 +133,7 @@ export function buildMatchModel(opts: MatchModelOptions = {}): MatchModel {
     let h = x;
     if (dropout > 0) h = new StepDropout({ rate: dropout, seed: seeds.next() + dropIdx++, name: `${name}_dropout` }).apply(h) as tf.SymbolicTensor;
     h = tf.layers.dense({ units: embeddingDim, kernelInitializer: seeds.glorot() as never, name: `${name}_dense` }).apply(h) as tf.SymbolicTensor;
-    return tf.layers.batchNormalization({ momentum: 0.9, name: `${name}_bn` }).apply(h) as tf.SymbolicTensor;
+    return new BatchNormLayer({ momentum: 0.9, name: `${name}_bn` }).apply(h) as tf.SymbolicTensor;
   };
 
   let fmap: tf.SymbolicTensor | null = null;

@@ -1,5 +1,6 @@
 /** A small, configurable ResNet (basic blocks) for small images. */
 import * as tf from "@tensorflow/tfjs";
+import { BatchNormLayer } from "./fused_layers";
 import { SeedSequence } from "./seeds";
 
 /** Options for {@link resNetFeatures}. */
@@ -25,7 +26,7 @@ export function resNetFeatures(x: tf.SymbolicTensor, opts: ResNetOptions = {}): 
   if (widths.length === 0 || widths.some((w) => !Number.isInteger(w) || w < 1)) throw new Error(`resnet widths must be positive integers, got [${widths.join(",")}]`);
   const conv = (t: tf.SymbolicTensor, filters: number, k: number, s: number, name: string) =>
     tf.layers.conv2d({ filters, kernelSize: k, strides: s, padding: "same", useBias: false, kernelInitializer: seeds.he() as never, name: `${prefix}_${name}` }).apply(t) as tf.SymbolicTensor;
-  const bn = (t: tf.SymbolicTensor, name: string) => tf.layers.batchNormalization({ momentum: 0.9, name: `${prefix}_${name}` }).apply(t) as tf.SymbolicTensor;
+  const bn = (t: tf.SymbolicTensor, name: string) => new BatchNormLayer({ momentum: 0.9, name: `${prefix}_${name}` }).apply(t) as tf.SymbolicTensor;
   const relu = (t: tf.SymbolicTensor, name: string) => tf.layers.reLU({ name: `${prefix}_${name}` }).apply(t) as tf.SymbolicTensor;
   let h = relu(bn(conv(x, widths[0]!, 3, stemStride, "stem_conv"), "stem_bn"), "stem_relu");
   let ch = widths[0]!;

@@ -1,6 +1,11 @@
 import * as tf from "@tensorflow/tfjs";
-import { describe, expect, it } from "vitest";
-import { ConvBiasActLayer, Relu6Layer } from "../../src/models/fused_layers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../../src/backend/index";
+import { BatchNormLayer, ConvBiasActLayer, Relu6Layer } from "../../src/models/fused_layers";
+
+beforeAll(async () => {
+  expect((await initBackend({ backend: "wasm", log: () => {} })).backend).toBe("wasm");
+});
 
 describe("ConvBiasActLayer", () => {
   it("computes what tf.layers.conv2d computes with the same weights; shapes for same/valid and strides", () => {
@@ -62,6 +67,76 @@ describe("Relu6Layer", () => {
     const copy = await tf.models.modelFromJSON(JSON.parse(JSON.stringify(model.toJSON(null, false))));
     expect(copy.getLayer("r6")).toBeInstanceOf(Relu6Layer);
     tf.dispose([x, ref, y]);
+    copy.dispose();
+    model.dispose();
+  });
+});
+
+describe("BatchNormLayer", () => {
+  /** One training call of `layer` on x: output, d(loss)/dx, d(loss)/d(gamma, beta), moving stats after. */
+  function trainOnce(layer: tf.layers.Layer, x: tf.Tensor) {
+    const weights = tf.tidy(() => tf.sin(tf.range(0, x.size).reshape(x.shape)));
+    const loss = (xx: tf.Tensor) => tf.sum(tf.mul(layer.apply(xx, { training: true }) as tf.Tensor, weights)) as tf.Scalar;
+    const y = tf.tidy(() => layer.apply(x, { training: true }) as tf.Tensor);
+    const dx = tf.grad(loss)(x);
+    const { value, grads } = tf.variableGrads(() => loss(x), layer.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
+    const out = { y: y.arraySync(), dx: dx.arraySync(), grads: Object.values(grads).map((g) => g.arraySync()), stats: layer.getWeights().map((w) => w.arraySync()) };
+    tf.dispose([weights, y, dx, value, ...Object.values(grads)]);
+    return out;
+  }
+  const close = (a: unknown, b: unknown, tol: number) => {
+    const fa = [a].flat(4) as number[];
+    const fb = [b].flat(4) as number[];
+    expect(fa.length).toBe(fb.length);
+    const scale = Math.max(1e-6, ...fb.map(Math.abs));
+    expect(Math.max(...fa.map((v, i) => Math.abs(v - fb[i]!))) / scale).toBeLessThan(tol);
+  };
+
+  for (const backend of ["wasm", "cpu"]) {
+    for (const shape of [
+      [4, 5, 6, 8],
+      [6, 12],
+      [3, 4, 4, 6],
+    ]) {
+      it(`${backend} ${shape}: training output, gradients and moving averages match tfjs' BatchNormalization; inference too; no leaks`, async () => {
+        await tf.setBackend(backend);
+        const c = shape[shape.length - 1]!;
+        const opts = { momentum: 0.9, epsilon: 1e-3 };
+        const ours = new BatchNormLayer(opts);
+        const ref = tf.layers.batchNormalization(opts);
+        const x = tf.add(tf.mul(tf.randomNormal(shape, 0, 1, "float32", 3), 2), 0.5);
+        ours.apply(x);
+        ref.apply(x);
+        const w = [tf.randomUniform([c], 0.5, 1.5, "float32", 1), tf.randomNormal([c], 0, 1, "float32", 2), tf.zeros([c]), tf.ones([c])];
+        ours.setWeights(w);
+        ref.setWeights(w);
+        const before = tf.memory().numTensors;
+        const a = trainOnce(ours, x);
+        const b = trainOnce(ref, x);
+        expect(tf.memory().numTensors).toBe(before);
+        close(a.y, b.y, 1e-5);
+        close(a.dx, b.dx, 1e-4);
+        a.grads.forEach((g, i) => close(g, b.grads[i], 1e-4));
+        a.stats.forEach((s, i) => close(s, b.stats[i], 1e-5));
+        const [yi, ri] = [ours.apply(x) as tf.Tensor, ref.apply(x) as tf.Tensor];
+        close(yi.arraySync(), ri.arraySync(), 1e-5);
+        tf.dispose([x, yi, ri, ...w]);
+        await tf.setBackend("wasm");
+      });
+    }
+  }
+
+  it("round-trips through a model's JSON with its config; a non-last axis takes tfjs' own path", async () => {
+    const input = tf.input({ shape: [4, 4, 8] });
+    const out = new BatchNormLayer({ momentum: 0.95, epsilon: 1e-4, name: "bn" }).apply(input) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: out });
+    const copy = await tf.models.modelFromJSON(JSON.parse(JSON.stringify(model.toJSON(null, false))));
+    const layer = copy.getLayer("bn");
+    expect(layer).toBeInstanceOf(BatchNormLayer);
+    expect(layer.getConfig()).toMatchObject({ momentum: 0.95, epsilon: 1e-4 });
+    const axis1 = new BatchNormLayer({ axis: 1 });
+    const x = tf.randomNormal([2, 3, 5]);
+    expect((axis1.apply(x, { training: true }) as tf.Tensor).shape).toEqual([2, 3, 5]);
     copy.dispose();
     model.dispose();
   });

@@ -363,6 +363,56 @@
           (v128.and (f32x4.gt (local.get $vx) (local.get $vlo)) (f32x4.le (local.get $vx) (local.get $vhi)))))
       (br_if $next (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $nb)))))
 
+  ;; Column sums of u and of u·v over `rows` rows of c floats (c % 4 == 0), added into float64s:
+  ;; acc[0..c) += Σ u, acc[c..2c) += Σ u·v (v = u gives the sums of squares). BatchNorm's moments and
+  ;; its gradient's two sums, each in one pass.
+  (func (export "col_sum2") (param $u i32) (param $v i32) (param $rows i32) (param $c i32) (param $acc i32)
+    (local $end i32) (local $ch i32) (local $cb i32) (local $off i32) (local $a i32) (local $b i32)
+    (local $x v128) (local $xy v128)
+    (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $end (i32.mul (local.get $rows) (local.get $cb)))
+    (if (i32.eqz (local.get $end)) (then (return)))
+    (loop $rloop
+      (local.set $ch (i32.const 0))
+      (loop $cloop
+        (local.set $x (v128.load (i32.add (local.get $u) (i32.add (local.get $off) (local.get $ch)))))
+        (local.set $xy (f32x4.mul (local.get $x) (v128.load (i32.add (local.get $v) (i32.add (local.get $off) (local.get $ch))))))
+        (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $ch) (i32.const 1))))
+        (local.set $b (i32.add (local.get $a) (i32.shl (local.get $cb) (i32.const 1))))
+        (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (f64x2.promote_low_f32x4 (local.get $x))))
+        (v128.store offset=16 (local.get $a)
+          (f64x2.add (v128.load offset=16 (local.get $a))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x)))))
+        (v128.store (local.get $b) (f64x2.add (v128.load (local.get $b)) (f64x2.promote_low_f32x4 (local.get $xy))))
+        (v128.store offset=16 (local.get $b)
+          (f64x2.add (v128.load offset=16 (local.get $b))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $xy) (local.get $xy)))))
+        (br_if $cloop (i32.lt_u (local.tee $ch (i32.add (local.get $ch) (i32.const 16))) (local.get $cb))))
+      (br_if $rloop (i32.lt_u (local.tee $off (i32.add (local.get $off) (local.get $cb))) (local.get $end)))))
+
+  ;; Per-channel affine map of one or two inputs over `rows` rows of c floats (c % 4 == 0):
+  ;; out = p·u + q·v + r with p, q, r rows of c floats; v = 0 (and q unused) for out = p·u + r.
+  ;; BatchNorm's normalisation (y = scale·x + shift) and its input gradient (dx = k1·dy + k2·x + k3).
+  (func (export "affine") (param $u i32) (param $v i32) (param $p i32) (param $q i32) (param $r i32) (param $out i32) (param $rows i32) (param $c i32)
+    (local $end i32) (local $ch i32) (local $cb i32) (local $off i32) (local $o v128)
+    (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $end (i32.mul (local.get $rows) (local.get $cb)))
+    (if (i32.eqz (local.get $end)) (then (return)))
+    (loop $rloop
+      (local.set $ch (i32.const 0))
+      (loop $cloop
+        (local.set $o (MADD (v128.load (i32.add (local.get $u) (i32.add (local.get $off) (local.get $ch))))
+          (v128.load (i32.add (local.get $p) (local.get $ch)))
+          (v128.load (i32.add (local.get $r) (local.get $ch)))))
+        (if (local.get $v)
+          (then
+            (local.set $o (MADD (v128.load (i32.add (local.get $v) (i32.add (local.get $off) (local.get $ch))))
+              (v128.load (i32.add (local.get $q) (local.get $ch)))
+              (local.get $o)))))
+        (v128.store (i32.add (local.get $out) (i32.add (local.get $off) (local.get $ch))) (local.get $o))
+        (br_if $cloop (i32.lt_u (local.tee $ch (i32.add (local.get $ch) (i32.const 16))) (local.get $cb))))
+      (br_if $rloop (i32.lt_u (local.tee $off (i32.add (local.get $off) (local.get $cb))) (local.get $end)))))
+
   ;; A convolution over an already padded NHWC input x [n, hp, wp, ci] into y [n, ho, wo, co]
   ;; (co % 8 == 0): y = act(Σ x·f + bias), bias optional (0 = none), act = ReLU when relu is 1. The
   ;; filter comes packed in panels of 8 output channels, [co/8][fh·fw·ci][8], so that its reads run
