@@ -116,8 +116,8 @@ describe("BatchNormLayer", () => {
         expect(tf.memory().numTensors).toBe(before);
         close(a.y, b.y, 1e-5);
         close(a.dx, b.dx, 1e-4);
-        a.grads.forEach((g, i) => close(g, b.grads[i], 1e-4));
-        a.stats.forEach((s, i) => close(s, b.stats[i], 1e-5));
+        for (const [i, g] of a.grads.entries()) close(g, b.grads[i], 1e-4);
+        for (const [i, s] of a.stats.entries()) close(s, b.stats[i], 1e-5);
         const [yi, ri] = [ours.apply(x) as tf.Tensor, ref.apply(x) as tf.Tensor];
         close(yi.arraySync(), ri.arraySync(), 1e-5);
         tf.dispose([x, yi, ri, ...w]);
