@@ -11,9 +11,10 @@
  *   flipped and in/out-swapped on the fly;
  * - Conv2DBackpropFilter (Co % 4 == 0): rank updates dW[tap] += xᵀ·dy over each output row's valid span,
  *   read straight from NHWC x and dy (no im2col, no transposes, no matmul packing of dy);
+ * - BatchMatMul / _FusedMatMul (rank 2 or batch 1): A·B and A·Bᵀ as a 1×1 conv, Aᵀ·B as rank updates;
  * - DepthwiseConv2dNativeBackpropFilter (multiplier 1), MaxPoolGrad (2×2/2), Sum/Mean over leading
  *   axes, Add/Sub/Multiply/RealDiv/Minimum/Maximum with a same-shape, row or scalar operand, and the
- *   fused ops' gradients (MatchlabReluGradBias, MatchlabRelu6Grad).
+ *   fused ops' kernels (MatchlabReluGradBias, MatchlabRelu6Grad, MatchlabColSums2, MatchlabAffine).
  * Otherwise (or for shapes they do not take) the composites below run:
  * - Conv2DBackpropFilter: dW = im2col(x)ᵀ · dy as one XNNPACK matmul (in batch chunks when the im2col
  *   block would pass 64 MiB; a 1×1 stride-1 conv's im2colᵀ is x transposed).
