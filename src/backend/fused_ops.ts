@@ -40,9 +40,12 @@ export interface Conv2dBiasActOptions {
   activation?: "relu" | "linear";
 }
 
+/** Whether the current backend has this (matchlab) kernel; otherwise the ops below compose it. */
+const has = (kernel: string) => tf.getKernel(kernel, tf.getBackend()) !== undefined;
+
 /** The ReLU (or identity) gradient and the bias gradient, on any backend. */
 function actAndBiasGrad(dy: tf.Tensor4D, y: tf.Tensor4D, relu: boolean): [tf.Tensor4D, tf.Tensor1D] {
-  if (relu && tf.getKernel(RELU_GRAD_BIAS, tf.getBackend())) {
+  if (relu && has(RELU_GRAD_BIAS)) {
     const [dz, db] = tf.engine().runKernel(RELU_GRAD_BIAS, { dy, y }, {}) as unknown as [tf.Tensor4D, tf.Tensor1D];
     return [dz, db];
   }
@@ -107,15 +110,13 @@ export function relu6Fused<T extends tf.Tensor>(x: T): T {
       value: tf.relu6(xx),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx] = saved as [tf.Tensor];
-        if (tf.getKernel(RELU6_GRAD, tf.getBackend())) return tf.engine().runKernel(RELU6_GRAD, { dy, x: sx }, {}) as tf.Tensor;
+        if (has(RELU6_GRAD)) return tf.engine().runKernel(RELU6_GRAD, { dy, x: sx }, {}) as tf.Tensor;
         return tf.mul(dy, tf.cast(tf.logicalAnd(tf.greater(sx, 0), tf.lessEqual(sx, 6)), "float32"));
       },
     };
   };
   return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0])(x) as T;
 }
-
-const has = (kernel: string) => tf.getKernel(kernel, tf.getBackend()) !== undefined;
 
 /** [Σ u, Σ u·v] over all but the last axis. */
 function colSums2(u: tf.Tensor, v: tf.Tensor): [tf.Tensor1D, tf.Tensor1D] {

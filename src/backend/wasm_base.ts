@@ -68,39 +68,11 @@ export function reshape(backend: BackendWasm, x: Info, shape: number[]): Info {
   return base.reshape({ inputs: { x }, backend, attrs: { shape } });
 }
 
-/** Pads (positive) or crops (negative) the two spatial dims of an NHWC tensor. */
-export function padOrCrop(backend: BackendWasm, x: Info, top: number, bottom: number, left: number, right: number, keep: (t: Info) => Info): Info {
-  let cur = x;
-  const [n, h, w, c] = cur.shape as [number, number, number, number];
-  if (top < 0 || bottom < 0 || left < 0 || right < 0) {
-    const t0 = Math.max(0, -top);
-    const l0 = Math.max(0, -left);
-    const hh = h - t0 - Math.max(0, -bottom);
-    const ww = w - l0 - Math.max(0, -right);
-    cur = keep(base.slice({ inputs: { x: cur }, backend, attrs: { begin: [0, t0, l0, 0], size: [n, hh, ww, c] } }));
-  }
-  const pt = Math.max(0, top);
-  const pb = Math.max(0, bottom);
-  const pl = Math.max(0, left);
-  const pr = Math.max(0, right);
-  if (pt + pb + pl + pr > 0) {
-    cur = keep(
-      base.pad({
-        inputs: { x: cur },
-        backend,
-        attrs: {
-          paddings: [
-            [0, 0],
-            [pt, pb],
-            [pl, pr],
-            [0, 0],
-          ],
-          constantValue: 0,
-        },
-      }),
-    );
-  }
-  return cur;
+/** Crops `top`, `bottom`, `left`, `right` (≥ 0) rows and columns off the spatial dims of an NHWC tensor. */
+export function cropSpatial(backend: BackendWasm, x: Info, top: number, bottom: number, left: number, right: number, keep: (t: Info) => Info): Info {
+  if (top + bottom + left + right === 0) return x;
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  return keep(base.slice({ inputs: { x }, backend, attrs: { begin: [0, top, left, 0], size: [n, h - top - bottom, w - left - right, c] } }));
 }
 
 /** Inserts `s - 1` zeros after each row/column of an NHWC tensor: [N,H,W,C] → [N,H*sh,W*sw,C]. */
@@ -147,13 +119,26 @@ export function checkChannelsLast(dataFormat: unknown, kernel: string): void {
   }
 }
 
-/** out[k] = Σ_p acc[p][k] over `parts` accumulators of c values (float64 unless said) at heap address `acc`. */
-export function sumParts(backend: BackendWasm, acc: number, parts: number, c: number, out: Info, type: Float32ArrayConstructor | Float64ArrayConstructor = Float64Array): void {
-  const o = backend.typedArrayFromHeap(out) as Float32Array;
-  const accs = new type(o.buffer, acc, parts * c);
+/** out[k] = Σ_p accs[p·c + k] with c = out.length: per-thread accumulators summed into one. */
+export function sumParts(accs: Float32Array | Float64Array, parts: number, out: Float32Array): void {
+  const c = out.length;
   for (let k = 0; k < c; k++) {
     let t = 0;
     for (let p = 0; p < parts; p++) t += accs[p * c + k]!;
-    o[k] = t;
+    out[k] = t;
   }
+}
+
+/**
+ * For a reduction of float32 x over `axis`: its rows and inner size when the axes are the leading
+ * ones and the inner size is at least 4 (matchlab's column-sum kernels), else undefined.
+ */
+export function leadingAxes(x: Info, axis: unknown): { rows: number; inner: number; count: number } | undefined {
+  const rank = x.shape.length;
+  const axes = tf.util.parseAxisParam(axis as number | number[], x.shape).sort((a, b) => a - b);
+  const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
+  if (!leading || x.dtype !== "float32") return undefined;
+  const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
+  const inner = tf.util.sizeFromShape(x.shape.slice(axes.length));
+  return inner < 4 ? undefined : { rows, inner, count: axes.length };
 }

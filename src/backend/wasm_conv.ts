@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { heapOffset, type SimdKernels, simdKernels, splitRange, withScratch } from "./simd_kernels";
-import { base, checkChannelsLast, convInfo, type Info, type KernelFn, MIN_ELEMENTS_PER_THREAD, MIN_MACS_PER_THREAD, padOrCrop, reshape, scoped, sumParts, transpose, zeroDilate } from "./wasm_base";
+import { base, checkChannelsLast, convInfo, type Info, type KernelFn, MIN_ELEMENTS_PER_THREAD, MIN_MACS_PER_THREAD, cropSpatial, reshape, scoped, sumParts, transpose, zeroDilate } from "./wasm_base";
 
 /** Zero-pads the two spatial dims of an NHWC tensor (row copies; wasm's PadV2 is a per-element loop). */
 function padSpatial(backend: BackendWasm, x: Info, top: number, bottom: number, left: number, right: number): Info {
@@ -158,7 +158,7 @@ function backpropInputByConv(backend: BackendWasm, dy: Info, info: tf.backend_ut
   const bottom = inHeight - L - top + efh - 1;
   const right = inWidth - Lw - left + efw - 1;
   // Crop the part of the padding that is negative; the rest is passed to the conv as explicit padding.
-  const cropped = padOrCrop(backend, d, Math.min(0, top), Math.min(0, bottom), Math.min(0, left), Math.min(0, right), keep);
+  const cropped = cropSpatial(backend, d, Math.max(0, -top), Math.max(0, -bottom), Math.max(0, -left), Math.max(0, -right), keep);
   const pad = [
     [0, 0],
     [Math.max(0, top), Math.max(0, bottom)],
@@ -427,7 +427,8 @@ export const depthwiseBackpropFilter: KernelFn = ({ inputs, backend, attrs = {} 
     const [xOff, dyOff] = [heapOffset(backend, x), heapOffset(backend, dy)];
     withScratch(backend, parts.length * size * 4, (acc) => {
       simd.run(parts.map(([b0, b1], p) => ({ fn: "dw_filter_grad", args: [xOff, dyOff, acc + p * size * 4, b0, b1, h, w, c, ho, wo, fh, fw, sh, sw, dh, dw, top, left] })));
-      sumParts(backend, acc, parts.length, size, out, Float32Array);
+      const o = backend.typedArrayFromHeap(out) as Float32Array;
+      sumParts(new Float32Array(o.buffer, acc, parts.length * size), parts.length, o);
     });
     return out;
   }

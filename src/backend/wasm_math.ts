@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { AFFINE, COL_SUMS2, RELU_GRAD_BIAS, RELU6_GRAD } from "./fused_ops";
 import { heapOffset, simdKernels, splitRange, withScratch } from "./simd_kernels";
-import { base, convInfo, type Info, type KernelFn, MIN_ELEMENTS_PER_THREAD, MIN_MACS_PER_THREAD, reshape, scoped, sumParts, transpose } from "./wasm_base";
+import { base, convInfo, type Info, type KernelFn, MIN_ELEMENTS_PER_THREAD, MIN_MACS_PER_THREAD, leadingAxes, reshape, scoped, sumParts, transpose } from "./wasm_base";
 import { convSimd, POINTWISE_BLOCK } from "./wasm_conv";
 
 export const unsortedSegmentSum: KernelFn = ({ inputs, backend, attrs = {} }) => {
@@ -50,8 +50,8 @@ function matMulSimd(backend: BackendWasm, a: Info, b: Info, transposeA: boolean,
   if (m === 0 || k === 0 || n === 0 || k !== (transposeB ? bc : br)) return undefined;
   const outShape = a.shape.length === 3 ? [1, m, n] : [m, n];
   if (!transposeA) {
-    const info = convInfo([1, 1, m, k], [1, 1, k, n], [1, 1], 1, "valid", undefined, false);
     if (k < 8 || !(n % 8 === 0 || n >= 32)) return undefined;
+    const info = convInfo([1, 1, m, k], [1, 1, k, n], [1, 1], 1, "valid", undefined, false);
     const y = convSimd(backend, simd, a, b, transposeB, bias, info, relu);
     const r = reshape(backend, y, outShape);
     backend.disposeData(y.dataId);
@@ -128,15 +128,10 @@ export const fusedMatMul: KernelFn = (args) => {
 export const sum: KernelFn = (args) => {
   const { inputs, backend, attrs = {} } = args;
   const x = inputs.x as Info;
-  const rank = x.shape.length;
-  const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape).sort((a, b) => a - b);
-  const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
-  if (!leading || x.dtype !== "float32") return base.sum(args);
-  const rows = x.shape.slice(0, axes.length).reduce((p, d) => p * d, 1);
-  const inner = x.shape.slice(axes.length).reduce((p, d) => p * d, 1);
-  if (inner < 4) return base.sum(args);
-  const keepDims = attrs.keepDims === true;
-  const outShape = keepDims ? x.shape.map((d, i) => (i < axes.length ? 1 : d)) : x.shape.slice(axes.length);
+  const fit = leadingAxes(x, attrs.axis);
+  if (!fit) return base.sum(args);
+  const { rows, inner, count } = fit;
+  const outShape = attrs.keepDims === true ? x.shape.map((d, i) => (i < count ? 1 : d)) : x.shape.slice(count);
   const out = backend.makeOutput(outShape, "float32");
   const simd = simdKernels(backend);
   if (simd && inner % 4 === 0) {
@@ -144,8 +139,9 @@ export const sum: KernelFn = (args) => {
     const parts = splitRange(rows, simd.threadsFor(rows * inner, MIN_ELEMENTS_PER_THREAD));
     const xOff = heapOffset(backend, x);
     withScratch(backend, parts.length * inner * 8, (acc) => {
-      simd.run(parts.map(([r0, r1], p) => ({ fn: "col_sum", args: [xOff + r0 * inner * 4, r1 - r0, inner, acc + p * inner * 8] })));
-      sumParts(backend, acc, parts.length, inner, out);
+      simd.run(parts.map(([r0, r1], p) => ({ fn: "col_sum2", args: [xOff + r0 * inner * 4, 0, r1 - r0, inner, acc + p * inner * 8] })));
+      const o = backend.typedArrayFromHeap(out) as Float32Array;
+      sumParts(new Float64Array(o.buffer, acc, parts.length * inner), parts.length, o);
     });
     return out;
   }
@@ -169,19 +165,13 @@ export const sum: KernelFn = (args) => {
   return out;
 };
 
-/** Mean over leading axes (BatchNorm moments over N,H,W) as a row loop; other cases go to wasm. */
+/** Mean over leading axes (BatchNorm moments over N,H,W): {@link sum}, then a division; other cases go to wasm. */
 export const mean: KernelFn = (args) => {
-  const { inputs, backend, attrs = {} } = args;
-  const x = inputs.x as Info;
-  const rank = x.shape.length;
-  const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape).sort((a, b) => a - b);
-  const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
-  const inner = x.shape.slice(axes.length).reduce((p, d) => p * d, 1);
-  if (!leading || x.dtype !== "float32" || inner < 4) return base.mean(args);
+  const fit = leadingAxes(args.inputs.x as Info, args.attrs?.axis);
+  if (!fit) return base.mean(args);
   const summed = sum(args);
-  const rows = x.shape.slice(0, axes.length).reduce((p, d) => p * d, 1);
-  const o = backend.typedArrayFromHeap(summed) as Float32Array;
-  for (let k = 0; k < o.length; k++) o[k] = o[k]! / rows;
+  const o = args.backend.typedArrayFromHeap(summed) as Float32Array;
+  for (let k = 0; k < o.length; k++) o[k] = o[k]! / fit.rows;
   return summed;
 };
 
@@ -330,7 +320,8 @@ export const reluGradBias = ({ inputs, backend }: { inputs: Record<string, Info>
     const [yOff, dyOff, dzOff] = [heapOffset(backend, y), heapOffset(backend, dy), heapOffset(backend, dz)];
     withScratch(backend, parts.length * c * 8, (acc) => {
       simd.run(parts.map(([r0, r1], p) => ({ fn: "relu_grad_bias", args: [yOff + r0 * c * 4, dyOff + r0 * c * 4, dzOff + r0 * c * 4, r1 - r0, c, acc + p * c * 8] })));
-      sumParts(backend, acc, parts.length, c, db);
+      const o = backend.typedArrayFromHeap(db) as Float32Array;
+      sumParts(new Float64Array(o.buffer, acc, parts.length * c), parts.length, o);
     });
     return [dz, db];
   }
@@ -388,19 +379,10 @@ export const colSums2 = ({ inputs, backend }: { inputs: Record<string, Info>; ba
     const [uOff, vOff] = [heapOffset(backend, u), heapOffset(backend, v)];
     withScratch(backend, parts.length * 2 * c * 8, (acc) => {
       simd.run(parts.map(([r0, r1], p) => ({ fn: "col_sum2", args: [uOff + r0 * c * 4, vOff + r0 * c * 4, r1 - r0, c, acc + p * 2 * c * 8] })));
-      const o1 = backend.typedArrayFromHeap(s1) as Float32Array;
-      const o2 = backend.typedArrayFromHeap(s2) as Float32Array;
-      const accs = new Float64Array(o1.buffer, acc, parts.length * 2 * c);
-      for (let k = 0; k < c; k++) {
-        let a = 0;
-        let b = 0;
-        for (let p = 0; p < parts.length; p++) {
-          a += accs[p * 2 * c + k]!;
-          b += accs[p * 2 * c + c + k]!;
-        }
-        o1[k] = a;
-        o2[k] = b;
-      }
+      const both = new Float32Array(2 * c); // [Σ u, Σ u·v]
+      sumParts(new Float64Array((backend.typedArrayFromHeap(s1) as Float32Array).buffer, acc, parts.length * 2 * c), parts.length, both);
+      (backend.typedArrayFromHeap(s1) as Float32Array).set(both.subarray(0, c));
+      (backend.typedArrayFromHeap(s2) as Float32Array).set(both.subarray(c));
     });
     return [s1, s2];
   }

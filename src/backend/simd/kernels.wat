@@ -301,25 +301,6 @@
         (br_if $cloop (i32.lt_u (local.tee $ch (i32.add (local.get $ch) (i32.const 16))) (local.get $cb))))
       (br_if $rloop (i32.lt_u (local.tee $off (i32.add (local.get $off) (local.get $cb))) (local.get $end)))))
 
-  ;; Column sums: acc[k] += Σ_r x[r, k] over `rows` rows of c floats (c % 4 == 0), into float64s.
-  (func (export "col_sum") (param $x i32) (param $rows i32) (param $c i32) (param $acc i32)
-    (local $end i32) (local $ch i32) (local $cb i32) (local $off i32) (local $v v128) (local $a i32)
-    (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
-    (local.set $end (i32.mul (local.get $rows) (local.get $cb)))
-    (if (i32.eqz (local.get $end)) (then (return)))
-    (local.set $off (i32.const 0))
-    (loop $rloop
-      (local.set $ch (i32.const 0))
-      (loop $cloop
-        (local.set $v (v128.load (i32.add (local.get $x) (i32.add (local.get $off) (local.get $ch)))))
-        (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $ch) (i32.const 1))))
-        (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (f64x2.promote_low_f32x4 (local.get $v))))
-        (v128.store offset=16 (local.get $a)
-          (f64x2.add (v128.load offset=16 (local.get $a))
-            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
-        (br_if $cloop (i32.lt_u (local.tee $ch (i32.add (local.get $ch) (i32.const 16))) (local.get $cb))))
-      (br_if $rloop (i32.lt_u (local.tee $off (i32.add (local.get $off) (local.get $cb))) (local.get $end)))))
-
   ;; Element-wise out[i] = op(a[i], b[i mod c]) over n floats (n and c multiples of 4): b is a whole
   ;; operand (c = n), a row repeated along a (c = its length) or a scalar splat 4 times (c = 4).
   ;; op: 0 add, 1 sub, 2 mul, 3 div, 4 min, 5 max, 6 b − a, 7 b / a.
@@ -364,8 +345,8 @@
       (br_if $next (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $nb)))))
 
   ;; Column sums of u and of u·v over `rows` rows of c floats (c % 4 == 0), added into float64s:
-  ;; acc[0..c) += Σ u, acc[c..2c) += Σ u·v (v = u gives the sums of squares). BatchNorm's moments and
-  ;; its gradient's two sums, each in one pass.
+  ;; acc[0..c) += Σ u, and unless v is 0, acc[c..2c) += Σ u·v (v = u gives the sums of squares).
+  ;; Bias gradients (v = 0), and BatchNorm's moments and its gradient's two sums, each in one pass.
   (func (export "col_sum2") (param $u i32) (param $v i32) (param $rows i32) (param $c i32) (param $acc i32)
     (local $end i32) (local $ch i32) (local $cb i32) (local $off i32) (local $a i32) (local $b i32)
     (local $x v128) (local $xy v128)
@@ -376,17 +357,19 @@
       (local.set $ch (i32.const 0))
       (loop $cloop
         (local.set $x (v128.load (i32.add (local.get $u) (i32.add (local.get $off) (local.get $ch)))))
-        (local.set $xy (f32x4.mul (local.get $x) (v128.load (i32.add (local.get $v) (i32.add (local.get $off) (local.get $ch))))))
         (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $ch) (i32.const 1))))
-        (local.set $b (i32.add (local.get $a) (i32.shl (local.get $cb) (i32.const 1))))
         (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (f64x2.promote_low_f32x4 (local.get $x))))
         (v128.store offset=16 (local.get $a)
           (f64x2.add (v128.load offset=16 (local.get $a))
             (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x)))))
-        (v128.store (local.get $b) (f64x2.add (v128.load (local.get $b)) (f64x2.promote_low_f32x4 (local.get $xy))))
-        (v128.store offset=16 (local.get $b)
-          (f64x2.add (v128.load offset=16 (local.get $b))
-            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $xy) (local.get $xy)))))
+        (if (local.get $v)
+          (then
+            (local.set $xy (f32x4.mul (local.get $x) (v128.load (i32.add (local.get $v) (i32.add (local.get $off) (local.get $ch))))))
+            (local.set $b (i32.add (local.get $a) (i32.shl (local.get $cb) (i32.const 1))))
+            (v128.store (local.get $b) (f64x2.add (v128.load (local.get $b)) (f64x2.promote_low_f32x4 (local.get $xy))))
+            (v128.store offset=16 (local.get $b)
+              (f64x2.add (v128.load offset=16 (local.get $b))
+                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $xy) (local.get $xy)))))))
         (br_if $cloop (i32.lt_u (local.tee $ch (i32.add (local.get $ch) (i32.const 16))) (local.get $cb))))
       (br_if $rloop (i32.lt_u (local.tee $off (i32.add (local.get $off) (local.get $cb))) (local.get $end)))))
 
