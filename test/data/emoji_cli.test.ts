@@ -1,25 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main";
+import { afterAll, describe, expect, it } from "vitest";
+import { runCli } from "../cli/run_cli";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "emoji-cli-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, "log").mockImplementation((...a) => void out.push(a.join(" ")));
-  const error = vi.spyOn(console, "error").mockImplementation((...a) => void err.push(a.join(" ")));
-  try {
-    const code = await main(argv);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 
 describe("matchlab data", () => {
   it("builds a small dataset, then reports it up to date", async () => {

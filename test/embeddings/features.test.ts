@@ -65,14 +65,8 @@ describe("cached features as training data", () => {
     await readyEmbeddingBackend();
     const t = table();
     const before = tf.memory().numTensors;
-    const a = await trainFeatureHead(t, {
-      epochs: 15,
-      hidden: 8,
-      batchSize: 16,
-      lr: 0.02,
-      seed: 3,
-      label: null,
-    });
+    const opts = { epochs: 15, hidden: 8, batchSize: 16, lr: 0.02, seed: 3, label: null };
+    const a = await trainFeatureHead(t, opts);
     expect(a.losses.at(-1)!).toBeLessThan(a.losses[0]! * 0.5);
     const logits = featureHeadPredict(a.head, t);
     let correct = 0;
@@ -81,14 +75,7 @@ describe("cached features as training data", () => {
       if (row.indexOf(Math.max(...row)) === t.labels[i]) correct++;
     }
     expect(correct / t.n).toBeGreaterThan(0.9);
-    const b = await trainFeatureHead(t, {
-      epochs: 15,
-      hidden: 8,
-      batchSize: 16,
-      lr: 0.02,
-      seed: 3,
-      label: null,
-    });
+    const b = await trainFeatureHead(t, opts);
     expect(b.losses).toEqual(a.losses);
     a.head.dispose();
     b.head.dispose();

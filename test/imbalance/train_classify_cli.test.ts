@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../cli/run_cli";
 import { env } from "../../src/env";
 import { CLASSIFY_METRICS_COLUMNS, resolveClassifyConfig } from "../../src/imbalance/index";
 import { goodRows, makeDataset } from "../data/fixtures";
@@ -25,23 +25,6 @@ let work = "";
 let runsDir = "";
 let cfgFile = "";
 const saved = { cacheDir: env.cacheDir, progress: env.progress };
-
-/** Runs `matchlab <argv>` in process; returns the exit code and what it printed. */
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
-  const error = vi.spyOn(console, "error").mockImplementation((...a: unknown[]) => void err.push(a.join(" ")));
-  const warn = vi.spyOn(console, "warn").mockImplementation((...a: unknown[]) => void err.push(a.join(" ")));
-  try {
-    const code = await main(argv);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-    warn.mockRestore();
-  }
-}
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -76,7 +59,7 @@ describe("matchlab train --task classify", () => {
   it("trains one fold into the run registry, deterministically, and `matchlab runs` lists it", async () => {
     const before = tf.memory().numTensors;
     const args = ["train", "--task", "classify", "--label", "subgroup", "--tags", "--config", cfgFile, "--fold", "1", "--backend", "cpu", "--runs-dir", runsDir, "--json"];
-    const a = await cli([...args, "--run", "a"]);
+    const a = await runCli([...args, "--run", "a"]);
     expect(a.code, a.err).toBe(0);
     expect(tf.memory().numTensors).toBe(before);
     const ra = JSON.parse(a.out.trim().split("\n").pop()!);
@@ -102,37 +85,37 @@ describe("matchlab train --task classify", () => {
     const cfg = resolveClassifyConfig((await import("js-yaml")).default.load(readFileSync(path.join(dir, "config.yaml"), "utf8")));
     expect(cfg).toMatchObject({ task: "classify", name: "tinycls", data: { label: "subgroup", tags: true, fold: 1 } });
 
-    const b = await cli([...args, "--run", "b"]);
+    const b = await runCli([...args, "--run", "b"]);
     expect(b.code, b.err).toBe(0);
     expect(JSON.parse(b.out.trim().split("\n").pop()!).weights_sha256).toBe(ra.weights_sha256);
 
-    const table = await cli(["runs", "--runs-dir", runsDir]);
+    const table = await runCli(["runs", "--runs-dir", runsDir]);
     expect(table.code, table.err).toBe(0);
     expect(table.out).toMatch(/\ba\s+finished\s+classify\s+1\s+2\s+6\s+2\b/);
-    const again = await cli([...args, "--run", "a"]);
+    const again = await runCli([...args, "--run", "a"]);
     expect(again.code).toBe(1);
     expect(again.err).toMatch(/run a already exists/);
   }, 60_000);
 
   it("rejects an unknown task, listing match|classify", async () => {
-    const r = await cli(["train", "--task", "detect", "--config", cfgFile, "--runs-dir", runsDir]);
+    const r = await runCli(["train", "--task", "detect", "--config", cfgFile, "--runs-dir", runsDir]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/unknown task: detect \(expected match\|classify\)/);
   });
 
   it("rejects flags of the other task and unknown or bad config keys, naming them", async () => {
     const base = ["train", "--task", "classify", "--config", cfgFile, "--runs-dir", runsDir];
-    expect((await cli([...base, "--max_iters", "3"])).err).toMatch(/--max_iters applies to --task match only/);
-    expect((await cli([...base, "--resume"])).err).toMatch(/--resume applies to --task match only/);
-    expect((await cli([...base, "--set", "optim.lrr=1"])).err).toMatch(/--set: unknown key optim\.lrr \(expected one of .*optim\.lr\|/);
-    expect((await cli([...base, "--set", "sampling.kind=balanced"])).err).toMatch(/bad value for sampling\.kind: "balanced" \(expected one of natural\|class_balanced\)/);
-    expect((await cli([...base, "--fold", "2"])).err).toMatch(/bad value for data\.fold: 2 \(expected an integer in \[0, 1\]/);
-    expect((await cli([...base, "--label", "colour"])).err).toMatch(/unknown label column: colour \(expected .*subgroup/);
+    expect((await runCli([...base, "--max_iters", "3"])).err).toMatch(/--max_iters applies to --task match only/);
+    expect((await runCli([...base, "--resume"])).err).toMatch(/--resume applies to --task match only/);
+    expect((await runCli([...base, "--set", "optim.lrr=1"])).err).toMatch(/--set: unknown key optim\.lrr \(expected one of .*optim\.lr\|/);
+    expect((await runCli([...base, "--set", "sampling.kind=balanced"])).err).toMatch(/bad value for sampling\.kind: "balanced" \(expected one of natural\|class_balanced\)/);
+    expect((await runCli([...base, "--fold", "2"])).err).toMatch(/bad value for data\.fold: 2 \(expected an integer in \[0, 1\]/);
+    expect((await runCli([...base, "--label", "colour"])).err).toMatch(/unknown label column: colour \(expected .*subgroup/);
     // a matching config does not take classifier flags
-    expect((await cli(["train", "--config", "configs/quick.yaml", "--label", "subgroup"])).err).toMatch(/--label applies to --task classify only/);
+    expect((await runCli(["train", "--config", "configs/quick.yaml", "--label", "subgroup"])).err).toMatch(/--label applies to --task classify only/);
     // a study grid is not one run
     const grid = path.join(work, "grid.yaml");
     writeFileSync(grid, `task: classify\ngrid: { data.tags: [false, true] }\n`);
-    expect((await cli(["train", "--config", grid, "--runs-dir", runsDir])).err).toMatch(/has a grid; run it with matchlab study/);
+    expect((await runCli(["train", "--config", grid, "--runs-dir", runsDir])).err).toMatch(/has a grid; run it with matchlab study/);
   });
 });
