@@ -267,7 +267,7 @@ async function main(): Promise<void> {
   }
   await initBackend({ log: () => {} });
 
-  // 4. kNN matching F1 on frozen features (best threshold over the dataset; self-only is the baseline)
+  // 4. kNN matching F1 on frozen features (best distance threshold, maxDistance, over the dataset; self-only is the baseline)
   if (ds && table) {
     const labels = table.labels;
     const norm = (v: Float32Array, d: number) => normalizeEmbeddingRows(Float32Array.from(v), d);
@@ -302,7 +302,7 @@ async function main(): Promise<void> {
         impl: name,
         n: table.n,
         f1: +best.f1.toFixed(4),
-        threshold: +best.threshold.toFixed(3),
+        maxDistance: +best.maxDistance.toFixed(3),
         f1NoMin2: +noMin2.f1.toFixed(4),
         precisionAt1: +precisionAt1(nb, labels).toFixed(4),
       });

@@ -51,7 +51,8 @@ export function findRoot(start: string = process.cwd()): string {
   }
 }
 
-const BACKENDS: readonly BackendName[] = Object.freeze(["auto", "tensorflow", "wasm", "cpu"]);
+/** The backend names. */
+export const BACKENDS: readonly BackendName[] = Object.freeze(["auto", "tensorflow", "wasm", "cpu"]);
 
 /** Parses a backend name, throwing an error that lists the valid ones. */
 export function parseBackendName(name: string, where = "backend"): BackendName {

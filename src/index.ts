@@ -14,7 +14,6 @@ export * from "./embeddings/index";
 export * from "./models/index";
 export * from "./heads/index";
 export * from "./losses/index";
-export * from "./imbalance/index";
 export * from "./train/index";
 export * from "./retrieval/index";
 export * from "./metrics/index";

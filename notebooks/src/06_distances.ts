@@ -57,46 +57,48 @@ for (const b of branches) {
         { name: "matched", values: p.matched },
         { name: "unmatched", values: p.unmatched },
       ],
-      { histnorm: "probability", title: `${b.name}: overlap ${ml.distributionOverlap(p.matched, p.unmatched).toFixed(3)}`, xTitle: "cosine distance", lines: [{ at: best.threshold, label: `best threshold ${best.threshold.toFixed(3)}` }], height: 300 },
+      { histnorm: "probability", title: `${b.name}: overlap ${ml.distributionOverlap(p.matched, p.unmatched).toFixed(3)}`, xTitle: "cosine distance", lines: [{ at: best.maxDistance, label: `best: ${ml.formatThreshold(ml.distanceThreshold(best.maxDistance))}` }], height: 300 },
     ),
   );
 }
 
 // %% [markdown]
 // ## Per branch and fold
-// Median distances, their gap, the overlap of the two distributions, and the best threshold with
-// its F1 in each fold. Stable thresholds across folds are what make a threshold transferable.
+// Median distances, their gap, the overlap of the two distributions, and the best distance
+// threshold (`bestMaxDistance`: match when distance ≤ it) with its F1 in each fold. Stable
+// thresholds across folds are what make a threshold transferable.
 
 // %%
 const summary = ml.distanceSummary(branches, labels, { folds: folds });
 ml.table(summary, { caption: "pair distances per branch and fold", index: false, maxRows: 30 });
 
 // %% [markdown]
-// ## F1 against the threshold
-// One curve per branch (min-2 on), with precision and recall: below the best threshold recall
-// drops, above it precision does.
+// ## F1 against the distance threshold
+// One curve per branch (min-2 on), with precision and recall: below the best maximum distance
+// recall drops, above it precision does.
 
 // %%
 const curves = branches.map((b) => ({ name: b.name, best: ml.bestThreshold(b.neighbours, labels) }));
 for (const c of curves) {
-  ml.show(ml.thresholdChart({ thresholds: c.best.curve.map((p) => p.threshold), score: c.best.curve.map((p) => p.f1), precision: c.best.curve.map((p) => p.precision), recall: c.best.curve.map((p) => p.recall) }, { title: `${c.name}: F1 vs distance threshold`, xTitle: "cosine distance threshold", height: 300 }));
+  ml.show(ml.thresholdChart({ thresholds: c.best.curve.map((p) => p.maxDistance), score: c.best.curve.map((p) => p.f1), precision: c.best.curve.map((p) => p.precision), recall: c.best.curve.map((p) => p.recall) }, { title: `${c.name}: F1 vs distance threshold`, xTitle: "cosine distance threshold", height: 300 }));
 }
 
 // %% [markdown]
 // ## Match rules
-// Each rule at its own best threshold: per branch, with and without min-2 (always keep the nearest
-// neighbour), with neighbourhood blending (INB: each embedding replaced by the similarity-weighted
-// mean of its top 3 neighbours, renormalised, searched again; 2 stages, within folds), and the union
-// and intersection of branches, with exact phash and exact-title matches as branches of their own.
-// Min-2 only pays when the nearest neighbour is usually right (precision@1 below), and blending
-// only when the blended neighbours are: gating INB at the branch's own threshold keeps it from
-// pulling in wrong neighbours.
+// Each rule at its own best distance threshold: per branch, with and without min-2 (always keep the
+// nearest neighbour), with neighbourhood blending (INB: each embedding replaced by the
+// similarity-weighted mean of its top 3 neighbours, renormalised, searched again; 2 stages, within
+// folds), and the union and intersection of branches, with exact phash and exact-title matches as
+// branches of their own. Min-2 only pays when the nearest neighbour is usually right (precision@1
+// below), and blending only when the blended neighbours are: gating INB at the branch's own
+// threshold (as a similarity, 1 − its best maximum distance) keeps it from pulling in wrong
+// neighbours.
 
 // %%
-// each rule at its own best threshold
-const setsOf = (nb: ml.KnnResult, min2 = true) => ml.thresholdMatches(nb, { threshold: ml.bestThreshold(nb, labels, { min2 }).threshold, min2 });
+// each rule at its own best distance threshold
+const setsOf = (nb: ml.KnnResult, min2 = true) => ml.thresholdMatches(nb, { maxDistance: ml.bestThreshold(nb, labels, { min2 }).maxDistance, min2 });
 const inbChars = (await ml.iterativeBlend(feats.chars.data, feats.chars.dim, { stages: 2, topK: 3, folds: folds, knn: { k: K } })).neighbours;
-const charsSim = 1 - ml.bestThreshold(nbChars, labels).threshold;
+const charsSim = ml.asSimilarity(ml.distanceThreshold(ml.bestThreshold(nbChars, labels).maxDistance));
 const inbGated = (await ml.iterativeBlend(feats.chars.data, feats.chars.dim, { stages: 2, topK: 3, minSimilarity: charsSim, folds: folds, knn: { k: K } })).neighbours;
 const sameFold = (sets: ml.MatchList) => sets.map((s, i) => s.filter((j) => folds[j] === folds[i]));
 const phashSets = sameFold(ml.exactKeyMatches(feats.phash));

@@ -7,8 +7,8 @@
 // thumbnail **pixels**, title **chars** n-grams, title **TF-IDF**; trained runs plug in the same
 // way through `ml.readEmbeddingsFile`). For each posting the candidates are the union of every
 // branch's top-30 within its fold; a rule scores a candidate by the weighted mean of the branches'
-// cosine similarities and matches it above a threshold, optionally also matching what any single
-// branch is very sure of (the union of branches).
+// cosine similarities and matches it when that is ≥ a similarity threshold (`minSimilarity`),
+// optionally also matching what any single branch is very sure of (the union of branches).
 
 // %%
 import * as ml from "./src/index";
@@ -31,15 +31,16 @@ ml.table([{ postings: table.n, "candidate pairs": table.cols.length, "same-group
 // %% [markdown]
 // ## CV F1 per combination
 // Every subset of branches, tuned by coordinate ascent; the full ensemble also by grid search and
-// Nelder–Mead, with and without union thresholds (∪). `f1` is tuned and scored on all postings
-// (optimistic); `cvF1` is nested: each fold is scored with weights and thresholds tuned on the
-// other four.
+// Nelder–Mead, with and without union thresholds (∪). Every threshold here is a cosine
+// similarity: `minSimilarity` for the weighted average, one per branch for the union (match when
+// ≥). `f1` is tuned and scored on all postings (optimistic); `cvF1` is nested: each fold is scored
+// with weights and thresholds tuned on the other four.
 
 // %%
 const report = ml.ensembleReport(table, { methods: ["coordinate", "grid", "nelder-mead"] });
 ml.table(
-  report.map((r) => ({ combination: r.combination, method: r.method, cvF1: r.cvF1, f1: r.f1, weights: r.weights.map((w) => w.toFixed(2)).join(" "), threshold: r.threshold, union: r.branchThresholds.map((b) => (b === null ? "–" : b.toFixed(2))).join(" ") })),
-  { caption: "CV F1 per combination (best first); thresholds are cosine similarities", index: false },
+  report.map((r) => ({ combination: r.combination, method: r.method, cvF1: r.cvF1, f1: r.f1, weights: r.weights.map((w) => w.toFixed(2)).join(" "), minSimilarity: r.minSimilarity, "union minSimilarity": r.branchMinSimilarities.map((b) => (b === null ? "–" : b.toFixed(2))).join(" ") })),
+  { caption: "CV F1 per combination (best first); thresholds are cosine similarities (match when ≥)", index: false },
 );
 
 // %%
@@ -50,16 +51,16 @@ ml.show(ml.barChart({ labels: report.map((r) => `${r.combination} (${r.method})`
 
 // %% [markdown]
 // ## How the optimisers get there
-// The best F1 found after each evaluation, tuning weights, threshold and union thresholds of all
+// The best F1 found after each evaluation, tuning the weights and the similarity threshold of all
 // three branches on all postings.
 
 // %%
 const space = [
   { name: "w:chars", lo: 0, hi: 2 },
   { name: "w:tfidf", lo: 0, hi: 2 },
-  { name: "threshold", lo: 0, hi: 1 },
+  { name: "minSimilarity", lo: 0, hi: 1 },
 ];
-const objective = (x: number[]) => ml.scorePairTable(table, { weights: [1, x[0]!, x[1]!], threshold: x[2]! }).f1;
+const objective = (x: number[]) => ml.scorePairTable(table, { weights: [1, x[0]!, x[1]!], minSimilarity: x[2]! }).f1;
 const traces = (["grid", "coordinate", "nelder-mead"] as const).map((method) => ({ method, r: ml.maximize(objective, space, { method, maxEvals: 1500, ...(method === "grid" ? {} : { start: [1, 1, 0.5] }) }) }));
 ml.show(ml.lineChart(traces.map((t) => ({ name: `${t.method} (${t.r.evals} evals, best ${t.r.value.toFixed(4)})`, x: t.r.trace.map((_, i) => i + 1), y: t.r.trace })), { title: "best F1 so far", xTitle: "evaluations", yTitle: "F1", height: 320 }));
 
@@ -82,9 +83,9 @@ const catBest = ml.bestThreshold(nbCat, labels);
 const withCat = ml.buildPairTable(members.slice(0, 2), labels, { folds: folds, extraCandidates: [nbCat] });
 ml.table(
   [
-    { rule: "concat kNN, best distance threshold", F1: catBest.f1, threshold: `similarity ≥ ${(1 - catBest.threshold).toFixed(3)}` },
-    { rule: "weighted average over union of top-k", F1: tunedDense.score.f1, threshold: `similarity ≥ ${tunedDense.params.threshold.toFixed(3)}` },
-    { rule: "weighted average, + concat candidates", F1: ml.scorePairTable(withCat, tunedDense.params).f1, threshold: "same" },
+    { rule: "concat kNN, best distance threshold", F1: catBest.f1, "match when": ml.formatThreshold(ml.convertThreshold(ml.distanceThreshold(catBest.maxDistance), "similarity")) },
+    { rule: "weighted average over union of top-k", F1: tunedDense.score.f1, "match when": ml.formatThreshold(ml.similarityThreshold(tunedDense.params.minSimilarity)) },
+    { rule: "weighted average, + concat candidates", F1: ml.scorePairTable(withCat, tunedDense.params).f1, "match when": "same" },
   ],
   { caption: `pixels + chars, weights ${w.map((x) => x.toFixed(2)).join(" / ")}`, index: false },
 );

@@ -4,8 +4,7 @@ import path from "node:path";
 import { buildEmojiMatch, EMOJI_ART_SETS, type EmojiBackground, emojiLocales } from "../data/emoji/index";
 import { env } from "../env";
 import { formatDuration } from "../progress";
-import type { Command } from "./main";
-import { type FlagSpec, intFlag, parseFlags } from "./args";
+import { type Command, type FlagSpec, intFlag, parseFlags } from "./common";
 
 const SUMMARY = "build the emoji-match dataset (Shopee-style train.csv + train_images/) from the emoji npm packages";
 

@@ -3,15 +3,13 @@
  * on-disk cache (only listings not yet cached are computed), from flags or a YAML config.
  * With --json, ends with one JSON line per encoder: {"encoder","computed","cached","dim","ms"}.
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
-import yaml from "js-yaml";
+import { ConfigError, readYaml, resolveSection, type Section } from "../config";
 import { loadDataset } from "../data/index";
-import { disposeEncoders, ENCODER_SOURCES, embedDataset, parsePooling, type EmbedDatasetOptions } from "../embeddings/index";
+import { disposeEncoders, ENCODER_SOURCES, embedDataset, parsePooling, POOLINGS, type EmbedDatasetOptions } from "../embeddings/index";
 import { env } from "../env";
 import { formatDuration } from "../progress";
-import { type FlagSpec, intFlag, parseFlags } from "./args";
-import type { Command } from "./main";
+import { type Command, type FlagSpec, intFlag, parseFlags } from "./common";
 
 const SUMMARY = "embed a dataset's images or titles with pretrained encoders, through the on-disk cache";
 
@@ -62,21 +60,30 @@ const FLAGS: Record<string, FlagSpec> = {
   json: { type: "boolean", help: "end with one JSON line per encoder" },
 };
 
-/** The keys a YAML config may have. */
-export const EMBED_CONFIG_KEYS: readonly string[] = Object.freeze([
-  "dataset",
-  "encoders",
-  "encoder",
-  "pooling",
-  "batchSize",
-  "dtype",
-  "models",
-  "allowRemote",
-  "imageSize",
-  "maxLength",
-  "limit",
-  "cacheDir",
-]);
+/** The schema of an embed YAML config (the one config engine of src/config.ts). */
+export const EMBED_SCHEMA: Section = Object.freeze({
+  dataset: { type: "string", default: "", doc: "dataset folder, relative to the config's folder ('' = $MATCHLAB_DATASET)" },
+  encoders: {
+    type: "custom",
+    default: [],
+    doc: "encoder ids to embed with, e.g. [mobilenet-v2@96, use-lite]",
+    allowed: "a non-empty list of encoder ids",
+    check(v, key, where) {
+      if (!Array.isArray(v) || v.length === 0 || v.some((e) => typeof e !== "string")) throw new ConfigError(`${where}: ${key} must be a non-empty list of encoder ids (e.g. [mobilenet-v2@96, use-lite])`, key);
+      return [...v];
+    },
+  },
+  encoder: { type: "string", default: "", doc: "one encoder id (instead of encoders)" },
+  pooling: { type: "enum", default: "", values: ["", ...POOLINGS], doc: "token pooling of text encoders ('' = the encoder's default)" },
+  batchSize: { type: "int", default: 0, min: 0, doc: "rows per batch (0 = the encoder's default)" },
+  dtype: { type: "string", default: "", doc: "transformers.js dtype ('' = default)" },
+  models: { type: "string", default: "", doc: "local model folder, relative to the config's folder" },
+  allowRemote: { type: "bool", default: false, doc: "let transformers.js download models" },
+  imageSize: { type: "int", default: 0, min: 0, doc: "image encoders: input side (0 = default)" },
+  maxLength: { type: "int", default: 0, min: 0, doc: "text encoders: max tokens (0 = default)" },
+  limit: { type: "int", default: 0, min: 0, doc: "embed only the first N listings (0 = all)" },
+  cacheDir: { type: "string", default: "", doc: "cache root, relative to the config's folder ('' = env.cacheDir)" },
+});
 
 interface EmbedPlan {
   dataset: string;
@@ -84,41 +91,26 @@ interface EmbedPlan {
   opts: Omit<EmbedDatasetOptions, "model">;
 }
 
-function num(v: unknown, key: string, where: string): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 1) throw new Error(`${where}: ${key} must be a positive integer, got ${JSON.stringify(v)}`);
-  return v;
-}
-
 /** Reads and validates an embed YAML config (unknown keys rejected). Relative paths resolve from the config's folder. */
 export function readEmbedConfig(file: string): EmbedPlan {
-  const raw = yaml.load(readFileSync(file, "utf8"));
-  if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new Error(`${file}: expected a mapping of ${EMBED_CONFIG_KEYS.join(", ")}`);
-  const c = raw as Record<string, unknown>;
-  const bad = Object.keys(c).filter((k) => !EMBED_CONFIG_KEYS.includes(k));
-  if (bad.length) throw new Error(`${file}: unknown key(s) ${bad.join(", ")} (expected ${EMBED_CONFIG_KEYS.join(", ")})`);
+  const c = resolveSection(EMBED_SCHEMA, readYaml(file), file) as { dataset: string; encoders: string[]; encoder: string; pooling: string; batchSize: number; dtype: string; models: string; allowRemote: boolean; imageSize: number; maxLength: number; limit: number; cacheDir: string };
   const base = path.dirname(path.resolve(file));
-  const encoders = c.encoders ?? (c.encoder === undefined ? undefined : [c.encoder]);
-  if (!Array.isArray(encoders) || encoders.length === 0 || encoders.some((e) => typeof e !== "string")) {
-    throw new Error(`${file}: encoders must be a non-empty list of encoder ids (e.g. [mobilenet-v2@96, use-lite])`);
-  }
-  for (const k of ["dataset", "dtype", "models", "cacheDir", "pooling"]) {
-    if (c[k] !== undefined && typeof c[k] !== "string") throw new Error(`${file}: ${k} must be a string, got ${JSON.stringify(c[k])}`);
-  }
-  if (c.allowRemote !== undefined && typeof c.allowRemote !== "boolean") throw new Error(`${file}: allowRemote must be true or false`);
+  const encoders = c.encoders.length > 0 ? c.encoders : c.encoder ? [c.encoder] : [];
+  if (encoders.length === 0) throw new ConfigError(`${file}: give encoders (a list of encoder ids, e.g. [mobilenet-v2@96, use-lite]) or encoder`, "encoders");
+  const orUndef = <T>(v: T, none: T) => (v === none ? undefined : v);
   return {
-    dataset: c.dataset ? path.resolve(base, c.dataset as string) : env.dataset,
-    encoders: encoders as string[],
+    dataset: c.dataset ? path.resolve(base, c.dataset) : env.dataset,
+    encoders,
     opts: {
-      pooling: c.pooling === undefined ? undefined : parsePooling(c.pooling as string, `${file}: pooling`),
-      batchSize: num(c.batchSize, "batchSize", file),
-      dtype: c.dtype as string | undefined,
-      localModelPath: c.models ? path.resolve(base, c.models as string) : undefined,
-      allowRemoteModels: c.allowRemote as boolean | undefined,
-      imageSize: num(c.imageSize, "imageSize", file),
-      maxLength: num(c.maxLength, "maxLength", file),
-      limit: num(c.limit, "limit", file),
-      cacheDir: c.cacheDir ? path.resolve(base, c.cacheDir as string) : undefined,
+      pooling: c.pooling ? parsePooling(c.pooling, `${file}: pooling`) : undefined,
+      batchSize: orUndef(c.batchSize, 0),
+      dtype: orUndef(c.dtype, ""),
+      localModelPath: c.models ? path.resolve(base, c.models) : undefined,
+      allowRemoteModels: c.allowRemote ? true : undefined,
+      imageSize: orUndef(c.imageSize, 0),
+      maxLength: orUndef(c.maxLength, 0),
+      limit: orUndef(c.limit, 0),
+      cacheDir: c.cacheDir ? path.resolve(base, c.cacheDir) : undefined,
     },
   };
 }

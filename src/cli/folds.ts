@@ -3,8 +3,7 @@ import { readFileSync } from "node:fs";
 import { parseCsv } from "../data/csv";
 import { env } from "../env";
 import { FOLD_SCHEMES, assertNoLeakage, columnForSplit, leakageReport, makeFolds, parseFoldScheme, saveFolds } from "../folds/index";
-import { type FlagSpec, intFlag, parseFlags, required } from "./args";
-import type { Command } from "./main";
+import { type Command, type FlagSpec, intFlag, parseFlags, required } from "./common";
 
 const SUMMARY = "make cross-validation folds (kfold|stratified|group|stratified-group|unseen) and write posting_id,fold";
 const FLAGS: Record<string, FlagSpec> = {

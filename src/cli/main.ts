@@ -2,12 +2,7 @@
  * `matchlab <command> [options]`: each command is a thin shell over the library,
  * loaded on demand so that `matchlab --help` stays fast.
  */
-export interface Command {
-  /** One line for `matchlab --help`. */
-  summary: string;
-  /** Runs the command; resolves to the process exit code. */
-  run(argv: string[]): Promise<number>;
-}
+import type { Command } from "./common";
 
 type Loader = () => Promise<{ command: Command }>;
 

@@ -3,10 +3,12 @@
  * (`posting_id,matches`, matches space-separated, each posting matching itself), written atomically.
  *
  * Each embedding source is a branch; optional branches: TF-IDF titles (--tfidf) and exact phash
- * (--phash, unioned in). The branches are combined by weighted similarity averaging over the
- * union of their top-k, with an optional union of per-branch thresholds. With --tune, weights and
- * thresholds are tuned on the dataset's label_group (use out-of-fold embeddings), and the nested-CV
- * F1 is printed.
+ * (--phash, unioned in). The branches are combined by weighted cosine-similarity averaging over the
+ * union of their top-k: a pair matches when its weighted similarity is ≥ --min-similarity (or,
+ * equivalently, its weighted cosine distance is ≤ --max-distance; give one), optionally also when
+ * one branch's own similarity is ≥ its --branch-min-similarities entry. With --tune, weights and
+ * similarity thresholds are tuned on the dataset's label_group (use out-of-fold embeddings), and
+ * the nested-CV F1 is printed.
  */
 import path from "node:path";
 import { formatCsv, loadDataset, writeFileAtomicSync } from "../data/index";
@@ -16,9 +18,12 @@ import { groupKFold } from "../folds/index";
 import { matchScores } from "../metrics/index";
 import {
   alignEmbeddings,
+  asSimilarity,
   baselineFeatures,
   combineMatches,
+  distanceThreshold,
   exactKeyMatches,
+  formatThreshold,
   iterativeBlend,
   type KnnEngineName,
   type KnnResult,
@@ -26,15 +31,25 @@ import {
   knnWithinFolds,
   readEmbeddingsFile,
   runEmbeddingsFile,
+  similarityThreshold,
   sparseDot,
   type SparseRows,
   sparseKnn,
+  type Threshold,
   tfidfVectors,
 } from "../retrieval/index";
-import { type FlagSpec, intFlag, parseFlags, required } from "./args";
-import type { Command } from "./main";
+import { type Command, type FlagSpec, intFlag, type Parsed, parseFlags, required } from "./common";
 
 const SUMMARY = "match postings from embeddings (runs or .f32 files) and write a posting_id,matches submission";
+
+/** The combined similarity threshold when neither --min-similarity nor --max-distance is given. */
+const DEFAULT_MIN_SIMILARITY = 0.5;
+
+/** Flags that were renamed, with what to use instead. */
+const RENAMED: Record<string, string> = {
+  threshold: "--threshold was a cosine similarity: use --min-similarity (or --max-distance = 1 − similarity)",
+  "branch-thresholds": "--branch-thresholds were cosine similarities: use --branch-min-similarities",
+};
 
 const FLAGS: Record<string, FlagSpec> = {
   runs: { type: "string", help: "run ids (under env.runsDir) or run folders, comma-separated; each gives oof_embeddings.f32 or embeddings.f32" },
@@ -49,11 +64,12 @@ const FLAGS: Record<string, FlagSpec> = {
   engine: { type: "string", help: "exact kNN engine: auto|onnx|tfjs|js", default: "auto" },
   inb: { type: "string", help: "neighbourhood-blending stages per embedding branch", default: "0" },
   weights: { type: "string", help: "branch weights, comma-separated (default: equal)" },
-  threshold: { type: "string", help: "combined cosine-similarity threshold", default: "0.5" },
-  "branch-thresholds": { type: "string", help: "per-branch union thresholds, comma-separated; 'off' leaves a branch out" },
+  "min-similarity": { type: "string", help: `match when the weighted cosine similarity is ≥ this (default: ${DEFAULT_MIN_SIMILARITY}); not with --max-distance` },
+  "max-distance": { type: "string", help: "match when the weighted cosine distance (1 − similarity) is ≤ this; not with --min-similarity" },
+  "branch-min-similarities": { type: "string", help: "per-branch union: also match when that branch's own cosine similarity is ≥ this; comma-separated, 'off' leaves a branch out" },
   "no-min2": { type: "boolean", help: "do not force at least one match besides self" },
-  tune: { type: "string", help: "tune weights + thresholds on label_group: grid|coordinate|nelder-mead" },
-  union: { type: "boolean", help: "with --tune: also tune per-branch union thresholds" },
+  tune: { type: "string", help: "tune weights + similarity thresholds on label_group: grid|coordinate|nelder-mead" },
+  union: { type: "boolean", help: "with --tune: also tune per-branch union similarity thresholds" },
   report: { type: "boolean", help: "with --tune: print the nested-CV F1 of every branch combination (JSON lines)" },
   folds: { type: "string", help: "with --tune: GroupKFold folds for the nested CV F1", default: "5" },
   out: { type: "string", help: "submission CSV to write" },
@@ -78,6 +94,22 @@ function numberList(v: unknown, flag: string, allowOff = false): Array<number | 
   });
 }
 
+/** The combined similarity threshold from --min-similarity or --max-distance (exclusive), or the default. */
+function combinedThreshold(p: Parsed): Threshold {
+  const sim = p.values["min-similarity"];
+  const dist = p.values["max-distance"];
+  if (sim !== undefined && dist !== undefined) {
+    throw new Error(`--min-similarity ${String(sim)} and --max-distance ${String(dist)} set the same rule (cosine distance = 1 − similarity): give one of them`);
+  }
+  const num = (flag: string, v: unknown) => {
+    const x = Number(v);
+    if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(x)) throw new Error(`--${flag} must be a number, got ${String(v)}`);
+    return x;
+  };
+  if (dist !== undefined) return distanceThreshold(num("max-distance", dist));
+  return similarityThreshold(sim === undefined ? DEFAULT_MIN_SIMILARITY : num("min-similarity", sim));
+}
+
 /** A member's neighbour lists recomputed within folds (dense: exact kNN per fold; TF-IDF: sparse kNN per fold). */
 async function withinFolds(m: EnsembleMember & { sparse?: SparseRows }, folds: Int32Array, k: number, engine: KnnEngineName | "auto"): Promise<KnnResult> {
   if (m.embeddings) return knnWithinFolds(m.embeddings.data, m.embeddings.dim, folds, { k, engine, label: `knn ${m.name} (folds)` });
@@ -89,6 +121,10 @@ async function withinFolds(m: EnsembleMember & { sparse?: SparseRows }, folds: I
 export const command: Command = {
   summary: SUMMARY,
   async run(argv) {
+    for (const a of argv) {
+      const old = a.startsWith("--") ? RENAMED[a.slice(2).split("=")[0]!] : undefined;
+      if (old) throw new Error(`${old} (see matchlab match --help)`);
+    }
     const p = parseFlags("match", SUMMARY, FLAGS, argv);
     if (!p) return 0;
     if (p.positionals.length) throw new Error(`unexpected argument: ${p.positionals[0]} (matchlab match takes only options; see --help)`);
@@ -99,6 +135,13 @@ export const command: Command = {
     if (!["auto", "onnx", "tfjs", "js"].includes(engine)) throw new Error(`unknown engine: ${engine} (expected auto|onnx|tfjs|js)`);
     const tune = p.values.tune as string | undefined;
     if (tune !== undefined && !["grid", "coordinate", "nelder-mead"].includes(tune)) throw new Error(`unknown --tune method: ${tune} (expected grid|coordinate|nelder-mead)`);
+    if (tune !== undefined) {
+      for (const f of ["weights", "min-similarity", "max-distance", "branch-min-similarities"]) {
+        if (p.values[f] !== undefined) throw new Error(`--${f} is what --tune ${tune} tunes: give one of them`);
+      }
+    }
+    // checked before any loading: both flags given, or a non-number, fails fast
+    const combined = tune === undefined ? combinedThreshold(p) : null;
     const dsDir = p.values.dataset === FLAGS.dataset!.default ? env.dataset : path.resolve(String(p.values.dataset));
     const ds = await loadDataset(dsDir, { csv: String(p.values.csv), checkImages: false, minGroupSize: 1 });
     const ids = ds.listings.map((l) => l.postingId);
@@ -163,15 +206,14 @@ export const command: Command = {
       cvF1 = cv.cvF1;
       const table = buildPairTable(members, labels);
       params = tuneEnsemble(table, { method: tune as OptimizerName, union: !!p.values.union }).params;
-      console.error(`tuned (${tune}): weights ${params.weights.map((w) => w.toFixed(3)).join(", ")}; threshold ${params.threshold.toFixed(3)}; nested ${kf}-fold CV F1 ${cv.cvF1.toFixed(4)}`);
+      console.error(`tuned (${tune}): weights ${params.weights.map((w) => w.toFixed(3)).join(", ")}; match at ${formatThreshold(similarityThreshold(params.minSimilarity))}; nested ${kf}-fold CV F1 ${cv.cvF1.toFixed(4)}`);
     } else {
       const w = numberList(p.values.weights, "weights") as number[];
       if (w.length && w.length !== M) throw new Error(`--weights has ${w.length} values for ${M} branches (${members.map((m) => m.name).join(", ")})`);
-      const bt = numberList(p.values["branch-thresholds"], "branch-thresholds", true);
-      if (bt.length && bt.length !== M) throw new Error(`--branch-thresholds has ${bt.length} values for ${M} branches (${members.map((m) => m.name).join(", ")})`);
-      const t = Number(p.values.threshold);
-      if (!Number.isFinite(t)) throw new Error(`--threshold must be a number, got ${String(p.values.threshold)}`);
-      params = { weights: w.length ? w : new Array<number>(M).fill(1), threshold: t, branchThresholds: bt.length ? bt : new Array<number | null>(M).fill(null) };
+      const bt = numberList(p.values["branch-min-similarities"], "branch-min-similarities", true);
+      if (bt.length && bt.length !== M) throw new Error(`--branch-min-similarities has ${bt.length} values for ${M} branches (${members.map((m) => m.name).join(", ")})`);
+      const minSimilarity = asSimilarity(combined!);
+      params = { weights: w.length ? w : new Array<number>(M).fill(1), minSimilarity, branchMinSimilarities: bt.length ? bt : new Array<number | null>(M).fill(null) };
     }
     params.min2 = !p.values["no-min2"];
     const table = buildPairTable(members, labels);

@@ -2,8 +2,7 @@
 import { initBackend } from "../backend/index";
 import { env } from "../env";
 import { validatePending } from "../train/validate_pending";
-import { type FlagSpec, parseFlags } from "./args";
-import type { Command } from "./main";
+import { type Command, type FlagSpec, parseFlags } from "./common";
 
 const FLAGS: Record<string, FlagSpec> = {
   "runs-dir": { type: "string", help: "where runs live (default: runs/)" },
@@ -22,8 +21,8 @@ export const command: Command = {
     const results = await validatePending(dir, {
       run: typeof p.values.run === "string" ? p.values.run : undefined,
       onResult: (r) => {
-        if (p.values.json) console.log(JSON.stringify({ run: r.run, checkpoint: r.checkpoint, step: r.step, val_f1: r.metrics.val_f1 }));
-        else console.log(`${r.run}/${r.checkpoint} (step ${r.step}): val F1 ${r.metrics.val_f1?.toFixed(4)}`);
+        if (p.values.json) console.log(JSON.stringify({ run: r.run, checkpoint: r.checkpoint, step: r.step, metric: r.metric, value: r.metrics[r.metric] }));
+        else console.log(`${r.run}/${r.checkpoint} (step ${r.step}): ${r.metric} ${r.metrics[r.metric]?.toFixed(4)}`);
       },
     });
     if (!p.values.json) console.log(results.length ? `validated ${results.length} checkpoint(s)` : "nothing pending");

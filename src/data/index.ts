@@ -1,4 +1,6 @@
 // The public surface of src/data.
+export * from "./image_bytes";
+export * from "./labels";
 export { parseCsv, formatCsv, csvField, writeFileAtomicSync } from "./csv";
 export type { CsvTable } from "./csv";
 export * from "./image";

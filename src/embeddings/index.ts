@@ -11,4 +11,3 @@ export * from "./tf_backend";
 export * from "./dataset";
 export * from "./features";
 export * from "./pca";
-export * from "./feature_head";

@@ -1,7 +1,8 @@
 /**
  * The pair table: for each posting, its candidate partners (the union of every member's top-k,
  * within its fold) with each member's cosine similarity to them. Tuning an ensemble only needs
- * this table, so weights and thresholds can be searched in milliseconds per evaluation.
+ * this table, so weights and similarity thresholds can be searched in milliseconds per evaluation.
+ * Every threshold here is a similarity (match when ≥), so its fields are named `minSimilarity`.
  *
  * Weighted similarity averaging scores a pair by Σ wₘ·simₘ / Σ wₘ. Concatenating L2-normalised
  * embeddings scaled by √wₘ gives exactly the same score for every pair, so "concatenation" is the
@@ -172,14 +173,17 @@ export function prunePairTable(t: PairTable, maxPerRow: number): PairTable {
   };
 }
 
-/** The rule an ensemble applies to the pair table. Thresholds here are similarities (match when ≥). */
+/**
+ * The rule an ensemble applies to the pair table. Its thresholds are similarities (match when ≥);
+ * for a cosine distance threshold d pass 1 − d (see asSimilarity in src/retrieval/threshold).
+ */
 export interface EnsembleParams {
   /** One non-negative weight per member (normalised internally; all-zero means equal weights). */
   weights: number[];
-  /** Match when the weighted similarity is ≥ this. */
-  threshold: number;
+  /** Match when the weighted similarity is ≥ this (a similarity threshold). */
+  minSimilarity: number;
   /** Per member: also match when that member's own similarity is ≥ this (the union of branches); null leaves the member out of the union. Defaults to none. */
-  branchThresholds?: Array<number | null>;
+  branchMinSimilarities?: Array<number | null>;
   /** Always match the best-scoring candidate when nothing else matched. Defaults to true. */
   min2?: boolean;
 }
@@ -202,16 +206,17 @@ export interface EnsembleScore {
  */
 export function scorePairTable(
   t: { n: number; rowPtr: Int32Array; cols: Int32Array; sims: Float32Array[]; same: Uint8Array; groupSize: Int32Array },
-  params: { weights: number[]; threshold: number; branchThresholds?: Array<number | null>; min2?: boolean },
+  params: { weights: number[]; minSimilarity: number; branchMinSimilarities?: Array<number | null>; min2?: boolean },
   include?: Uint8Array | null,
 ): { f1: number; precision: number; recall: number; meanMatches: number; count: number } {
   const M = t.sims.length;
   if (params.weights.length !== M) throw new Error(`scorePairTable: ${params.weights.length} weights for ${M} members`);
+  if (!Number.isFinite(params.minSimilarity)) throw new Error(`scorePairTable: minSimilarity must be a finite similarity threshold, got ${params.minSimilarity}`);
   let wsum = 0;
   for (let m = 0; m < M; m++) wsum += Math.max(0, params.weights[m]!);
   const w = new Float64Array(M);
   for (let m = 0; m < M; m++) w[m] = wsum > 0 ? Math.max(0, params.weights[m]!) / wsum : 1 / M;
-  const bt = params.branchThresholds || [];
+  const bt = params.branchMinSimilarities || [];
   const min2 = params.min2 !== false;
   let sf = 0;
   let sp = 0;
@@ -234,7 +239,7 @@ export function scorePairTable(
         const b = bt[m];
         if (b !== null && b !== undefined && v >= b) hit = true;
       }
-      if (s >= params.threshold) hit = true;
+      if (s >= params.minSimilarity) hit = true;
       if (hit) {
         size++;
         inter += t.same[p]!;
@@ -258,12 +263,13 @@ export function scorePairTable(
   return { f1: sf / d, precision: sp / d, recall: sr / d, meanMatches: sm / d, count };
 }
 
-/** The match sets a rule gives (self included, ascending), for writing a submission. */
+/** The match sets a rule gives (self included, ascending), for writing a submission. Thresholds are similarities (match when ≥). */
 export function pairTableMatches(t: PairTable, params: EnsembleParams): Int32Array[] {
   const M = t.sims.length;
+  if (!Number.isFinite(params.minSimilarity)) throw new Error(`pairTableMatches: minSimilarity must be a finite similarity threshold, got ${params.minSimilarity}`);
   const wsum = params.weights.reduce((s, x) => s + Math.max(0, x), 0);
   const w = params.weights.map((x) => (wsum > 0 ? Math.max(0, x) / wsum : 1 / M));
-  const bt = params.branchThresholds ?? [];
+  const bt = params.branchMinSimilarities ?? [];
   const out: Int32Array[] = [];
   for (let i = 0; i < t.n; i++) {
     const set = [i];
@@ -278,7 +284,7 @@ export function pairTableMatches(t: PairTable, params: EnsembleParams): Int32Arr
         const b = bt[m];
         if (b !== null && b !== undefined && v >= b) hit = true;
       }
-      if (s >= params.threshold || hit) set.push(t.cols[p]!);
+      if (s >= params.minSimilarity || hit) set.push(t.cols[p]!);
       if (s > bestS) {
         bestS = s;
         best = t.cols[p]!;

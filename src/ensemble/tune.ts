@@ -1,7 +1,8 @@
 /**
- * Tuning ensembles on out-of-fold pair tables: weights, the combined threshold and (optionally)
- * per-branch union thresholds, by grid, coordinate ascent or Nelder–Mead; an honest CV F1 by
- * tuning on the other folds and scoring each held-out fold; and a report over member combinations.
+ * Tuning ensembles on out-of-fold pair tables: weights, the combined similarity threshold
+ * (`minSimilarity`) and (optionally) per-branch union similarity thresholds
+ * (`branchMinSimilarities`), by grid, coordinate ascent or Nelder–Mead; an honest CV F1 by tuning
+ * on the other folds and scoring each held-out fold; and a report over member combinations.
  */
 import { type MaximizeOptions, type OptimizerName, type ParamSpec, maximize } from "./optimize";
 import { type EnsembleParams, type EnsembleScore, type PairTable, scorePairTable } from "./pair_table";
@@ -12,10 +13,10 @@ export interface TuneOptions {
   method?: OptimizerName;
   /** Member indices to use; the others get weight 0. Defaults to all members. */
   members?: number[];
-  /** Also tune one union threshold per used member (the 1st place's "union of concat, image and text"). Defaults to false. */
+  /** Also tune one union similarity threshold per used member (the 1st place's "union of concat, image and text"). Defaults to false. */
   union?: boolean;
-  /** Similarity range the thresholds are searched in. Defaults to [0, 1]. */
-  thresholdRange?: [number, number];
+  /** Range the similarity thresholds (`minSimilarity`, `branchMinSimilarities`) are searched in. Defaults to [0, 1]. */
+  similarityRange?: [number, number];
   /** Grid points per parameter (grid and coordinate ascent). Defaults to 11; the grid uses fewer when steps^params would exceed its budget (optimizer.maxEvals, default 4000). */
   steps?: number;
   /** Score only postings with include[i] = 1. Defaults to all. */
@@ -36,16 +37,17 @@ export interface TunedEnsemble {
 }
 
 /**
- * Tunes weights and thresholds to maximise mean match F1 on the pair table.
+ * Tunes weights and similarity thresholds to maximise mean match F1 on the pair table.
  * @example const best = tuneEnsemble(table, { method: "nelder-mead", union: true });
  */
 export function tuneEnsemble(table: PairTable, opts: TuneOptions = {}): TunedEnsemble {
-  const { method = "coordinate", union = false, thresholdRange = [0, 1], include = null, min2 = true, optimizer = {} } = opts;
+  const { method = "coordinate", union = false, similarityRange = [0, 1], include = null, min2 = true, optimizer = {} } = opts;
+  if ("thresholdRange" in opts) throw new Error("tuneEnsemble: the option `thresholdRange` is now `similarityRange` (similarities: match when ≥)");
   const M = table.sims.length;
   const used = opts.members ?? table.names.map((_, i) => i);
   if (used.length === 0) throw new Error("tuneEnsemble: no members selected");
   for (const m of used) if (!(m >= 0 && m < M)) throw new Error(`tuneEnsemble: member ${m} out of range (table has ${M}: ${table.names.join(", ")})`);
-  const [tlo, thi] = thresholdRange;
+  const [tlo, thi] = similarityRange;
   const d = used.length + (union ? used.length : 0);
   // the grid's size is steps^d: shrink the steps so it stays within the evaluation budget
   const gridBudget = optimizer.maxEvals ?? 4000;
@@ -53,24 +55,25 @@ export function tuneEnsemble(table: PairTable, opts: TuneOptions = {}): TunedEns
   // weights: the first used member is fixed at 1 (the scale is irrelevant), the rest in [0, 2]
   const space: ParamSpec[] = [];
   for (const m of used.slice(1)) space.push({ name: `w:${table.names[m]}`, lo: 0, hi: 2, steps });
-  space.push({ name: "threshold", lo: tlo, hi: thi, steps });
-  if (union) for (const m of used) space.push({ name: `t:${table.names[m]}`, lo: tlo, hi: thi + 0.05, steps });
+  space.push({ name: "minSimilarity", lo: tlo, hi: thi, steps });
+  // a union similarity threshold above the range switches that member's union off
+  if (union) for (const m of used) space.push({ name: `minSimilarity:${table.names[m]}`, lo: tlo, hi: thi + 0.05, steps });
   const decode = (x: number[]): EnsembleParams => {
     const weights = new Array<number>(M).fill(0);
     weights[used[0]!] = 1;
     used.slice(1).forEach((m, i) => {
       weights[m] = x[i]!;
     });
-    const threshold = x[used.length - 1]!;
-    const branchThresholds: Array<number | null> = new Array<number | null>(M).fill(null);
+    const minSimilarity = x[used.length - 1]!;
+    const branchMinSimilarities: Array<number | null> = new Array<number | null>(M).fill(null);
     if (union) {
       used.forEach((m, i) => {
-        branchThresholds[m] = x[used.length + i]! > thi ? null : x[used.length + i]!;
+        branchMinSimilarities[m] = x[used.length + i]! > thi ? null : x[used.length + i]!;
       });
     }
-    return { weights, threshold, branchThresholds, min2 };
+    return { weights, minSimilarity, branchMinSimilarities, min2 };
   };
-  const start = space.map((p) => (p.name.startsWith("w:") ? 1 : p.name.startsWith("t:") ? p.hi : (p.lo + p.hi) / 2));
+  const start = space.map((p) => (p.name.startsWith("w:") ? 1 : p.name.startsWith("minSimilarity:") ? p.hi : (p.lo + p.hi) / 2));
   const r = maximize((x) => scorePairTable(table, decode(x), include).f1, space, { maxEvals: method === "grid" ? gridBudget : 1500, start, ...optimizer, method });
   const params = decode(r.x);
   return { params, score: scorePairTable(table, params, include), evals: r.evals, method, members: used.map((m) => table.names[m]!) };
@@ -110,7 +113,7 @@ export function crossValidateEnsemble(table: PairTable, opts: Omit<TuneOptions, 
 
 /** One row of {@link ensembleReport}. */
 export interface EnsembleReportRow {
-  /** Member names joined by "+", with " ∪" when union thresholds were tuned. */
+  /** Member names joined by "+", with " ∪" when union similarity thresholds were tuned. */
   combination: string;
   method: OptimizerName;
   /** F1 with parameters tuned on all postings (optimistic). */
@@ -118,15 +121,17 @@ export interface EnsembleReportRow {
   /** Nested-CV F1 (tuned without each scored fold). */
   cvF1: number;
   weights: number[];
-  threshold: number;
-  branchThresholds: Array<number | null>;
+  /** The tuned combined similarity threshold (match when the weighted similarity is ≥ this). */
+  minSimilarity: number;
+  /** The tuned per-member union similarity thresholds (null: member not in the union). */
+  branchMinSimilarities: Array<number | null>;
 }
 
 /** Options for {@link ensembleReport}. */
 export interface EnsembleReportOptions {
   /** Optimisers to compare on the full ensemble. Defaults to ["coordinate"]. */
   methods?: OptimizerName[];
-  /** Also report the full ensemble with union thresholds. Defaults to true. */
+  /** Also report the full ensemble with union similarity thresholds. Defaults to true. */
   withUnion?: boolean;
   /** Tuning options shared by every row. */
   tune?: Omit<TuneOptions, "method" | "members" | "union" | "include">;
@@ -134,7 +139,7 @@ export interface EnsembleReportOptions {
 
 /**
  * CV F1 for every non-empty combination of members (each single member is a "branch"), then the
- * full ensemble per optimiser, with and without union thresholds. Sorted by cvF1, best first.
+ * full ensemble per optimiser, with and without union similarity thresholds. Sorted by cvF1, best first.
  */
 export function ensembleReport(table: PairTable, opts: EnsembleReportOptions = {}): EnsembleReportRow[] {
   const { methods = ["coordinate"], withUnion = true, tune = {} } = opts;
@@ -150,8 +155,8 @@ export function ensembleReport(table: PairTable, opts: EnsembleReportOptions = {
       f1: full.score.f1,
       cvF1: cv.cvF1,
       weights: full.params.weights,
-      threshold: full.params.threshold,
-      branchThresholds: full.params.branchThresholds ?? [],
+      minSimilarity: full.params.minSimilarity,
+      branchMinSimilarities: full.params.branchMinSimilarities ?? [],
     });
   };
   for (let mask = 1; mask < 1 << M; mask++) {

@@ -1,7 +1,7 @@
 /**
  * An interactive ensemble tuner for notebooks: one self-contained HTML string (no server, no
- * network) with sliders for each member's weight, the combined threshold and per-member union
- * thresholds. The pair table is embedded (base64 typed arrays) and F1 is recomputed live in the
+ * network) with sliders for each member's weight, the combined similarity threshold
+ * (`minSimilarity`) and per-member union similarity thresholds (`branchMinSimilarities`). The pair table is embedded (base64 typed arrays) and F1 is recomputed live in the
  * browser by the very function {@link scorePairTable} (its source is embedded), so the page and
  * TypeScript agree to the last digit.
  */
@@ -9,7 +9,7 @@ import { type EnsembleParams, type PairTable, prunePairTable, scorePairTable } f
 
 /** Options for {@link ensembleTunerHtml}. */
 export interface TunerOptions {
-  /** Initial rule. Defaults to equal weights, threshold 0.5, no union. */
+  /** Initial rule. Defaults to equal weights, minSimilarity 0.5, no union. */
   initial?: EnsembleParams;
   /** Candidates kept per posting in the embedded table (see {@link prunePairTable}). Defaults to 20. */
   maxPerRow?: number;
@@ -44,7 +44,7 @@ export function formatTunerScore(v: number): string {
 export function ensembleTunerHtml(table: PairTable, opts: TunerOptions = {}): string {
   const { maxPerRow = 20, title = "Ensemble tuner" } = opts;
   const M = table.names.length;
-  const initial: EnsembleParams = opts.initial ?? { weights: new Array<number>(M).fill(1), threshold: 0.5, branchThresholds: new Array<number | null>(M).fill(null), min2: true };
+  const initial: EnsembleParams = opts.initial ?? { weights: new Array<number>(M).fill(1), minSimilarity: 0.5, branchMinSimilarities: new Array<number | null>(M).fill(null), min2: true };
   const t = tunerTable(table, maxPerRow);
   const id = (opts.id ?? `mlt${(t.cols.length * 2654435761 + t.n * 40503 + M) >>> 0}`).replace(/[^A-Za-z0-9_-]/g, "");
   const wsum = initial.weights.reduce((s, x) => s + Math.max(0, x), 0) || 1;
@@ -58,8 +58,8 @@ export function ensembleTunerHtml(table: PairTable, opts: TunerOptions = {}): st
     groupSize: b64(t.groupSize),
     initial: {
       weights: initial.weights.map((w) => Math.max(0, w) / wsum),
-      threshold: initial.threshold,
-      branchThresholds: initial.branchThresholds ?? new Array<number | null>(M).fill(null),
+      minSimilarity: initial.minSimilarity,
+      branchMinSimilarities: initial.branchMinSimilarities ?? new Array<number | null>(M).fill(null),
       min2: initial.min2 !== false,
     },
   };
@@ -68,8 +68,8 @@ export function ensembleTunerHtml(table: PairTable, opts: TunerOptions = {}): st
   const weightRows = t.names.map((name, m) => slider(`w${m}`, `weight ${name}`, data.initial.weights[m]!)).join("");
   const unionRows = t.names
     .map((name, m) => {
-      const b = data.initial.branchThresholds[m];
-      return `<div class="row"><label><input type="checkbox" id="${id}-u${m}"${b === null || b === undefined ? "" : " checked"}> ${esc(name)} alone ≥</label><input type="range" id="${id}-b${m}" min="0" max="1" step="0.01" value="${(b ?? 0.9).toFixed(2)}"><span id="${id}-b${m}-v">${(b ?? 0.9).toFixed(2)}</span></div>`;
+      const b = data.initial.branchMinSimilarities[m];
+      return `<div class="row"><label><input type="checkbox" id="${id}-u${m}"${b === null || b === undefined ? "" : " checked"}> ${esc(name)} similarity ≥</label><input type="range" id="${id}-b${m}" min="0" max="1" step="0.01" value="${(b ?? 0.9).toFixed(2)}"><span id="${id}-b${m}-v">${(b ?? 0.9).toFixed(2)}</span></div>`;
     })
     .join("");
   // The scorer's own source, so the browser computes exactly what TypeScript computes.
@@ -77,9 +77,9 @@ export function ensembleTunerHtml(table: PairTable, opts: TunerOptions = {}): st
   return `<div id="${id}" class="matchlab-tuner" style="font:13px system-ui,sans-serif;max-width:560px;border:1px solid #ddd;border-radius:6px;padding:10px">
 <style>#${id} .row{display:flex;align-items:center;gap:8px;margin:3px 0}#${id} label{width:190px}#${id} input[type=range]{flex:1}#${id} .score{font-size:16px;margin-top:8px}#${id} h4{margin:4px 0}</style>
 <h4>${esc(title)}</h4>
-<div style="color:#666">${t.n} postings, ${t.cols.length} candidate pairs (≤ ${maxPerRow} per posting); thresholds are cosine similarities; min-2 ${data.initial.min2 ? "on" : "off"}</div>
+<div style="color:#666">${t.n} postings, ${t.cols.length} candidate pairs (≤ ${maxPerRow} per posting); every threshold is a cosine similarity (match when ≥); min-2 ${data.initial.min2 ? "on" : "off"}</div>
 <h4>Weights</h4>${weightRows}
-<h4>Combined similarity ≥</h4>${slider("t", "threshold", data.initial.threshold)}
+<h4>Combined similarity ≥</h4>${slider("t", "min similarity", data.initial.minSimilarity)}
 <h4>Union with single branches</h4>${unionRows}
 <div class="score">F1 <b id="${id}-f1">…</b> · precision <span id="${id}-p">…</span> · recall <span id="${id}-r">…</span> · matches/posting <span id="${id}-m">…</span></div>
 <script>
@@ -94,7 +94,7 @@ export function ensembleTunerHtml(table: PairTable, opts: TunerOptions = {}): st
   function params() {
     var w = [], b = [];
     for (var m = 0; m < M; m++) { w.push(Number(el("w" + m).value)); b.push(el("u" + m).checked ? Number(el("b" + m).value) : null); }
-    return { weights: w, threshold: Number(el("t").value), branchThresholds: b, min2: D.initial.min2 };
+    return { weights: w, minSimilarity: Number(el("t").value), branchMinSimilarities: b, min2: D.initial.min2 };
   }
   function update() {
     var p = params();

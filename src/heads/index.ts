@@ -35,6 +35,9 @@ export const HEADS: Readonly<Record<HeadName, (o: AnyHeadOptions) => tf.layers.L
   subcenter_arcface: (o: AnyHeadOptions) => subCenterArcFace(o),
 });
 
+/** The head names, from the {@link HEADS} table. */
+export const HEAD_NAMES: readonly HeadName[] = Object.freeze(Object.keys(HEADS) as HeadName[]);
+
 /** Builds a head by name; an unknown name throws listing the valid ones. */
 export function makeHead(name: string, opts: AnyHeadOptions): tf.layers.Layer {
   const f = (HEADS as Record<string, (o: AnyHeadOptions) => tf.layers.Layer>)[name];

@@ -1,7 +1,9 @@
 /** Per-class loss weights from class counts: pure, no tfjs. */
 
+/** The class-weight strategies. */
+export const CLASS_WEIGHT_STRATEGIES = Object.freeze(["none", "inverse", "inverse_sqrt", "effective_number", "power"] as const);
 /** How to turn class counts into weights. */
-export type ClassWeightStrategy = "none" | "inverse" | "inverse_sqrt" | "effective_number" | "power";
+export type ClassWeightStrategy = (typeof CLASS_WEIGHT_STRATEGIES)[number];
 
 /** Options for {@link classWeights}. */
 export interface ClassWeightOptions {
@@ -13,8 +15,6 @@ export interface ClassWeightOptions {
   normalize?: "classes" | "samples" | "none";
 }
 
-const STRATEGIES = Object.freeze(["none", "inverse", "inverse_sqrt", "effective_number", "power"] as const);
-
 /**
  * Per-class weights from per-class counts.
  * - `inverse`: 1/n; `inverse_sqrt`: 1/√n; `power`: 1/n^α (partial weighting);
@@ -24,7 +24,7 @@ const STRATEGIES = Object.freeze(["none", "inverse", "inverse_sqrt", "effective_
  */
 export function classWeights(counts: ArrayLike<number>, strategy: ClassWeightStrategy, opts: ClassWeightOptions = {}): Float64Array {
   const { beta = 0.999, alpha = 0.5, normalize = "classes" } = opts;
-  if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new Error(`unknown class weight strategy: ${strategy} (expected ${STRATEGIES.join("|")})`);
+  if (!(CLASS_WEIGHT_STRATEGIES as readonly string[]).includes(strategy)) throw new Error(`unknown class weight strategy: ${strategy} (expected ${CLASS_WEIGHT_STRATEGIES.join("|")})`);
   if (strategy === "effective_number" && !(beta >= 0 && beta < 1)) throw new Error(`classWeights: beta must be in [0, 1), got ${beta}`);
   const w = new Float64Array(counts.length);
   for (let c = 0; c < counts.length; c++) {

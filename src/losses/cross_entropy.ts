@@ -65,3 +65,11 @@ export function focalLoss(logits: tf.Tensor, labels: tf.Tensor, opts: FocalLossO
     return l as tf.Tensor1D;
   });
 }
+
+/** The classification losses on head logits, by config name (`loss.kind`): per-sample losses, [B]. */
+export const CLASSIFICATION_LOSSES = Object.freeze({
+  ce: (logits: tf.Tensor, labels: tf.Tensor, opts: FocalLossOptions = {}) => crossEntropyLoss(logits, labels, { labelSmoothing: opts.labelSmoothing, classWeights: opts.classWeights }),
+  focal: focalLoss,
+});
+/** A classification loss name. */
+export type ClassificationLossName = keyof typeof CLASSIFICATION_LOSSES;

@@ -265,3 +265,34 @@ export function argmaxRows(scores: ArrayLike<number>, numClasses: number): Int32
   }
   return out;
 }
+
+/** The per-split metric names, in `metrics.csv` column order (each prefixed `train_` / `val_`). */
+export const CLASSIFY_METRICS = Object.freeze(["loss", "accuracy", "top5", "macro_precision", "macro_recall", "macro_f1", "micro_precision", "micro_recall", "micro_f1"] as const);
+
+/** The `metrics.csv` columns of a classification run, in order. */
+export const CLASSIFY_METRICS_COLUMNS: readonly string[] = Object.freeze(["epoch", ...CLASSIFY_METRICS.map((m) => `train_${m}`), ...CLASSIFY_METRICS.map((m) => `val_${m}`)]);
+
+/** One split's metrics from {@link classificationMetrics}. */
+export type ClassificationMetrics = Record<(typeof CLASSIFY_METRICS)[number], number>;
+
+/**
+ * Loss, accuracy, top-5 and macro/micro precision, recall and F1 from row-major scores
+ * (n × numClasses) and labels. Macro averages run over the classes present in labels or
+ * predictions (scikit-learn's default).
+ * @example classificationMetrics(yValid, scores, numClasses, meanLoss).macro_f1
+ */
+export function classificationMetrics(yTrue: ArrayLike<number>, scores: ArrayLike<number>, numClasses: number, loss: number): ClassificationMetrics {
+  const pred = argmaxRows(scores, numClasses);
+  const prf = precisionRecallF1(yTrue, pred, { numClasses });
+  return {
+    loss,
+    accuracy: accuracy(yTrue, pred),
+    top5: topKAccuracy(yTrue, scores, numClasses, Math.min(5, numClasses)),
+    macro_precision: prf.macro.precision,
+    macro_recall: prf.macro.recall,
+    macro_f1: prf.macro.f1,
+    micro_precision: prf.micro.precision,
+    micro_recall: prf.micro.recall,
+    micro_f1: prf.micro.f1,
+  };
+}

@@ -95,9 +95,12 @@ export interface MatchModel {
   options: Required<Omit<MatchModelOptions, "image" | "text" | "fusion">> & { image: Required<ImageEncoderOptions>; text: Required<TextEncoderOptions>; fusion: Required<FusionOptions> };
 }
 
-const IMAGE_ENCODERS: readonly ImageEncoderName[] = Object.freeze(["resnet", "mobilenet_v2", "features", "none"]);
-const TEXT_ENCODERS: readonly TextEncoderName[] = Object.freeze(["ngram", "transformer", "features", "none"]);
-const FUSIONS: readonly FusionName[] = Object.freeze(["concat", "add", "residual", "transformer", "none"]);
+/** The image encoders. */
+export const IMAGE_ENCODERS: readonly ImageEncoderName[] = Object.freeze(["resnet", "mobilenet_v2", "features", "none"]);
+/** The text encoders. */
+export const TEXT_ENCODERS: readonly TextEncoderName[] = Object.freeze(["ngram", "transformer", "features", "none"]);
+/** The fusions. */
+export const FUSIONS: readonly FusionName[] = Object.freeze(["concat", "add", "residual", "transformer", "none"]);
 
 function check<T extends string>(what: string, v: T, allowed: readonly T[]): void {
   if (!allowed.includes(v)) throw new Error(`unknown ${what}: ${v} (expected ${allowed.join("|")})`);

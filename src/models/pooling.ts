@@ -1,8 +1,10 @@
 /** Global pooling over image feature maps: GAP, GeM (learnable p) and max+avg, as registered layers. */
 import * as tf from "@tensorflow/tfjs";
 
+/** The pooling names usable in configs. */
+export const POOLING_NAMES = Object.freeze(["gap", "gem", "maxavg"] as const);
 /** A pooling name usable in configs. */
-export type PoolingName = "gap" | "gem" | "maxavg";
+export type PoolingName = (typeof POOLING_NAMES)[number];
 
 /** Options for {@link GeMPooling}. */
 export interface GeMOptions {
@@ -101,6 +103,6 @@ export function globalPool(x: tf.SymbolicTensor, pooling: PoolingName, name = "p
     case "maxavg":
       return new MaxAvgPooling({ name: `${name}_maxavg` }).apply(x) as tf.SymbolicTensor;
     default:
-      throw new Error(`unknown pooling: ${pooling as string} (expected gap|gem|maxavg)`);
+      throw new Error(`unknown pooling: ${pooling as string} (expected ${POOLING_NAMES.join("|")})`);
   }
 }

@@ -7,6 +7,7 @@ import { notebookProgressRenderer } from "./progress_bar";
 export * from "./banner";
 export * from "./display";
 export * from "./export";
+export * from "./frames";
 export * from "./image_grid";
 export * from "./outputs";
 export * from "./plotly_source";

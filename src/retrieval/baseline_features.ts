@@ -4,7 +4,7 @@
  * character n-grams of titles (dense), TF-IDF titles (sparse), and the phash column.
  */
 import type { Dataset } from "../data/dataset";
-import { loadImageBytes } from "../imbalance/features";
+import { loadImageBytes } from "../data/image_bytes";
 import { hashedNgrams } from "../models/text";
 import { type SparseRows, tfidfVectors } from "./tfidf";
 import { l2NormalizeRows } from "./vectors";

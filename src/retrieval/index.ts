@@ -4,6 +4,7 @@ export * from "./onnx_graph";
 export * from "./knn";
 export * from "./ann";
 export * from "./match_rules";
+export * from "./threshold";
 export * from "./thresholds";
 export * from "./tfidf";
 export * from "./embedding_file";

@@ -1,5 +1,5 @@
 /**
- * Match rules: from neighbour lists to match sets. A threshold per branch; the "min-2" rule
+ * Match rules: from neighbour lists to match sets. A maximum distance per branch; the "min-2" rule
  * (always at least one neighbour besides self); union and intersection across branches; exact-key
  * branches (identical phash, identical normalised title); and neighbourhood blending (INB / query
  * expansion). Every match set includes the posting itself, sorted ascending.
@@ -13,8 +13,11 @@ export type MatchList = Int32Array[];
 
 /** Options for {@link thresholdMatches}. */
 export interface ThresholdMatchOptions {
-  /** Keep neighbours with distance ≤ threshold (cosine distance = 1 − similarity). Required. */
-  threshold: number;
+  /**
+   * Keep neighbours with distance ≤ this (a distance threshold, in the neighbour lists' own metric;
+   * for cosine, distance = 1 − similarity, see asDistance in ./threshold). Required.
+   */
+  maxDistance: number;
   /** Always keep the nearest neighbour besides self, whatever its distance (the top solutions' "min-2"). Defaults to true. */
   min2?: boolean;
   /** Keep at most this many matches besides self. Defaults to no limit (k − 1). */
@@ -22,13 +25,14 @@ export interface ThresholdMatchOptions {
 }
 
 /**
- * One branch's match sets: neighbours within `threshold`, plus self, plus (min-2) the nearest
- * other neighbour when none passed.
- * @example const sets = thresholdMatches(nb, { threshold: 0.4 }); // cosine similarity ≥ 0.6
+ * One branch's match sets: neighbours at distance ≤ `maxDistance`, plus self, plus (min-2) the
+ * nearest other neighbour when none passed.
+ * @example const sets = thresholdMatches(nb, { maxDistance: 0.4 }); // cosine: similarity ≥ 0.6
  */
 export function thresholdMatches(nb: KnnResult, opts: ThresholdMatchOptions): MatchList {
-  const { threshold, min2 = true, maxMatches = Number.POSITIVE_INFINITY } = opts;
-  if (!Number.isFinite(threshold)) throw new Error(`thresholdMatches: threshold must be a finite number, got ${threshold}`);
+  const { maxDistance, min2 = true, maxMatches = Number.POSITIVE_INFINITY } = opts;
+  if ("threshold" in opts) throw new Error("thresholdMatches: the option `threshold` is now `maxDistance` (match when distance ≤ maxDistance)");
+  if (!Number.isFinite(maxDistance)) throw new Error(`thresholdMatches: maxDistance must be a finite number, got ${maxDistance}`);
   const out: MatchList = [];
   for (let i = 0; i < nb.n; i++) {
     const set: number[] = [i];
@@ -37,7 +41,7 @@ export function thresholdMatches(nb: KnnResult, opts: ThresholdMatchOptions): Ma
       const j = nb.indices[i * nb.k + t]!;
       if (j < 0 || j === i) continue;
       if (firstOther < 0) firstOther = j;
-      if (nb.distances[i * nb.k + t]! <= threshold && set.length - 1 < maxMatches) set.push(j);
+      if (nb.distances[i * nb.k + t]! <= maxDistance && set.length - 1 < maxMatches) set.push(j);
     }
     if (min2 && set.length === 1 && firstOther >= 0) set.push(firstOther);
     out.push(Int32Array.from(set).sort());

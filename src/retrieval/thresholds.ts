@@ -1,16 +1,19 @@
 /**
- * Thresholds and pair-distance analysis: the F1–threshold curve of one branch, the distance
- * distributions of right (same group) and wrong neighbour pairs, their overlap, and a danfo
- * table of them per branch and fold.
+ * Distance thresholds and pair-distance analysis: the F1 curve of one branch over maximum
+ * distances, the distance distributions of right (same group) and wrong neighbour pairs, their
+ * overlap, and a danfo table of them per branch and fold. Every threshold here is a distance
+ * (match when distance ≤ it), so its fields are named `maxDistance`; see ./threshold for the
+ * similarity form.
  */
 import { DataFrame } from "danfojs-node";
 import { matchScores } from "../metrics/matching";
 import type { KnnResult } from "./knn";
 import { thresholdMatches } from "./match_rules";
 
-/** One point of an F1–threshold curve. */
+/** One point of an F1 curve over distance thresholds. */
 export interface ThresholdPoint {
-  threshold: number;
+  /** The distance threshold: neighbours at distance ≤ this match. */
+  maxDistance: number;
   f1: number;
   precision: number;
   recall: number;
@@ -18,8 +21,8 @@ export interface ThresholdPoint {
 
 /** Options for {@link bestThreshold}. */
 export interface BestThresholdOptions {
-  /** Distance thresholds to try. Defaults to 41 steps over the observed distance range. */
-  thresholds?: readonly number[];
+  /** Maximum distances to try. Defaults to 41 steps over the observed distance range. */
+  maxDistances?: readonly number[];
   /** Apply the min-2 rule. Defaults to true. */
   min2?: boolean;
   /** Score only these postings (e.g. one fold); all postings still count as candidates. Defaults to all. */
@@ -28,7 +31,8 @@ export interface BestThresholdOptions {
 
 /** The best distance threshold of a branch and the curve it was picked from. */
 export interface BestThreshold {
-  threshold: number;
+  /** The best distance threshold: neighbours at distance ≤ this match (cosine similarity ≥ 1 − this). */
+  maxDistance: number;
   f1: number;
   curve: ThresholdPoint[];
 }
@@ -56,19 +60,20 @@ function defaultThresholds(nb: KnnResult): number[] {
 }
 
 /**
- * Sweeps distance thresholds and returns the one with the best mean match F1, with the curve.
- * Ties go to the smaller threshold.
- * @example const { threshold, f1, curve } = bestThreshold(nb, labels);
+ * Sweeps distance thresholds and returns the one with the best mean match F1 as `maxDistance`
+ * (match when distance ≤ maxDistance), with the curve. Ties go to the smaller distance.
+ * @example const { maxDistance, f1, curve } = bestThreshold(nb, labels);
  */
 export function bestThreshold(nb: KnnResult, labels: ArrayLike<number>, opts: BestThresholdOptions = {}): BestThreshold {
   const { min2 = true, subset } = opts;
-  const thresholds = opts.thresholds ?? defaultThresholds(nb);
-  if (thresholds.length === 0) throw new Error("bestThreshold: no thresholds to try");
+  if ("thresholds" in opts) throw new Error("bestThreshold: the option `thresholds` is now `maxDistances` (distances: match when ≤)");
+  const maxDistances = opts.maxDistances ?? defaultThresholds(nb);
+  if (maxDistances.length === 0) throw new Error("bestThreshold: no maxDistances to try");
   if (nb.n !== labels.length) throw new Error(`bestThreshold: ${nb.n} neighbour rows for ${labels.length} labels (expected equal)`);
   const curve: ThresholdPoint[] = [];
   let best: ThresholdPoint | null = null;
-  for (const threshold of thresholds) {
-    const s = matchScores(thresholdMatches(nb, { threshold, min2 }), labels);
+  for (const maxDistance of maxDistances) {
+    const s = matchScores(thresholdMatches(nb, { maxDistance, min2 }), labels);
     let p: ThresholdPoint;
     if (subset) {
       let f = 0;
@@ -81,14 +86,14 @@ export function bestThreshold(nb: KnnResult, labels: ArrayLike<number>, opts: Be
         rc += s.perPosting.recall[i]!;
       }
       const m = Math.max(1, subset.length);
-      p = { threshold, f1: f / m, precision: pr / m, recall: rc / m };
+      p = { maxDistance, f1: f / m, precision: pr / m, recall: rc / m };
     } else {
-      p = { threshold, f1: s.f1, precision: s.precision, recall: s.recall };
+      p = { maxDistance, f1: s.f1, precision: s.precision, recall: s.recall };
     }
     curve.push(p);
     if (!best || p.f1 > best.f1) best = p;
   }
-  return { threshold: best!.threshold, f1: best!.f1, curve };
+  return { maxDistance: best!.maxDistance, f1: best!.f1, curve };
 }
 
 /** Distances of neighbour pairs split by whether the two postings share a group. */
@@ -197,7 +202,8 @@ export interface DistanceSummaryRow {
   /** unmatched median − matched median. */
   gap: number;
   overlap: number;
-  bestThreshold: number;
+  /** The best distance threshold (see {@link BestThreshold.maxDistance}). */
+  bestMaxDistance: number;
   bestF1: number;
 }
 
@@ -210,27 +216,29 @@ function median(a: Float32Array): number {
 
 /**
  * Per branch and fold: median matched and unmatched distance, their gap and overlap, and the
- * best threshold with its F1 (each fold scored on its own postings), as a danfo DataFrame.
+ * best distance threshold (`bestMaxDistance`) with its F1 (each fold scored on its own postings),
+ * as a danfo DataFrame. `maxDistances` are the distance thresholds to try (defaults as in
+ * {@link bestThreshold}).
  */
-export function distanceSummary(branches: readonly DistanceBranch[], labels: ArrayLike<number>, opts: { folds?: ArrayLike<number>; thresholds?: readonly number[] } = {}): DataFrame {
-  const { folds, thresholds } = opts;
+export function distanceSummary(branches: readonly DistanceBranch[], labels: ArrayLike<number>, opts: { folds?: ArrayLike<number>; maxDistances?: readonly number[] } = {}): DataFrame {
+  const { folds, maxDistances } = opts;
   const rows: DistanceSummaryRow[] = [];
   const foldIds = folds ? [...new Set(Array.from(folds))].sort((a, b) => a - b) : [];
   for (const b of branches) {
     const p = pairDistances(b.neighbours, labels);
-    const all = bestThreshold(b.neighbours, labels, thresholds ? { thresholds } : {});
-    const th = all.curve.map((c) => c.threshold);
+    const all = bestThreshold(b.neighbours, labels, maxDistances ? { maxDistances } : {});
+    const th = all.curve.map((c) => c.maxDistance);
     const row = (fold: number | "all", m: Float32Array, u: Float32Array, best: BestThreshold) => {
       const mm = median(m);
       const um = median(u);
-      rows.push({ branch: b.name, fold, matchedMedian: mm, unmatchedMedian: um, gap: um - mm, overlap: distributionOverlap(m, u), bestThreshold: best.threshold, bestF1: best.f1 });
+      rows.push({ branch: b.name, fold, matchedMedian: mm, unmatchedMedian: um, gap: um - mm, overlap: distributionOverlap(m, u), bestMaxDistance: best.maxDistance, bestF1: best.f1 });
     };
     row("all", p.matched, p.unmatched, all);
     for (const f of foldIds) {
       const inFold = (rowsOf: Int32Array, d: Float32Array) => d.filter((_, i) => folds![rowsOf[i]!] === f);
       const subset: number[] = [];
       for (let i = 0; i < labels.length; i++) if (folds![i] === f) subset.push(i);
-      row(f, inFold(p.matchedRows, p.matched), inFold(p.unmatchedRows, p.unmatched), bestThreshold(b.neighbours, labels, { thresholds: th, subset }));
+      row(f, inFold(p.matchedRows, p.matched), inFold(p.unmatchedRows, p.unmatched), bestThreshold(b.neighbours, labels, { maxDistances: th, subset }));
     }
   }
   return new DataFrame(rows.map((r) => ({ ...r, fold: String(r.fold) })));

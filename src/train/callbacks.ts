@@ -3,6 +3,7 @@
  * every N steps, evaluating every N steps, early stopping, stopping on NaN. Plain objects; each
  * keeps its own state and saves it with checkpoints when it has a `name`.
  */
+import { precisionRecallF1, topKAccuracy } from "../metrics/classification";
 import { formatDuration, progress, type ProgressBar, type ProgressRenderer } from "../progress";
 import { type Callback, CancelFitError, type Learner } from "./learner";
 
@@ -137,14 +138,17 @@ export interface ProgressCallbackOptions {
   eta?: EtaCallback;
   /** Renderer override (tests). Defaults to the current one (terminal, or the notebook's). */
   renderer?: ProgressRenderer | null;
+  /** The validation metric to show (the task's primary metric). Defaults to "val_f1". */
+  metric?: string;
 }
 
-/** One progress bar per epoch, noting the smoothed loss, LR factor, last validation F1 and ETA. */
+/** One progress bar per epoch, noting the smoothed loss, LR factor, last value of the primary metric and ETA. */
 export function progressCallback(opts: ProgressCallbackOptions): Callback {
+  const { metric = "val_f1" } = opts;
   let bar: ProgressBar | null = null;
   const note = (l: Learner) => {
     const parts = [`loss ${opts.meters.smooth.value.toFixed(4)}`, `lr×${l.lrFactor.toFixed(3)}`];
-    if (l.metrics.val_f1 !== undefined) parts.push(`val_f1 ${l.metrics.val_f1.toFixed(4)}`);
+    if (l.metrics[metric] !== undefined) parts.push(`${metric} ${l.metrics[metric].toFixed(4)}`);
     if (opts.eta) parts.push(`eta ${opts.eta.eta()}`);
     return parts.join(" ");
   };
@@ -254,6 +258,67 @@ export function stopOnNanCallback(): Callback {
     order: -20,
     afterBatch(l) {
       if (!Number.isFinite(l.loss)) throw new CancelFitError(`loss is ${l.loss} at step ${l.step} (epoch ${l.epoch}); stopping`);
+    },
+  };
+}
+
+/** Per-epoch training classification metrics from the margin-free logits of the main head. */
+export interface TrainMetricsCallback extends Callback {
+  /** The finished epoch's metrics (train_*), set at afterEpoch... read them in a later-ordered callback. */
+  epochMetrics(): Record<string, number>;
+}
+
+/** Accumulates train accuracy, top-5 and macro/micro P/R/F1 over each epoch (state saved in checkpoints). */
+export function trainMetricsCallback(numClasses: number): TrainMetricsCallback {
+  let yTrue: number[] = [];
+  let yPred: number[] = [];
+  let top5Hits = 0;
+  return {
+    name: "train_metrics",
+    order: -9,
+    beforeEpoch(l) {
+      if (l.batchInEpoch === 0) {
+        yTrue = [];
+        yPred = [];
+        top5Hits = 0;
+      }
+    },
+    afterBatch(l) {
+      const logits = l.outputs.logits;
+      if (!logits || !l.batch) return;
+      const scores = logits.dataSync();
+      const y = l.batch.labels.dataSync();
+      const C = logits.shape[1]!;
+      for (let i = 0; i < y.length; i++) {
+        let best = 0;
+        for (let c = 1; c < C; c++) if (scores[i * C + c]! > scores[i * C + best]!) best = c;
+        yTrue.push(y[i]!);
+        yPred.push(best);
+      }
+      top5Hits += topKAccuracy(y, scores, C, Math.min(5, C)) * y.length;
+    },
+    epochMetrics(): Record<string, number> {
+      if (yTrue.length === 0) return {};
+      const prf = precisionRecallF1(yTrue, yPred, { numClasses });
+      let correct = 0;
+      for (let i = 0; i < yTrue.length; i++) if (yTrue[i] === yPred[i]) correct++;
+      return {
+        train_accuracy: correct / yTrue.length,
+        train_top5: top5Hits / yTrue.length,
+        train_macro_precision: prf.macro.precision,
+        train_macro_recall: prf.macro.recall,
+        train_macro_f1: prf.macro.f1,
+        train_micro_precision: prf.micro.precision,
+        train_micro_recall: prf.micro.recall,
+        train_micro_f1: prf.micro.f1,
+      };
+    },
+    state: () => ({ yTrue, yPred, top5Hits }),
+    loadState(s) {
+      const st = s as { yTrue: number[]; yPred: number[]; top5Hits: number };
+      yTrue = st.yTrue;
+      yPred = st.yPred;
+      top5Hits = st.top5Hits;
     },
   };
 }

@@ -21,8 +21,10 @@ export interface ParamGroupSpec {
   weightDecay?: number;
 }
 
+/** The optimiser kinds. */
+export const OPTIMIZER_KINDS = Object.freeze(["adam", "adamw"] as const);
 /** The optimiser kind: `adam` adds weight decay to the gradient (L2); `adamw` decays weights directly. */
-export type OptimizerKind = "adam" | "adamw";
+export type OptimizerKind = (typeof OPTIMIZER_KINDS)[number];
 
 /** Options for {@link AdamW}. */
 export interface AdamWOptions {
@@ -66,7 +68,7 @@ export class AdamW {
 
   constructor(params: NamedParam[], opts: AdamWOptions = {}) {
     const { kind = "adamw", lr = 1e-3, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, groups = [] } = opts;
-    if (kind !== "adam" && kind !== "adamw") throw new Error(`unknown optimizer: ${kind as string} (expected adam|adamw)`);
+    if (!OPTIMIZER_KINDS.includes(kind)) throw new Error(`unknown optimizer: ${kind as string} (expected ${OPTIMIZER_KINDS.join("|")})`);
     const weightDecay = opts.weightDecay ?? (kind === "adamw" ? 0.01 : 0);
     const names = new Set<string>();
     for (const p of params) {

@@ -6,45 +6,18 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { formatCsv, parseCsv } from "../data/csv";
+import { CLASSIFY_METRICS } from "../metrics/classification";
 import { writeAtomic } from "./checkpoint";
 import type { Callback, Learner } from "./learner";
+import type { TaskName } from "./tasks/index";
 
-/** The metrics.csv columns, in order. */
-export const METRICS_COLUMNS: readonly string[] = Object.freeze([
-  "epoch",
-  "step",
-  "time_s",
-  "lr_factor",
-  "train_loss",
-  "train_accuracy",
-  "train_top5",
-  "train_macro_precision",
-  "train_macro_recall",
-  "train_macro_f1",
-  "train_micro_precision",
-  "train_micro_recall",
-  "train_micro_f1",
-  "val_loss",
-  "val_accuracy",
-  "val_top5",
-  "val_macro_precision",
-  "val_macro_recall",
-  "val_macro_f1",
-  "val_micro_precision",
-  "val_micro_recall",
-  "val_micro_f1",
-  "val_f1",
-  "val_threshold",
-]);
+/** The metrics.csv columns every task writes first: position, time, LR factor and the train split's metrics. */
+export const SHARED_METRICS_COLUMNS: readonly string[] = Object.freeze(["epoch", "step", "time_s", "lr_factor", ...CLASSIFY_METRICS.map((m) => `train_${m}`)]);
 
-/** A run's summary.json. */
+/** A run's summary.json: what, where, how far, and the task's primary metric by name. */
 export interface RunSummary {
   run: string;
-  /** The task; absent means "match" (runs written before classification runs existed). */
-  task?: "match" | "classify";
-  /** Classification runs: best validation accuracy and macro F1 over epochs. */
-  best_val_accuracy?: number | null;
-  best_val_macro_f1?: number | null;
+  task: TaskName;
   name: string;
   fold: number;
   seed: number;
@@ -52,9 +25,16 @@ export interface RunSummary {
   stopReason: string;
   steps: number;
   epochs: number;
-  untrained_val_f1: number | null;
-  best_val_f1: number | null;
-  final_val_f1: number | null;
+  /** The primary metric's name (e.g. val_f1 for match, val_macro_f1 for classify). */
+  metric: string;
+  /** Whether bigger is better for `metric`. */
+  metric_mode: "max" | "min";
+  /** `metric` of the model before training (null after a resume that did not measure it). */
+  untrained: number | null;
+  /** The best `metric` over validations (the one best.ckpt holds). */
+  best: number | null;
+  /** `metric` at the last validation. */
+  final: number | null;
   weights_sha256: string | null;
   backend: string;
   seconds: number;
@@ -95,16 +75,18 @@ export function readMetricsCsv(file: string): Record<string, number>[] {
   return t.rows.map((r) => Object.fromEntries(t.header.map((h, i) => [h, r[i] === "" ? Number.NaN : Number(r[i])])));
 }
 
-/** Writes metrics.csv atomically. */
-export function writeMetricsCsv(file: string, rows: readonly Record<string, number>[]): void {
+/** Writes metrics.csv atomically with the given columns (missing values as empty cells). */
+export function writeMetricsCsv(file: string, columns: readonly string[], rows: readonly Record<string, number>[]): void {
   const fmt = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? "" : Number.isInteger(v) ? String(v) : v.toPrecision(6));
-  writeAtomic(file, [text(formatCsv(METRICS_COLUMNS, rows.map((r) => METRICS_COLUMNS.map((c) => fmt(r[c])))))]);
+  writeAtomic(file, [text(formatCsv(columns, rows.map((r) => columns.map((c) => fmt(r[c])))))]);
 }
 
 /** Options for {@link metricsCsvCallback}. */
 export interface MetricsCsvOptions {
   /** The metrics.csv path. Required. */
   file: string;
+  /** The columns, in order: {@link SHARED_METRICS_COLUMNS} then the task's. Required. */
+  columns: readonly string[];
   /** Train metrics of the finished epoch (train_accuracy, …). Defaults to none. */
   trainMetrics?: () => Record<string, number>;
   /** Mean train loss of the finished epoch. Defaults to none. */
@@ -115,7 +97,7 @@ export interface MetricsCsvOptions {
 
 /** Writes one metrics.csv row per epoch (rewriting the file atomically; rows from a resumed epoch are replaced). */
 export function metricsCsvCallback(opts: MetricsCsvOptions): Callback {
-  const { file, trainMetrics, trainLoss, now = Date.now } = opts;
+  const { file, columns, trainMetrics, trainLoss, now = Date.now } = opts;
   let t0 = 0;
   let elapsedBefore = 0;
   return {
@@ -135,7 +117,7 @@ export function metricsCsvCallback(opts: MetricsCsvOptions): Callback {
         ...(trainMetrics ? trainMetrics() : {}),
         ...l.metrics,
       });
-      writeMetricsCsv(file, rows);
+      writeMetricsCsv(file, columns, rows);
     },
     state: () => ({ elapsedMs: elapsedBefore + now() - t0 }),
     loadState(s) {
@@ -162,12 +144,12 @@ export function newRunId(runsDir: string, name: string, fold: number, seed: numb
   return id;
 }
 
-/** Creates a run folder (config, empty metrics, checkpoints/); removes temporary files a killed writer left behind. */
-export function createRunDir(runsDir: string, id: string, configYaml: string): ReturnType<typeof runPaths> {
+/** Creates a run folder (config, empty metrics.csv with `columns`, checkpoints/); removes temporary files a killed writer left behind. */
+export function createRunDir(runsDir: string, id: string, configYaml: string, columns: readonly string[]): ReturnType<typeof runPaths> {
   const p = runPaths(runsDir, id);
   mkdirSync(p.checkpoints, { recursive: true });
   for (const d of [p.dir, p.checkpoints]) for (const f of readdirSync(d)) if (/\.tmp-\d+-\d+$/.test(f)) rmSync(path.join(d, f), { force: true });
   writeAtomic(p.config, [text(configYaml)]);
-  if (!existsSync(p.metrics)) writeMetricsCsv(p.metrics, []);
+  if (!existsSync(p.metrics)) writeMetricsCsv(p.metrics, columns, []);
   return p;
 }

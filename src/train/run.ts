@@ -1,55 +1,32 @@
 /**
- * `trainRun`: one training run end to end, as `matchlab train` and the notebooks use it:
- * load the dataset, prepare arrays, build the task, measure the untrained model, train with the
- * standard callbacks, checkpoint, and register everything under runs/<id>/.
+ * The one run driver, for every task of the task table: load the dataset, split it with the task,
+ * prepare inputs, build the model, measure the untrained model, train with the standard callbacks,
+ * checkpoint, and register everything under runs/<id>/ (config.yaml, metrics.csv, checkpoints/,
+ * summary.json). `matchlab train`, `cv`, `study`, `validate-pending` and the notebooks use it.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend/index";
-import { loadDataset } from "../data/dataset";
+import { type Dataset, loadDataset } from "../data/dataset";
 import { env } from "../env";
 import type { ProgressRenderer } from "../progress";
-import { configToYaml, loadConfig, type RunConfig } from "./config";
+import { earlyStoppingCallback, etaCallback, evaluateEveryCallback, logEveryCallback, meterCallback, progressCallback, stopOnNanCallback, trainMetricsCallback } from "./callbacks";
 import { checkpointCallback, latestCheckpoint, loadCheckpoint, restoreLearner, weightsSha256 } from "./checkpoint";
-import { earlyStoppingCallback, etaCallback, evaluateEveryCallback, logEveryCallback, meterCallback, progressCallback, stopOnNanCallback } from "./callbacks";
+import { ConfigError, loadConfig, type RunConfig, runConfigYaml } from "./config";
 import { type Callback, Learner } from "./learner";
+import { buildRunModel, prepareData, type RunModel } from "./model";
 import { AdamW } from "./optimizer";
-import { createRunDir, listRuns, metricsCsvCallback, newRunId, type RunSummary, readRunSummary, runPaths, writeJsonAtomic } from "./registry";
+import { createRunDir, listRuns, metricsCsvCallback, newRunId, type RunSummary, readRunSummary, runPaths, SHARED_METRICS_COLUMNS, writeJsonAtomic } from "./registry";
 import { lrSchedule } from "./schedule";
-import { buildTask, type MatchTask, prepareData, trainMetricsCallback } from "./task";
+import { type TaskDef, taskDef } from "./tasks/index";
 
-/** Options for {@link trainRun}. */
-export interface TrainRunOptions {
-  /** Run id; defaults to a new one (or, with `resume`, the newest unfinished run of the same name, fold and seed). */
-  runId?: string;
-  /** Continue from the run's newest checkpoint. Defaults to false. */
-  resume?: boolean;
-  /** Where runs live. Defaults to `env.runsDir`. */
-  runsDir?: string;
-  /** Extra callbacks. Defaults to none. */
-  callbacks?: Callback[];
-  /** Log lines (JSON) go here. Defaults to stderr. */
-  log?: (line: string) => void;
-  /** Show progress bars. Defaults to `env.progress`. */
-  progressBars?: boolean;
-  /** Skip backend initialisation (the caller did it). Defaults to false. */
-  skipBackend?: boolean;
-}
-
-/** What {@link trainRun} returns (the `--json` line's fields, plus the task for further use). */
-export interface TrainRunResult {
-  run: string;
-  dir: string;
-  best_val_f1: number | null;
-  untrained_val_f1: number | null;
-  final_val_f1: number | null;
-  steps: number;
-  weights_sha256: string;
-  stopReason: string;
-  seconds: number;
-  task: MatchTask;
-  learner: Learner;
+/** A task ready to train: the shared model parts plus the task's row and its validation. */
+export interface RunTask extends RunModel {
+  /** The task's row of the task table. */
+  def: TaskDef;
+  /** The task's validation metrics on the validation rows (the primary metric among them). */
+  validate(): Promise<Record<string, number>>;
 }
 
 /** Resolves the dataset path of a config against the project root. */
@@ -57,12 +34,31 @@ export function datasetPath(cfg: RunConfig): string {
   return path.isAbsolute(cfg.data.dataset) ? cfg.data.dataset : path.join(env.root, cfg.data.dataset);
 }
 
-/** Loads a dataset and builds the task for a config (no training). */
-export async function prepareTask(cfg: RunConfig, opts: { progressBars?: boolean } = {}): Promise<MatchTask> {
-  const ds = await loadDataset(datasetPath(cfg), { checkImages: "exists" });
-  const listings = cfg.data.limit > 0 ? ds.listings.slice(0, cfg.data.limit) : ds.listings;
-  const data = await prepareData(listings, cfg, { cacheDir: env.cacheDir, label: opts.progressBars === false ? null : "decode images", dataset: ds });
-  return buildTask(cfg, data);
+/** Options for {@link prepareTask}. */
+export interface PrepareTaskOptions {
+  /** Show a progress bar while decoding images. Defaults to `env.progress`. */
+  progressBars?: boolean;
+  /** An already loaded dataset (else `data.dataset` is loaded). Defaults to none. */
+  dataset?: Dataset;
+}
+
+/**
+ * Loads the dataset, splits it with the config's task and builds the model (no training).
+ * @example const task = await prepareTask(loadConfig("configs/quick.yaml")); await task.validate();
+ */
+export async function prepareTask(cfg: RunConfig, opts: PrepareTaskOptions = {}): Promise<RunTask> {
+  const def = taskDef(cfg.task);
+  const full = opts.dataset ?? (await loadDataset(datasetPath(cfg), { checkImages: "exists" }));
+  const ds = cfg.data.limit > 0 ? { ...full, listings: full.listings.slice(0, cfg.data.limit) } : full;
+  const split = def.split(ds.listings, cfg);
+  const data = await prepareData(ds, cfg, { showProgress: opts.progressBars });
+  const model = buildRunModel(cfg, data, split);
+  return { ...model, def, validate: () => def.validate(model, split, cfg) };
+}
+
+/** The metrics.csv columns of a task: the shared ones, then the task's validation columns. */
+export function metricsColumns(def: TaskDef): string[] {
+  return [...SHARED_METRICS_COLUMNS, ...def.columns];
 }
 
 /** Options for {@link makeLearner}. */
@@ -81,33 +77,36 @@ export interface MakeLearnerOptions {
   callbacks?: Callback[];
 }
 
-/** Builds the learner (optimiser, schedule, standard callbacks) for a task. */
-export function makeLearner(task: MatchTask, cfg: RunConfig, opts: MakeLearnerOptions = {}): Learner {
+/** Builds the learner (optimiser, schedule, standard callbacks, the task's primary metric) for a task. */
+export function makeLearner(task: RunTask, cfg: RunConfig, opts: MakeLearnerOptions = {}): Learner {
   const { log = (s: string) => process.stderr.write(`${s}\n`), progressBars = env.progress } = opts;
   const o = cfg.optim;
   const t = cfg.train;
+  const metric = task.def.metric;
   const optimizer = new AdamW(task.params, { kind: o.optimizer, lr: o.lr, weightDecay: o.weight_decay, groups: o.param_groups.map((g) => ({ match: g.match, lr: g.lr, weightDecay: g.weight_decay })) });
   const bs = o.batch_size;
   const perEpoch = Math.ceil(Math.floor(task.source.size / bs) / t.gradient_accumulation_steps);
   const total = t.max_iters > 0 ? Math.min(t.max_iters, perEpoch * o.epochs) : perEpoch * o.epochs;
   const schedule = lrSchedule({ kind: o.schedule, warmupSteps: t.warmup_steps, totalSteps: Math.max(1, total), minFactor: o.min_lr_factor, stepSize: o.step_size, gamma: o.step_gamma });
   const meters = meterCallback();
-  const trainMetrics = trainMetricsCallback(task.numClasses);
+  const trainMetrics = trainMetricsCallback(task.split.numClasses);
   const eta = etaCallback();
   const callbacks: Callback[] = [meters, trainMetrics, eta];
   if (t.stop_on_nan) callbacks.push(stopOnNanCallback());
-  if (opts.progressRenderer) callbacks.push(progressCallback({ meters, eta, renderer: opts.progressRenderer }));
-  else if (progressBars) callbacks.push(progressCallback({ meters, eta }));
+  if (opts.progressRenderer) callbacks.push(progressCallback({ meters, eta, renderer: opts.progressRenderer, metric: metric.name }));
+  else if (progressBars) callbacks.push(progressCallback({ meters, eta, metric: metric.name }));
   if (t.log_period > 0) callbacks.push(logEveryCallback({ period: t.log_period, write: log, meters }));
   if (t.evaluate_during_training && t.ckpt_period > 0) callbacks.push(evaluateEveryCallback(t.ckpt_period));
-  if (t.early_stopping_patience > 0) callbacks.push(earlyStoppingCallback({ patience: t.early_stopping_patience, minDelta: t.early_stopping_min_delta }));
-  if (opts.metricsFile) callbacks.push(metricsCsvCallback({ file: opts.metricsFile, trainMetrics: () => trainMetrics.epochMetrics(), trainLoss: () => meters.epochLoss.value }));
+  if (t.early_stopping_patience > 0) callbacks.push(earlyStoppingCallback({ monitor: metric.name, mode: metric.mode, patience: t.early_stopping_patience, minDelta: t.early_stopping_min_delta }));
+  if (opts.metricsFile) callbacks.push(metricsCsvCallback({ file: opts.metricsFile, columns: metricsColumns(task.def), trainMetrics: () => trainMetrics.epochMetrics(), trainLoss: () => meters.epochLoss.value }));
   if (opts.checkpointsDir) {
     callbacks.push(
       checkpointCallback({
         dir: opts.checkpointsDir,
         period: t.ckpt_period,
         keep: t.keep_checkpoints,
+        monitor: metric.name,
+        mode: metric.mode,
         config: cfg,
         onSave: (file, l) => log(JSON.stringify({ event: "checkpoint", file: path.basename(file), step: l.step, epoch: l.epoch, batch: l.batchInEpoch })),
       }),
@@ -132,46 +131,91 @@ export function makeLearner(task: MatchTask, cfg: RunConfig, opts: MakeLearnerOp
   });
 }
 
+/** Options for {@link trainRun}. */
+export interface TrainRunOptions {
+  /** Run id; defaults to a new one (or, with `resume`, the newest unfinished run of the same name, task, fold and seed). */
+  runId?: string;
+  /** Continue from the run's newest checkpoint. Defaults to false. */
+  resume?: boolean;
+  /** Where runs live. Defaults to `env.runsDir`. */
+  runsDir?: string;
+  /** An already loaded dataset (else `data.dataset` is loaded). Defaults to none. */
+  dataset?: Dataset;
+  /** Extra callbacks. Defaults to none. */
+  callbacks?: Callback[];
+  /** Log lines (JSON) go here. Defaults to stderr. */
+  log?: (line: string) => void;
+  /** Show progress bars. Defaults to `env.progress`. */
+  progressBars?: boolean;
+  /** Renderer for the progress bars (e.g. the notebook's). Defaults to the current renderer. */
+  progressRenderer?: ProgressRenderer;
+  /** Skip backend initialisation (the caller did it). Defaults to false. */
+  skipBackend?: boolean;
+  /** Keep the model's weights in memory after the run (`result.task`); otherwise they are freed. Defaults to false. */
+  keepModel?: boolean;
+}
+
+/** What {@link trainRun} returns: the `--json` line's fields, plus the task and learner. */
+export interface TrainRunResult {
+  run: string;
+  dir: string;
+  task: string;
+  /** The primary metric's name. */
+  metric: string;
+  untrained: number | null;
+  best: number | null;
+  final: number | null;
+  steps: number;
+  weights_sha256: string;
+  stopReason: string;
+  seconds: number;
+  /** The trained task (weights freed unless `keepModel`). */
+  model: RunTask;
+  learner: Learner;
+}
+
 function findResumable(runsDir: string, cfg: RunConfig): string | null {
   const prefix = `${cfg.name}-f${cfg.data.fold}-s${cfg.seed}-`;
-  const hit = listRuns(runsDir).find((r) => r.id.startsWith(prefix) && r.summary?.status !== "finished" && r.summary?.task !== "classify");
+  const hit = listRuns(runsDir).find((r) => r.id.startsWith(prefix) && r.summary?.status !== "finished" && r.summary?.task === cfg.task);
   return hit ? hit.id : null;
 }
 
 /**
- * Runs training for a config (a path or a resolved config).
- * @example const r = await trainRun("configs/quick.yaml"); r.best_val_f1;
+ * Trains one fold of a config (a path or a resolved config), for any task.
+ * @example const r = await trainRun("configs/quick.yaml"); r.metric; r.best;
  */
 export async function trainRun(config: string | RunConfig, opts: TrainRunOptions = {}): Promise<TrainRunResult> {
   const cfg = typeof config === "string" ? loadConfig(config) : config;
+  if (Object.keys(cfg.grid).length > 0) throw new ConfigError(`${typeof config === "string" ? config : "config"}: has a grid (${Object.keys(cfg.grid).join(", ")}); run it with matchlab study (train runs one config)`, "grid");
   const { runsDir = env.runsDir, log = (s: string) => process.stderr.write(`${s}\n`), progressBars = env.progress } = opts;
   const t0 = Date.now();
   const backend = opts.skipBackend ? tf.getBackend() : (await initBackend({ backend: cfg.backend })).backend;
   let id = opts.runId;
   if (opts.resume && !id) {
     id = findResumable(runsDir, cfg) ?? undefined;
-    if (!id) throw new Error(`--resume: no unfinished run of ${cfg.name} (fold ${cfg.data.fold}, seed ${cfg.seed}) under ${runsDir}; pass --run <id>`);
+    if (!id) throw new Error(`--resume: no unfinished ${cfg.task} run of ${cfg.name} (fold ${cfg.data.fold}, seed ${cfg.seed}) under ${runsDir}; pass --run <id>`);
   }
   id ??= newRunId(runsDir, cfg.name, cfg.data.fold, cfg.seed);
   const p = runPaths(runsDir, id);
-  const ckpt = opts.resume ? latestCheckpoint(p.checkpoints) : null;
   if (opts.resume && !existsSync(p.dir)) throw new Error(`--resume: run folder ${p.dir} does not exist`);
   if (!opts.resume && existsSync(p.summary)) throw new Error(`run ${id} already exists in ${runsDir}; pass --resume to continue it or choose another --run`);
-  createRunDir(runsDir, id, configToYaml(cfg));
-  const task = await prepareTask(cfg, { progressBars });
-  const learner = makeLearner(task, cfg, { checkpointsDir: p.checkpoints, metricsFile: p.metrics, log, progressBars, callbacks: opts.callbacks });
+  const ckpt = opts.resume ? latestCheckpoint(p.checkpoints) : null;
+  const def = taskDef(cfg.task);
+  createRunDir(runsDir, id, runConfigYaml(cfg), metricsColumns(def));
+  const task = await prepareTask(cfg, { progressBars, dataset: opts.dataset });
+  const learner = makeLearner(task, cfg, { checkpointsDir: p.checkpoints, metricsFile: p.metrics, log, progressBars, progressRenderer: opts.progressRenderer, callbacks: opts.callbacks });
   const prev = readRunSummary(runsDir, id);
-  let untrained: number | null = prev?.untrained_val_f1 ?? null;
+  let untrained: number | null = prev?.untrained ?? null;
   if (ckpt) {
     restoreLearner(learner, loadCheckpoint(ckpt), ckpt);
     log(JSON.stringify({ event: "resume", file: path.basename(ckpt), step: learner.step, epoch: learner.epoch, batch: learner.batchInEpoch }));
   } else if (untrained === null) {
-    untrained = (await task.validate()).val_f1 ?? null;
-    log(JSON.stringify({ event: "untrained", val_f1: untrained }));
+    untrained = (await task.validate())[def.metric.name] ?? null;
+    log(JSON.stringify({ event: "untrained", [def.metric.name]: untrained }));
   }
   const summary = (status: RunSummary["status"], extra: Partial<RunSummary> = {}): RunSummary => ({
     run: id!,
-    task: "match",
+    task: cfg.task,
     name: cfg.name,
     fold: cfg.data.fold,
     seed: cfg.seed,
@@ -179,9 +223,11 @@ export async function trainRun(config: string | RunConfig, opts: TrainRunOptions
     stopReason: learner.stopReason,
     steps: learner.step,
     epochs: learner.epoch,
-    untrained_val_f1: untrained,
-    best_val_f1: null,
-    final_val_f1: null,
+    metric: def.metric.name,
+    metric_mode: def.metric.mode,
+    untrained,
+    best: null,
+    final: null,
     weights_sha256: null,
     backend,
     seconds: (prev?.seconds ?? 0) + (Date.now() - t0) / 1000,
@@ -193,16 +239,19 @@ export async function trainRun(config: string | RunConfig, opts: TrainRunOptions
     await learner.fit();
   } catch (e) {
     writeJsonAtomic(p.summary, summary("failed", { stopReason: e instanceof Error ? e.message : String(e) }));
+    if (!opts.keepModel) task.dispose();
     throw e;
   }
-  const ckCb = learner.callbacks.find((c) => c.name === "checkpoint") as ReturnType<typeof import("./checkpoint").checkpointCallback> | undefined;
+  const ckCb = learner.callbacks.find((c) => c.name === "checkpoint") as ReturnType<typeof checkpointCallback> | undefined;
   const best = ckCb && Number.isFinite(ckCb.best.best) ? ckCb.best.best : null;
   const sha = weightsSha256(task.stateVariables());
-  const finalF1 = learner.metrics.val_f1 ?? null;
+  const final = learner.metrics[def.metric.name] ?? null;
   const status: RunSummary["status"] = learner.stopReason && !learner.stopReason.startsWith("max_iters") ? "stopped" : "finished";
-  const s = summary(status, { best_val_f1: best, final_val_f1: finalF1, weights_sha256: sha });
+  const s = summary(status, { best, final, weights_sha256: sha });
   writeJsonAtomic(p.summary, s);
-  return { run: id, dir: p.dir, best_val_f1: best, untrained_val_f1: untrained, final_val_f1: finalF1, steps: learner.step, weights_sha256: sha, stopReason: learner.stopReason, seconds: s.seconds, task, learner };
+  learner.optimizer.dispose();
+  if (!opts.keepModel) task.dispose();
+  return { run: id, dir: p.dir, task: cfg.task, metric: def.metric.name, untrained, best, final, steps: learner.step, weights_sha256: sha, stopReason: learner.stopReason, seconds: s.seconds, model: task, learner };
 }
 
 /** Reads a run's config.yaml back (validated). */
@@ -210,9 +259,4 @@ export function runConfig(runsDir: string, id: string): RunConfig {
   const f = runPaths(runsDir, id).config;
   if (!existsSync(f)) throw new Error(`run ${id}: no config.yaml in ${path.dirname(f)}`);
   return loadConfig(f);
-}
-
-/** Reads a file if it exists. */
-export function readIfExists(file: string): string | null {
-  return existsSync(file) ? readFileSync(file, "utf8") : null;
 }

@@ -1,7 +1,9 @@
 /** Learning-rate schedules as pure functions of the optimiser step: warmup, then cosine, linear, step or constant. */
 
+/** The schedule kinds. */
+export const SCHEDULE_KINDS = Object.freeze(["constant", "cosine", "linear", "step"] as const);
 /** A schedule kind. */
-export type ScheduleKind = "constant" | "cosine" | "linear" | "step";
+export type ScheduleKind = (typeof SCHEDULE_KINDS)[number];
 
 /** Options for {@link lrSchedule}. */
 export interface LrScheduleOptions {
@@ -19,15 +21,13 @@ export interface LrScheduleOptions {
   gamma?: number;
 }
 
-const KINDS: readonly ScheduleKind[] = Object.freeze(["constant", "cosine", "linear", "step"]);
-
 /**
  * A function step → LR multiplier in [0, 1] (step counts optimiser steps from 0).
  * @example const f = lrSchedule({ kind: "cosine", warmupSteps: 100, totalSteps: 1000 }); lr = base * f(step);
  */
 export function lrSchedule(opts: LrScheduleOptions = {}): (step: number) => number {
   const { kind = "cosine", warmupSteps = 0, totalSteps, minFactor = 0, stepSize = 1000, gamma = 0.1 } = opts;
-  if (!KINDS.includes(kind)) throw new Error(`unknown schedule: ${kind} (expected ${KINDS.join("|")})`);
+  if (!SCHEDULE_KINDS.includes(kind)) throw new Error(`unknown schedule: ${kind} (expected ${SCHEDULE_KINDS.join("|")})`);
   if ((kind === "cosine" || kind === "linear") && !(totalSteps && totalSteps > 0)) throw new Error(`schedule ${kind} needs totalSteps > 0`);
   if (!(warmupSteps >= 0)) throw new Error(`warmupSteps must be >= 0, got ${warmupSteps}`);
   return (step: number) => {

@@ -8,8 +8,7 @@ import path from "node:path";
 import { formatCsv, parseCsv } from "../data/csv";
 import { listCheckpoints, loadCheckpoint, restoreWeights, writeAtomic } from "./checkpoint";
 import { listRuns, runPaths, writeJsonAtomic } from "./registry";
-import { prepareTask, runConfig } from "./run";
-import type { MatchTask } from "./task";
+import { prepareTask, type RunTask, runConfig } from "./run";
 
 /** One validated checkpoint. */
 export interface PendingResult {
@@ -17,6 +16,8 @@ export interface PendingResult {
   checkpoint: string;
   step: number;
   epoch: number;
+  /** The task's primary metric's name (a key of `metrics`). */
+  metric: string;
   metrics: Record<string, number>;
 }
 
@@ -37,14 +38,14 @@ export async function validatePending(runsDir: string, opts: ValidatePendingOpti
     const p = runPaths(runsDir, id);
     const done: Record<string, string> = existsSync(p.validated) ? JSON.parse(readFileSync(p.validated, "utf8")) : {};
     const files = [...listCheckpoints(p.checkpoints).map((c) => c.file), path.join(p.checkpoints, "best.ckpt")].filter((f) => existsSync(f));
-    let task: MatchTask | null = null;
+    let task: RunTask | null = null;
     for (const file of files) {
       const rec = loadCheckpoint(file);
       if (done[rec.meta.weightsSha256]) continue;
       task ??= await prepareTask(runConfig(runsDir, id), { progressBars: false });
       restoreWeights(task.stateVariables(), rec, file);
       const metrics = await task.validate();
-      const r: PendingResult = { run: id, checkpoint: path.basename(file), step: rec.meta.position.step, epoch: rec.meta.position.epoch, metrics };
+      const r: PendingResult = { run: id, checkpoint: path.basename(file), step: rec.meta.position.step, epoch: rec.meta.position.epoch, metric: task.def.metric.name, metrics };
       out.push(r);
       opts.onResult?.(r);
       const cols = ["checkpoint", "step", "epoch", "weights_sha256", ...Object.keys(metrics)];
@@ -54,6 +55,7 @@ export async function validatePending(runsDir: string, opts: ValidatePendingOpti
       done[rec.meta.weightsSha256] = r.checkpoint;
       writeJsonAtomic(p.validated, done);
     }
+    task?.dispose();
   }
   return out;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type EnsembleParams, buildPairTable, pairTableMatches, prunePairTable, scorePairTable } from "../../src/ensemble/pair_table";
 import { maximize } from "../../src/ensemble/optimize";
 import { crossValidateEnsemble, ensembleReport, tuneEnsemble } from "../../src/ensemble/tune";
-import { ensembleTunerHtml, tunerScore } from "../../src/ensemble/tuner";
+import { ensembleTunerHtml, formatTunerScore, tunerScore } from "../../src/ensemble/tuner";
 import { matchScores } from "../../src/metrics/matching";
 import { concatRows, l2NormalizeRows } from "../../src/retrieval/vectors";
 import { twoBranches } from "./fixtures";
@@ -39,10 +39,10 @@ describe("pair table", async () => {
 
   it("scorePairTable equals matchScores of the match sets it implies", () => {
     const cases: EnsembleParams[] = [
-      { weights: [1, 0], threshold: 0.5 },
-      { weights: [0.3, 0.7], threshold: 0.4, min2: false },
-      { weights: [1, 1], threshold: 0.6, branchThresholds: [0.8, null] },
-      { weights: [0, 0], threshold: 0.2, branchThresholds: [null, 0.7] },
+      { weights: [1, 0], minSimilarity: 0.5 },
+      { weights: [0.3, 0.7], minSimilarity: 0.4, min2: false },
+      { weights: [1, 1], minSimilarity: 0.6, branchMinSimilarities: [0.8, null] },
+      { weights: [0, 0], minSimilarity: 0.2, branchMinSimilarities: [null, 0.7] },
     ];
     for (const p of cases) {
       const s = scorePairTable(table, p);
@@ -112,7 +112,7 @@ describe("tuning", async () => {
     const b = tuneEnsemble(table, { members: [1] });
     const both = tuneEnsemble(table);
     expect(both.score.f1).toBeGreaterThan(Math.max(a.score.f1, b.score.f1));
-    const start = scorePairTable(table, { weights: [1, 1], threshold: 0.5 }).f1;
+    const start = scorePairTable(table, { weights: [1, 1], minSimilarity: 0.5 }).f1;
     for (const method of ["grid", "coordinate", "nelder-mead"] as const) {
       const r = tuneEnsemble(table, { method, union: method !== "grid" });
       expect(r.score.f1).toBeGreaterThanOrEqual(start);
@@ -135,7 +135,46 @@ describe("tuning", async () => {
     expect(html).not.toMatch(/https?:\/\//);
     expect(html).toContain('id="t1-f1"');
     expect(html).toContain("function scorePairTable");
-    const s = tunerScore(table, { weights: [1, 1], threshold: 0.5 });
+    const s = tunerScore(table, { weights: [1, 1], minSimilarity: 0.5 });
     expect(s.count).toBe(f.n);
+  });
+
+  it("thresholds are similarities named minSimilarity, searched in similarityRange", () => {
+    const r = tuneEnsemble(table, { union: true, similarityRange: [0.2, 0.9] });
+    expect(r.params.minSimilarity).toBeGreaterThanOrEqual(0.2);
+    expect(r.params.minSimilarity).toBeLessThanOrEqual(0.9);
+    for (const b of r.params.branchMinSimilarities ?? []) if (b !== null) expect(b).toBeLessThanOrEqual(0.9);
+    expect(r.params).not.toHaveProperty("threshold");
+    const row = ensembleReport(table)[0]!;
+    expect(Object.keys(row)).toEqual(expect.arrayContaining(["minSimilarity", "branchMinSimilarities"]));
+    expect(() => tuneEnsemble(table, { thresholdRange: [0, 1] } as never)).toThrow(/`thresholdRange` is now `similarityRange`/);
+    expect(() => scorePairTable(table, { weights: [1, 1], threshold: 0.5 } as never)).toThrow(/minSimilarity must be a finite similarity threshold, got undefined/);
+  });
+
+  it("the tuner page's own script reads its sliders as minSimilarity / branchMinSimilarities", () => {
+    // a minimal DOM, so the page's script runs here too (the Chromium test may be skipped)
+    const initial = { weights: [0.5, 0.5], minSimilarity: 0.5, branchMinSimilarities: [null, null], min2: true };
+    const html = ensembleTunerHtml(table, { id: "d", initial });
+    const els = new Map<string, { value: string; checked: boolean; textContent: string }>();
+    for (const m of html.matchAll(/<input type="range" id="([^"]+)"[^>]*value="([^"]+)"/g)) els.set(m[1]!, { value: m[2]!, checked: false, textContent: "" });
+    for (const m of html.matchAll(/<input type="checkbox" id="([^"]+)"( checked)?>/g)) els.set(m[1]!, { value: "", checked: !!m[2], textContent: "" });
+    const listeners: Array<() => void> = [];
+    const document = {
+      getElementById: (id: string) => {
+        if (id === "d") return { addEventListener: (_: string, fn: () => void) => listeners.push(fn) };
+        if (!els.has(id)) els.set(id, { value: "", checked: false, textContent: "" });
+        return els.get(id);
+      },
+    };
+    const script = html.slice(html.indexOf("<script>") + 8, html.indexOf("</script>"));
+    new Function("document", "atob", script)(document, (b: string) => Buffer.from(b, "base64").toString("binary"));
+    expect(els.get("d-f1")!.textContent).toBe(formatTunerScore(tunerScore(table, initial).f1));
+    els.get("d-t")!.value = "0.72";
+    els.get("d-u0")!.checked = true;
+    els.get("d-b0")!.value = "0.6";
+    listeners[0]!();
+    const moved = { ...initial, minSimilarity: 0.72, branchMinSimilarities: [0.6, null] };
+    expect(els.get("d-f1")!.textContent).toBe(formatTunerScore(tunerScore(table, moved).f1));
+    expect(els.get("d-f1")!.textContent).not.toBe(formatTunerScore(tunerScore(table, initial).f1));
   });
 });

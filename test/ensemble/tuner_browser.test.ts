@@ -19,7 +19,7 @@ describe.skipIf(!have)(`ensemble tuner in headless Chromium${have ? "" : ` (skip
       ],
       f.labels,
     );
-    const initial = { weights: [0.5, 0.5], threshold: 0.5, branchThresholds: [null, null], min2: true };
+    const initial = { weights: [0.5, 0.5], minSimilarity: 0.5, branchMinSimilarities: [null, null], min2: true };
     const html = ensembleTunerHtml(table, { id: "tun", initial });
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
     try {
@@ -35,7 +35,7 @@ describe.skipIf(!have)(`ensemble tuner in headless Chromium${have ? "" : ` (skip
       // move the threshold slider and the text weight
       await page.locator("#tun-t").fill("0.72");
       await page.locator("#tun-w1").fill("0.9");
-      const moved = { weights: [0.5, 0.9], threshold: 0.72, branchThresholds: [null, null], min2: true };
+      const moved = { weights: [0.5, 0.9], minSimilarity: 0.72, branchMinSimilarities: [null, null], min2: true };
       const expected = formatTunerScore(tunerScore(table, moved).f1);
       await expect.poll(() => f1.textContent()).toBe(expected);
       expect(expected).not.toBe(formatTunerScore(tunerScore(table, initial).f1));
@@ -43,7 +43,7 @@ describe.skipIf(!have)(`ensemble tuner in headless Chromium${have ? "" : ` (skip
       // switch on the image branch's union threshold
       await page.locator("#tun-u0").check();
       await page.locator("#tun-b0").fill("0.6");
-      const union = { ...moved, branchThresholds: [0.6, null] };
+      const union = { ...moved, branchMinSimilarities: [0.6, null] };
       await expect.poll(() => f1.textContent()).toBe(formatTunerScore(tunerScore(table, union).f1));
       expect(await page.locator("#tun-r").textContent()).toBe(formatTunerScore(tunerScore(table, union).recall));
       expect(errors).toEqual([]);

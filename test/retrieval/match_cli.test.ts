@@ -41,7 +41,7 @@ describe("matchlab match", () => {
   it("writes posting_id,matches atomically; every posting matches itself", async () => {
     const out = path.join(dir, "submission.csv");
     const err = vi.spyOn(console, "error").mockImplementation(() => {});
-    const code = await command.run(["--embeddings", embFile, "--dataset", dir, "--threshold", "0.6", "--engine", "js", "--k", "10", "--out", out]);
+    const code = await command.run(["--embeddings", embFile, "--dataset", dir, "--min-similarity", "0.6", "--engine", "js", "--k", "10", "--out", out]);
     err.mockRestore();
     expect(code).toBe(0);
     const csv = parseCsv(readFileSync(out, "utf8"));
@@ -55,6 +55,24 @@ describe("matchlab match", () => {
     });
     expect(matchScores(sets, f.labels).f1).toBeGreaterThan(0.9);
     expect(readdirSync(dir).filter((x) => x.includes(".tmp-"))).toEqual([]);
+  });
+
+  it("--max-distance d is the same rule as --min-similarity 1 − d; the JSON summary names minSimilarity", async () => {
+    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    const err = vi.spyOn(console, "error").mockImplementation(() => {});
+    const run = async (flag: string, v: string, name: string) => {
+      const out = path.join(dir, name);
+      expect(await command.run(["--embeddings", embFile, "--dataset", dir, flag, v, "--engine", "js", "--k", "10", "--json", "--out", out])).toBe(0);
+      return { csv: readFileSync(out, "utf8"), summary: JSON.parse(String(log.mock.calls.at(-1)?.[0])) };
+    };
+    const bySim = await run("--min-similarity", "0.75", "sim.csv");
+    const byDist = await run("--max-distance", "0.25", "dist.csv");
+    log.mockRestore();
+    err.mockRestore();
+    expect(byDist.csv).toBe(bySim.csv);
+    expect(bySim.summary.params.minSimilarity).toBe(0.75);
+    expect(byDist.summary.params.minSimilarity).toBeCloseTo(0.75, 12);
+    expect(bySim.summary.params).not.toHaveProperty("threshold");
   });
 
   it("tunes on labels with tf-idf and phash branches and reports CV F1", async () => {
@@ -81,6 +99,12 @@ describe("matchlab match", () => {
     await expect(command.run(["--embeddings", embFile, "--dataset", dir, "--weights", "1,2", "--engine", "js", "--out", path.join(dir, "x.csv")])).rejects.toThrow(/--weights has 2 values for 1 branches/);
     await expect(command.run(["--embeddings", embFile, "--dataset", dir, "--tune", "sgd", "--out", path.join(dir, "x.csv")])).rejects.toThrow(/expected grid\|coordinate\|nelder-mead/);
     await expect(command.run(["--bogus"])).rejects.toThrow(/known options/);
+    const x = path.join(dir, "x.csv");
+    await expect(command.run(["--embeddings", embFile, "--dataset", dir, "--min-similarity", "0.6", "--max-distance", "0.4", "--out", x])).rejects.toThrow(/--min-similarity 0.6 and --max-distance 0.4 set the same rule .*give one of them/);
+    await expect(command.run(["--embeddings", embFile, "--dataset", dir, "--max-distance", "near", "--out", x])).rejects.toThrow(/--max-distance must be a number, got near/);
+    await expect(command.run(["--embeddings", embFile, "--dataset", dir, "--threshold", "0.6", "--out", x])).rejects.toThrow(/--threshold was a cosine similarity: use --min-similarity/);
+    await expect(command.run(["--embeddings", embFile, "--dataset", dir, "--branch-thresholds=0.8", "--out", x])).rejects.toThrow(/use --branch-min-similarities/);
+    await expect(command.run(["--embeddings", embFile, "--dataset", dir, "--tune", "grid", "--min-similarity", "0.6", "--out", x])).rejects.toThrow(/--min-similarity is what --tune grid tunes/);
     await expect(command.run(["--runs", "nope", "--dataset", dir, "--out", path.join(dir, "x.csv")])).rejects.toThrow(/run not found: nope/);
   });
 });

@@ -41,17 +41,17 @@ const nb = lists(
 
 describe("match rules", () => {
   it("threshold keeps neighbours within distance; min-2 adds the nearest other", () => {
-    const a = thresholdMatches(nb, { threshold: 0.3, min2: false });
+    const a = thresholdMatches(nb, { maxDistance: 0.3, min2: false });
     expect(a.map((s) => Array.from(s))).toEqual([[0, 1], [0, 1], [2], [3]]);
-    const b = thresholdMatches(nb, { threshold: 0.3 });
+    const b = thresholdMatches(nb, { maxDistance: 0.3 });
     expect(b.map((s) => Array.from(s))).toEqual([[0, 1], [0, 1], [2, 3], [2, 3]]);
-    expect(thresholdMatches(nb, { threshold: 1, maxMatches: 1 }).map((s) => s.length)).toEqual([2, 2, 2, 2]);
-    expect(() => thresholdMatches(nb, { threshold: Number.NaN })).toThrow(/finite/);
+    expect(thresholdMatches(nb, { maxDistance: 1, maxMatches: 1 }).map((s) => s.length)).toEqual([2, 2, 2, 2]);
+    expect(() => thresholdMatches(nb, { maxDistance: Number.NaN })).toThrow(/finite/);
   });
 
   it("applyMin2 matches thresholdMatches' min-2", () => {
-    const a = applyMin2(thresholdMatches(nb, { threshold: 0.3, min2: false }), nb);
-    expect(a).toEqual(thresholdMatches(nb, { threshold: 0.3 }));
+    const a = applyMin2(thresholdMatches(nb, { maxDistance: 0.3, min2: false }), nb);
+    expect(a).toEqual(thresholdMatches(nb, { maxDistance: 0.3 }));
   });
 
   it("union and intersection work posting by posting and keep self", () => {

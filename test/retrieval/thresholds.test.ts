@@ -12,13 +12,17 @@ describe("thresholds and pair distances", async () => {
 
   it("bestThreshold is the arg-max of a brute-force sweep", () => {
     const th = linspace(0, 1, 21);
-    const best = bestThreshold(nb, labels, { thresholds: th });
-    const f1s = th.map((t) => matchScores(thresholdMatches(nb, { threshold: t }), labels).f1);
+    const best = bestThreshold(nb, labels, { maxDistances: th });
+    const f1s = th.map((t) => matchScores(thresholdMatches(nb, { maxDistance: t }), labels).f1);
     const m = Math.max(...f1s);
     expect(best.f1).toBeCloseTo(m, 12);
-    expect(best.threshold).toBe(th[f1s.indexOf(m)]);
+    expect(best.maxDistance).toBe(th[f1s.indexOf(m)]);
     expect(best.curve).toHaveLength(21);
     expect(bestThreshold(nb, labels).curve).toHaveLength(41);
+    expect(best.curve.map((p) => p.maxDistance)).toEqual(th);
+    // the old option name is refused, not silently ignored
+    expect(() => bestThreshold(nb, labels, { thresholds: th } as never)).toThrow(/`thresholds` is now `maxDistances`/);
+    expect(() => thresholdMatches(nb, { threshold: 0.4 } as never)).toThrow(/`threshold` is now `maxDistance`/);
   });
 
   it("pair distances split by group; overlap in [0, 1]", () => {
@@ -42,6 +46,8 @@ describe("thresholds and pair distances", async () => {
     const s = distanceSummary([{ name: "emb", neighbours: nb }], labels, { folds });
     expect(s.shape[0]).toBe(3);
     expect(s.column("fold").values).toEqual(["all", "0", "1"]);
+    expect(s.columns).toContain("bestMaxDistance");
+    expect(s.column("bestMaxDistance").values[0]).toBe(bestThreshold(nb, labels).maxDistance);
   });
 });
 

@@ -1,19 +1,16 @@
 /**
- * Inputs for the small classifiers: every listing's image decoded once at a small size into one
- * Uint8Array (cached on disk under `env.cacheDir/classify/`), and hashed word-token ids of the
- * classifier text (title with or without tags). Decoding is the slow part, so the cache key is the
- * CSV's path, size and mtime plus the image size.
+ * Every listing's image decoded once at a small size into one Uint8Array (cached on disk under
+ * `env.cacheDir/images/`). Decoding is the slow part, so the cache key is the CSV's path, size and
+ * mtime plus the image size.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { writeFileAtomicSync } from "../data/csv";
-import type { Dataset } from "../data/dataset";
-import { readImage } from "../data/image";
+import { writeFileAtomicSync } from "./csv";
+import type { Dataset } from "./dataset";
+import { readImage } from "./image";
 import { env } from "../env";
-import { tokenIds } from "../models/text";
 import { progress } from "../progress";
 import { hashString } from "../rng";
-import { classifierText } from "./classify";
 
 /** Decoded images: n × size × size × 3 bytes (RGB, HWC). */
 export interface ImageBytes {
@@ -42,7 +39,7 @@ export async function loadImageBytes(ds: Dataset, opts: ImageBytesOptions = {}):
   const n = ds.listings.length;
   const st = statSync(ds.csvPath);
   const key = hashString(`${ds.csvPath}|${st.size}|${st.mtimeMs}|${n}|${size}`).toString(16);
-  const file = path.join(env.cacheDir, "classify", `images-${path.basename(ds.dir)}-${size}-${key}.u8`);
+  const file = path.join(env.cacheDir, "images", `images-${path.basename(ds.dir)}-${size}-${key}.u8`);
   const bytes = n * size * size * 3;
   if (cache && existsSync(file)) {
     const buf = readFileSync(file);
@@ -70,26 +67,4 @@ export async function loadImageBytes(ds: Dataset, opts: ImageBytesOptions = {}):
   bar?.finish();
   if (cache) writeFileAtomicSync(file, data);
   return { size, n, data };
-}
-
-/** Options for {@link classifierTokens}. */
-export interface ClassifierTokenOptions {
-  /** Append the listing's tags to the title. Defaults to false. */
-  withTags?: boolean;
-  /** Token vocabulary (hash buckets). Defaults to 4096. */
-  vocab?: number;
-  /** Sequence length. Defaults to 24. */
-  maxLen?: number;
-}
-
-/**
- * Hashed word-token ids [n × maxLen] of each listing's classifier text.
- * @example const tok = classifierTokens(ds.listings, { withTags: true });
- */
-export function classifierTokens(listings: Dataset["listings"], opts: ClassifierTokenOptions = {}): Int32Array {
-  const { withTags = false, vocab = 4096, maxLen = 24 } = opts;
-  return tokenIds(
-    listings.map((l) => classifierText(l, withTags)),
-    { vocab, maxLen },
-  );
 }

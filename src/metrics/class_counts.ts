@@ -1,9 +1,8 @@
 /**
- * Class-count analysis: how long the tail is. `countClasses` is pure (plain arrays);
- * `classCounts` gives the same as a danfo DataFrame (class, count, share, cumulative_share,
- * effective_number), and `imbalanceSummary` condenses counts into a handful of numbers.
+ * Class-count analysis: how long the tail is. `countClasses` is pure (plain arrays), and
+ * `imbalanceSummary` condenses counts into a handful of numbers; `classCounts` in src/notebook
+ * shows the same as a danfo DataFrame.
  */
-import { DataFrame } from "danfojs-node";
 
 /** A class label as it appears in data: a name or an integer code. */
 export type ClassValue = string | number;
@@ -51,31 +50,6 @@ export function effectiveNumber(n: number, beta = 0.999): number {
 export interface ClassCountsOptions {
   /** β of the effective-number column. Defaults to 0.999. */
   beta?: number;
-}
-
-/**
- * A danfo DataFrame of class counts, largest first, with columns
- * `class, count, share, cumulative_share, effective_number`.
- * @example classCounts(ds.listings.map((l) => l.extra.subgroup)).head(10).print()
- */
-export function classCounts(labels: ArrayLike<ClassValue>, opts: ClassCountsOptions = {}): DataFrame {
-  const { beta = 0.999 } = opts;
-  const { classes, counts } = countClasses(labels);
-  if (classes.length === 0) throw new Error("classCounts: no labels (expected at least one)");
-  const total = counts.reduce((a, b) => a + b, 0);
-  let cum = 0;
-  const share = counts.map((c) => c / total);
-  const cumulative = counts.map((c) => {
-    cum += c;
-    return cum / total;
-  });
-  return new DataFrame({
-    class: classes.map(String),
-    count: counts,
-    share,
-    cumulative_share: cumulative,
-    effective_number: counts.map((c) => effectiveNumber(c, beta)),
-  });
 }
 
 /** Numbers that describe how imbalanced a set of class counts is. */

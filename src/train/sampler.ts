@@ -6,8 +6,13 @@
  * (seed, e), so a training run resumed mid-epoch sees exactly the same rows.
  */
 import { Rng } from "../rng";
-import type { Batch, BatchSource } from "../train/learner";
-import type { ClassValue } from "./counts";
+import type { Batch, BatchSource } from "./learner";
+import type { ClassValue } from "../metrics/class_counts";
+
+/** How training rows are drawn: each row once per epoch, or classes ∝ n_c^α (config `data.sampling`). */
+export const SAMPLINGS = Object.freeze(["natural", "class_balanced"] as const);
+/** A sampling name. */
+export type Sampling = (typeof SAMPLINGS)[number];
 
 /** Options for {@link ClassBalancedSampler}. */
 export interface ClassBalancedSamplerOptions {

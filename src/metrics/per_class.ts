@@ -1,10 +1,10 @@
 /**
  * Per-class views of a classifier under imbalance: recall against how often the class was seen in
  * training, recall by frequency band (head / middle / tail), and the most-confused pairs. Built on
- * src/metrics' scikit-learn-compatible functions; results as plain rows and danfo DataFrames.
+ * src/metrics' scikit-learn-compatible functions; results as plain rows (src/notebook's
+ * `perClassFrame` shows them as a danfo DataFrame).
  */
-import { DataFrame } from "danfojs-node";
-import { type ClassLabels, confusionMatrix, mostConfused, precisionRecallF1 } from "../metrics/classification";
+import { type ClassLabels, confusionMatrix, mostConfused, precisionRecallF1 } from "./classification";
 
 /** One class's row in a {@link perClassReport}. */
 export type PerClassRow = {
@@ -69,21 +69,6 @@ export function perClassReport(yTrue: ClassLabels, yPred: ClassLabels, opts: Per
   }
   rows.sort((a, b) => b.trainCount - a.trainCount || a.class - b.class);
   return rows;
-}
-
-/** A danfo DataFrame of {@link perClassReport} rows (snake_case columns). */
-export function perClassFrame(rows: readonly PerClassRow[]): DataFrame {
-  if (rows.length === 0) throw new Error("perClassFrame: no rows (no class has evaluation samples)");
-  return new DataFrame({
-    class: rows.map((r) => r.class),
-    name: rows.map((r) => r.name),
-    train_count: rows.map((r) => r.trainCount),
-    train_share: rows.map((r) => r.trainShare),
-    support: rows.map((r) => r.support),
-    precision: rows.map((r) => r.precision),
-    recall: rows.map((r) => r.recall),
-    f1: rows.map((r) => r.f1),
-  });
 }
 
 /** Points for a recall-against-frequency scatter (pass to `scatterChart` with `logX`). */

@@ -1,0 +1,154 @@
+/**
+ * What every `matchlab` command shares: the command type, strict flag parsing with errors that name
+ * the flag, config overrides from flags and `--set`, and table formatting. Commands import this and
+ * the library; they never import each other.
+ */
+import { parseArgs } from "node:util";
+import { parseAssignments } from "../config";
+import { overrideConfig, type RunConfig } from "../train/config";
+
+/** A `matchlab` command. */
+export interface Command {
+  /** One line for `matchlab --help`. */
+  summary: string;
+  /** Runs the command; resolves to the process exit code. */
+  run(argv: string[]): Promise<number>;
+}
+
+/** A flag's declaration: its type, optional short alias and default, and one line of help. */
+export interface FlagSpec {
+  type: "string" | "boolean";
+  short?: string;
+  default?: string | boolean;
+  help: string;
+}
+
+/** Parsed flags plus positionals. */
+export interface Parsed {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+/** Formats `--help` text for a command. */
+export function helpText(name: string, summary: string, flags: Record<string, FlagSpec>): string {
+  const lines = Object.entries(flags).map(([k, f]) => {
+    const arg = f.type === "string" ? ` <${k}>` : "";
+    const def = f.default !== undefined ? ` (default: ${String(f.default)})` : "";
+    return `  --${k}${arg}  ${f.help}${def}`;
+  });
+  return `usage: matchlab ${name} [options]\n\n${summary}\n\noptions:\n${lines.join("\n")}\n  --help  show this help`;
+}
+
+/**
+ * Parses argv against `flags`. Unknown flags throw an error that lists the known ones.
+ * Returns null when --help was asked for (after printing the help).
+ */
+export function parseFlags(
+  name: string,
+  summary: string,
+  flags: Record<string, FlagSpec>,
+  argv: string[],
+): Parsed | null {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(helpText(name, summary, flags));
+    return null;
+  }
+  const options: Record<string, { type: "string" | "boolean"; short?: string; default?: string | boolean }> = {};
+  for (const [k, f] of Object.entries(flags)) {
+    options[k] = { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.default !== undefined ? { default: f.default } : {}) };
+  }
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
+    return { values: values as Parsed["values"], positionals };
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new Error(`${msg}\nknown options: ${Object.keys(flags).map((k) => `--${k}`).join(", ")}`);
+  }
+}
+
+/** Reads a required string flag, or throws naming it. */
+export function required(p: Parsed, key: string): string {
+  const v = p.values[key];
+  if (typeof v !== "string" || v === "") throw new Error(`--${key} is required`);
+  return v;
+}
+
+/** Reads an integer flag, throwing when it is not one. */
+export function intFlag(p: Parsed, key: string, fallback: number): number {
+  const v = p.values[key];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new Error(`--${key} must be an integer, got ${String(v)}`);
+  return n;
+}
+
+/** Reads an optional string flag. */
+export function stringFlag(p: Parsed, key: string): string | undefined {
+  const v = p.values[key];
+  return typeof v === "string" ? v : undefined;
+}
+
+/** CLI flags that override run-config keys (flag name → dotted key), shared by train and cv. */
+export const CONFIG_FLAG_KEYS: Readonly<Record<string, string>> = Object.freeze({
+  fold: "data.fold",
+  folds: "data.folds",
+  limit: "data.limit",
+  seed: "seed",
+  backend: "backend",
+  dataset: "data.dataset",
+  epochs: "optim.epochs",
+  batch_size: "optim.batch_size",
+  lr: "optim.lr",
+  max_iters: "train.max_iters",
+  warmup_steps: "train.warmup_steps",
+  max_grad_norm: "train.max_grad_norm",
+  gradient_accumulation_steps: "train.gradient_accumulation_steps",
+  ckpt_period: "train.ckpt_period",
+  log_period: "train.log_period",
+  evaluate_during_training: "train.evaluate_during_training",
+  label: "classify.label",
+  tags: "data.tags",
+});
+
+/** Override flags that are bare switches (as in the VQA training commands). */
+const SWITCHES = new Set(["evaluate_during_training", "tags"]);
+
+/** Flag specs for {@link CONFIG_FLAG_KEYS} (minus `omit`) and `--set`. */
+export function configFlags(omit: readonly string[] = []): Record<string, FlagSpec> {
+  return {
+    set: { type: "string", help: "override config keys: key=value[,key=value…] (dotted keys, e.g. optim.lr=3e-4)" },
+    ...Object.fromEntries(
+      Object.entries(CONFIG_FLAG_KEYS)
+        .filter(([k]) => !omit.includes(k))
+        .map(([k, key]) => [k, { type: SWITCHES.has(k) ? "boolean" : "string", help: `overrides ${key}` } satisfies FlagSpec]),
+    ),
+  };
+}
+
+/** Applies the config-override flags and `--set` to a config (validated like the file). */
+export function applyOverrides(cfg: RunConfig, p: Parsed): RunConfig {
+  let c = cfg;
+  for (const [flag, key] of Object.entries(CONFIG_FLAG_KEYS)) {
+    const v = p.values[flag];
+    if (typeof v === "string") c = overrideConfig(c, key, v, `--${flag}`);
+    else if (v === true) c = overrideConfig(c, key, "true", `--${flag}`);
+  }
+  const set = stringFlag(p, "set");
+  if (set !== undefined) for (const [k, v] of parseAssignments(set)) c = overrideConfig(c, k, v, "--set");
+  return c;
+}
+
+/** The flags of `p` among `keys`, back as argv (to pass on to a child command). */
+export function passFlags(p: Parsed, keys: readonly string[]): string[] {
+  return keys.flatMap((k) => (typeof p.values[k] === "string" ? [`--${k}`, p.values[k] as string] : p.values[k] === true ? [`--${k}`] : []));
+}
+
+/** Formats rows as an aligned text table with a rule under the header. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i]!)).join("  ").trimEnd();
+  return [line(header), line(w.map((n) => "-".repeat(n))), ...rows.map(line)].join("\n");
+}
+
+/** A number with 4 decimals, or "-" for none. */
+export const f4 = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? "-" : v.toFixed(4));
