@@ -138,12 +138,14 @@ export function leafKeys(schema: Section, prefix = ""): string[] {
   return Object.entries(schema).flatMap(([k, v]) => (isLeaf(v) ? [`${prefix}${k}`] : leafKeys(v, `${prefix}${k}.`)));
 }
 
-/** Parses command-line text for a leaf: numbers, true|false, lists and maps as YAML, strings as they are. */
+/** Parses command-line text for a leaf: numbers, true|false, lists and maps as YAML, strings as they are (text that does not parse is returned as is, for the error). */
 export function parseLeafText(l: Leaf, text: string): unknown {
   switch (l.type) {
     case "int":
-    case "number":
-      return text.trim() === "" ? Number.NaN : Number(text);
+    case "number": {
+      const v = text.trim() === "" ? Number.NaN : Number(text);
+      return Number.isNaN(v) ? text : v; // the text itself, so the error quotes what was typed
+    }
     case "bool":
       return text === "true" || text === "" ? true : text === "false" ? false : text;
     case "string":

@@ -299,8 +299,10 @@ export function overrideConfig(c: RunConfig, dotted: string, value: string | { v
   return out;
 }
 
-/** The config as YAML, without the study grid (for runs/<id>/config.yaml). */
+/** The config as YAML for runs/<id>/config.yaml: without the study grid and the other tasks' sections. */
 export function runConfigYaml(c: RunConfig): string {
-  const { grid: _grid, ...rest } = c;
-  return configToYaml(rest);
+  const out: Record<string, unknown> = { ...c };
+  delete out.grid;
+  for (const t of TASK_NAMES) if (t !== c.task) delete out[t];
+  return configToYaml(out);
 }

@@ -52,8 +52,13 @@ export async function prepareTask(cfg: RunConfig, opts: PrepareTaskOptions = {})
   const ds = cfg.data.limit > 0 ? { ...full, listings: full.listings.slice(0, cfg.data.limit) } : full;
   const split = def.split(ds.listings, cfg);
   const data = await prepareData(ds, cfg, { showProgress: opts.progressBars });
-  const model = buildRunModel(cfg, data, split);
-  return { ...model, def, validate: () => def.validate(model, split, cfg) };
+  return runTask(buildRunModel(cfg, data, split));
+}
+
+/** A built model as a task of its config's `task`: the model plus the task's row and validation. */
+export function runTask(model: RunModel): RunTask {
+  const def = taskDef(model.cfg.task);
+  return { ...model, def, validate: () => def.validate(model, model.split, model.cfg) };
 }
 
 /** The metrics.csv columns of a task: the shared ones, then the task's validation columns. */

@@ -3,7 +3,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import sharp from "sharp";
 import { resolveConfig, type RunConfig } from "../../src/train/config";
-import type { PreparedData } from "../../src/train/task";
+import type { Listing } from "../../src/data/dataset";
+import { buildRunModel, type PreparedData } from "../../src/train/model";
+import { type RunTask, runTask } from "../../src/train/run";
+import { taskDef } from "../../src/train/tasks/index";
 import { hashedNgrams, tokenIds } from "../../src/models/text";
 import { Rng } from "../../src/rng";
 
@@ -19,31 +22,44 @@ export function tinyConfig(over: Record<string, unknown> = {}): RunConfig {
     loss: { triplet_weight: 0.5 },
     optim: { batch_size: 4, epochs: 3, lr: 0.01 },
     train: { ckpt_period: 2, log_period: 0, warmup_steps: 2, max_grad_norm: 1, gradient_accumulation_steps: 2 },
-    eval: { knn: 10, batch_size: 16 },
+    eval: { batch_size: 16 },
+    ...(over.task === "classify" ? {} : { match: { knn: 10 } }),
     ...over,
   });
 }
 
-/** Synthetic prepared data: `groups` groups of `per` rows; images are noisy group colours, titles share a group word. */
+const FRUIT = ["apple", "banana", "cherry", "grape", "lemon", "mango", "melon", "peach", "pear", "plum", "kiwi", "lime", "fig", "date", "nut", "bean"];
+
+/** In-memory listings: `groups` label groups of `per` rows, titles sharing a group word; `extra.kind` is group % 3 (a classify label). */
+export function tinyListings(groups = 12, per = 3): Listing[] {
+  return Array.from({ length: groups * per }, (_, i) => {
+    const k = Math.floor(i / per);
+    return { postingId: `p${i}`, image: "", imagePath: "", title: `${FRUIT[k % FRUIT.length]} ${FRUIT[(k * 7 + i) % FRUIT.length]} item ${i % per}`, labelGroup: `g${k}`, imagePhash: "", extra: { kind: `k${k % 3}` } };
+  });
+}
+
+/** Synthetic prepared data for {@link tinyListings}: images are noisy group colours (uint8). */
 export function tinyData(cfg: RunConfig, groups = 12, per = 3, seed = 1): PreparedData {
   const r = new Rng(seed);
   const n = groups * per;
   const S = cfg.data.image_size;
-  const images = new Float32Array(n * S * S * 3);
-  const titles: string[] = [];
-  const g = new Int32Array(n);
-  const words = ["apple", "banana", "cherry", "grape", "lemon", "mango", "melon", "peach", "pear", "plum", "kiwi", "lime", "fig", "date", "nut", "bean"];
+  const images = new Uint8Array(n * S * S * 3);
   for (let i = 0; i < n; i++) {
     const k = Math.floor(i / per);
-    g[i] = k;
     const colour = [((k * 37) % 100) / 100, ((k * 61) % 100) / 100, ((k * 13) % 100) / 100];
-    for (let p = 0; p < S * S; p++) for (let c = 0; c < 3; c++) images[(i * S * S + p) * 3 + c] = Math.min(1, Math.max(0, colour[c]! + 0.2 * r.normal()));
-    titles.push(`${words[k % words.length]} ${words[(k * 7 + i) % words.length]} item ${i % per}`);
+    for (let p = 0; p < S * S; p++) for (let c = 0; c < 3; c++) images[(i * S * S + p) * 3 + c] = Math.round(255 * Math.min(1, Math.max(0, colour[c]! + 0.2 * r.normal())));
   }
+  const titles = tinyListings(groups, per).map((l) => l.title);
   const t = cfg.model.text;
   const tokens = t.encoder === "transformer";
   const text = tokens ? tokenIds(titles, { vocab: t.vocab, maxLen: t.max_len }) : hashedNgrams(titles, { dim: t.dim });
-  return { n, imageSize: S, images, text, textDim: tokens ? t.max_len : t.dim, groups: g, groupNames: Array.from({ length: groups }, (_, k) => `g${k}`) };
+  return { n, imageSize: S, images, text, textDim: tokens ? t.max_len : t.dim };
+}
+
+/** A task ready for a Learner on the tiny in-memory data: the config's task splits {@link tinyListings}. */
+export function tinyTask(cfg: RunConfig, groups = 12, per = 3): RunTask {
+  const split = taskDef(cfg.task).split(tinyListings(groups, per), cfg);
+  return runTask(buildRunModel(cfg, tinyData(cfg, groups, per), split));
 }
 
 const WORDS = ["red", "green", "blue", "cat", "dog", "sun", "moon", "star", "tree", "fish", "car", "bus", "cup", "hat", "key", "pen"];

@@ -4,7 +4,6 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  buildTask,
   type Callback,
   CancelFitError,
   earlyStoppingCallback,
@@ -20,7 +19,7 @@ import {
   weightsSha256,
 } from "../../src/train/index";
 import { AdamW } from "../../src/train/optimizer";
-import { tinyConfig, tinyData } from "./fixture";
+import { tinyConfig, tinyTask } from "./fixture";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -29,11 +28,10 @@ beforeAll(async () => {
 describe("the learner on a tiny multimodal task", () => {
   it("runs the events in order and resumes exactly from a mid-epoch checkpoint", async () => {
     const cfg = tinyConfig();
-    const data = tinyData(cfg);
     const dirA = mkdtempSync(path.join(os.tmpdir(), "mlA-"));
     const dirB = mkdtempSync(path.join(os.tmpdir(), "mlB-"));
     // uninterrupted
-    const taskA = buildTask(cfg, data);
+    const taskA = tinyTask(cfg);
     const events: string[] = [];
     const trace = Object.fromEntries(
       (["beforeFit", "beforeEpoch", "beforeBatch", "beforeStep", "afterStep", "afterBatch", "beforeValidate", "afterValidate", "afterEpoch", "afterFit"] as const).map((e) => [
@@ -53,7 +51,7 @@ describe("the learner on a tiny multimodal task", () => {
     const shaA = weightsSha256(taskA.stateVariables());
 
     // interrupted after the first mid-epoch checkpoint past step 2, then resumed in a fresh model
-    const taskB = buildTask(cfg, data);
+    const taskB = tinyTask(cfg);
     let killedAt = -1;
     const killer = {
       order: 99,
@@ -71,7 +69,7 @@ describe("the learner on a tiny multimodal task", () => {
     const rec = loadCheckpoint(ck);
     expect(rec.meta.position.batchInEpoch).toBeGreaterThan(0); // mid-epoch
     expect(rec.meta.position.batchInEpoch).toBeLessThan(b.batchesPerEpoch);
-    const taskC = buildTask(cfg, data);
+    const taskC = tinyTask(cfg);
     const c = makeLearner(taskC, cfg, { checkpointsDir: dirB, progressBars: false, log: () => {} });
     restoreLearner(c, rec, ck);
     expect(c.step).toBe(4);
@@ -83,13 +81,36 @@ describe("the learner on a tiny multimodal task", () => {
 
   it("max steps stop mid-epoch; validation metrics are all present", async () => {
     const cfg = tinyConfig({ train: { max_iters: 3, log_period: 0 } });
-    const task = buildTask(cfg, tinyData(cfg));
+    const task = tinyTask(cfg);
     const l = makeLearner(task, cfg, { progressBars: false });
     await l.fit();
     expect(l.step).toBe(3);
     expect(l.stopReason).toMatch(/max_iters \(3\) reached/);
-    for (const k of ["val_f1", "val_threshold", "val_loss", "val_accuracy", "val_top5", "val_macro_f1", "val_micro_f1"]) expect(Number.isFinite(l.metrics[k])).toBe(true);
+    for (const k of ["val_f1", "val_distance_threshold", "val_loss", "val_accuracy", "val_top5", "val_macro_f1", "val_micro_f1"]) expect(Number.isFinite(l.metrics[k])).toBe(true);
   }, 60_000);
+});
+
+describe("the classify task on the same learner", () => {
+  it("trains, scores macro F1 as its primary metric, and resumes exactly", async () => {
+    const cfg = tinyConfig({ task: "classify", classify: { label: "kind" }, data: { image_size: 8, folds: 3, fold: 1, sampling: "class_balanced", sampling_alpha: 0.5 }, heads: { fused: { kind: "softmax" } }, loss: { class_weights: "inverse_sqrt" } });
+    const dirA = mkdtempSync(path.join(os.tmpdir(), "mlcA-"));
+    const dirB = mkdtempSync(path.join(os.tmpdir(), "mlcB-"));
+    const taskA = tinyTask(cfg);
+    expect(taskA.def.metric).toEqual({ name: "val_macro_f1", mode: "max" });
+    const a = makeLearner(taskA, cfg, { checkpointsDir: dirA, progressBars: false, log: () => {} });
+    await a.fit();
+    for (const k of ["val_macro_f1", "val_accuracy", "val_top5", "val_loss"]) expect(Number.isFinite(a.metrics[k])).toBe(true);
+    const taskB = tinyTask(cfg);
+    const killer = { order: 99, afterBatch: (l: Learner) => { if (l.stepped && l.step === 3) throw new CancelFitError("simulated kill"); } };
+    await makeLearner(taskB, cfg, { checkpointsDir: dirB, progressBars: false, log: () => {}, callbacks: [killer] }).fit();
+    const ck = latestCheckpoint(dirB)!;
+    const taskC = tinyTask(cfg);
+    const c = makeLearner(taskC, cfg, { checkpointsDir: dirB, progressBars: false, log: () => {} });
+    restoreLearner(c, loadCheckpoint(ck), ck);
+    await c.fit();
+    expect(weightsSha256(taskC.stateVariables())).toBe(weightsSha256(taskA.stateVariables()));
+    for (const t of [taskA, taskB, taskC]) t.dispose();
+  }, 120_000);
 });
 
 describe("other heads, losses and fusions train too", () => {
@@ -101,7 +122,7 @@ describe("other heads, losses and fusions train too", () => {
       optim: { batch_size: 4, epochs: 1, lr: 0.01, param_groups: [{ match: "^head_", lr: 0.05 }] },
       train: { max_iters: 3, log_period: 0 },
     });
-    const task = buildTask(cfg, tinyData(cfg));
+    const task = tinyTask(cfg);
     const l = makeLearner(task, cfg, { progressBars: false, log: () => {} });
     expect(l.optimizer.lrs.some((lr) => lr === 0.05)).toBe(true);
     const before = weightsSha256(task.stateVariables());
