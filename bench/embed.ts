@@ -1,8 +1,10 @@
 /**
  * `npm run bench -- embed [--dataset DIR] [--items N] [--steps N]`: one JSON line per measurement.
  *  1. items/s of each encoder on each tfjs backend (wasm, cpu) and of transformers.js on tiny generated models;
- *  2. an MLP head trained on cached features against the same head over the live (frozen) encoder;
- *  3. the MLP head 1280→512→3129 (batch 64, Adam) on tfjs against PyTorch (/usr/bin/python3 bench/embed_torch.py);
+ *  2. a training step of the shared model on cached features (`model.input: features`: features 1280 →
+ *     embedding 512 (dense + BatchNorm) → softmax head, AdamW, batch 64, built by buildRunModel) against the
+ *     same step over the live (frozen) encoder;
+ *  3. that step with 1280 → 512 → 3129 on tfjs against PyTorch (/usr/bin/python3 bench/embed_torch.py, the same layers);
  *  4. kNN matching F1 on frozen features (image, text, both) against the self-only baseline.
  * Parts needing a dataset use `--dataset`, else <dataDir>/emoji-match-sample, else env.dataset, and are
  * skipped with a note when none exists. The cache is a fresh temporary folder (part 2 measures filling it).
@@ -14,19 +16,16 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/backend/index";
 import { type ImageData32, loadDataset, readImage } from "../src/data/index";
-import {
-  disposeEncoders,
-  type FeatureTable,
-  featureHeadStep,
-  featureMlp,
-  loadEncoder,
-  loadFeatureTable,
-  normalizeEmbeddingRows,
-} from "../src/embeddings/index";
+import { disposeEncoders, type FeatureTable, loadEncoder, loadFeatureTable, normalizeEmbeddingRows } from "../src/embeddings/index";
 import { env } from "../src/env";
 import { matchScores, precisionAt1 } from "../src/metrics/index";
 import { bestThreshold, knnSearch } from "../src/retrieval/index";
 import { Rng } from "../src/rng";
+import { resolveConfig } from "../src/train/config";
+import { type Batch, Learner } from "../src/train/learner";
+import { buildRunModel, type PreparedData, type RunModel } from "../src/train/model";
+import { AdamW } from "../src/train/optimizer";
+import type { TaskSplit } from "../src/train/tasks/index";
 import { writeTinyBert, writeTinyVit } from "../test/embeddings/tiny_models";
 
 env.progress = false;
@@ -51,6 +50,62 @@ function synthImage(size: number, seed: number): ImageData32 {
     height: size,
     width: size,
     channels: 3,
+  };
+}
+
+/** The embedding width of the benchmarked model (the old MLP's hidden width). */
+const EMB = 512;
+
+/**
+ * The shared model of a `model.input: features` run over one cached image block of `table`:
+ * features → embedding (dense + BatchNorm, `EMB` wide) → softmax head over the table's classes,
+ * and one AdamW step of it on a batch (`tf.variableGrads` over `model.forward`, as the Learner does).
+ */
+function featureModelStep(table: FeatureTable): { model: RunModel; step(batch: Batch): number; dispose(): void } {
+  const cfg = resolveConfig(
+    {
+      name: "bench-embed",
+      model: { input: "features", encoders: [table.blocks[0]!.encoder], fusion: { kind: "none" }, embedding_dim: EMB, dropout: 0 },
+      heads: { fused: null, image: { kind: "softmax" } },
+      loss: { kind: "ce" },
+      optim: { optimizer: "adamw", lr: 1e-3, weight_decay: 1e-4, batch_size: 64 },
+      eval: { branch: "image" },
+    },
+    "bench/embed.ts",
+  );
+  const data: PreparedData = { n: table.n, imageSize: 96, images: new Uint8Array(0), text: new Float32Array(0), textDim: 0, features: table, featureModalities: ["image"] };
+  const split: TaskSplit = {
+    train: Int32Array.from({ length: table.n }, (_, i) => i),
+    valid: new Int32Array(0),
+    labels: table.labels,
+    classOf: table.labels,
+    numClasses: table.classes.length,
+    classNames: table.classes,
+  };
+  const model = buildRunModel(cfg, data, split);
+  const optimizer = new AdamW(model.params, { kind: cfg.optim.optimizer, lr: cfg.optim.lr, weightDecay: cfg.optim.weight_decay });
+  const learner = new Learner({ params: model.params, stateVariables: model.stateVariables, forward: model.forward, data: model.source, optimizer, batchSize: cfg.optim.batch_size });
+  const vars = model.params.map((p) => p.variable);
+  return {
+    model,
+    step(batch) {
+      const { value, grads } = tf.variableGrads(() => model.forward(batch, learner).loss, vars);
+      const loss = value.dataSync()[0]!;
+      optimizer.step(
+        vars.map((v) => {
+          const g = grads[v.name];
+          if (!g) throw new Error(`bench: no gradient for ${v.name}`);
+          return g;
+        }),
+      );
+      tf.dispose([value, ...Object.values(grads)]);
+      learner.microStep++;
+      return loss;
+    },
+    dispose() {
+      optimizer.dispose();
+      model.dispose();
+    },
   };
 }
 
@@ -147,24 +202,14 @@ async function main(): Promise<void> {
     });
     const classes = table.classes.length;
     const B = 64;
-    const head = featureMlp({ inputDim: 1280, hidden: 512, classes, seed: 0 });
-    const opt = tf.train.adam(1e-3);
-    const vec = table.blocks[0]!.vectors;
+    const dim = table.blocks[0]!.dim;
+    const trainer = featureModelStep({ ...table, blocks: [table.blocks[0]!] });
     const r = new Rng(1);
     const batchRows = () => Int32Array.from({ length: B }, () => r.int(table!.n));
     const stepCached = () => {
-      const idx = batchRows();
-      const xb = new Float32Array(B * 1280);
-      idx.forEach((p, i) => {
-        xb.set(vec.subarray(p * 1280, (p + 1) * 1280), i * 1280);
-      });
-      const x = tf.tensor2d(xb, [B, 1280]);
-      const y = tf.tensor1d(
-        Int32Array.from(idx, (p) => table!.labels[p]!),
-        "int32",
-      );
-      featureHeadStep(head, opt, x, y, classes);
-      tf.dispose([x, y]);
+      const batch = trainer.model.source.makeBatch(batchRows(), 0) as Batch;
+      trainer.step(batch);
+      tf.dispose([...batch.inputs, batch.labels]);
     };
     const enc = await loadEncoder("mobilenet-v2@96");
     const imgs = await Promise.all(ds.listings.map((l) => readImage(l.imagePath, { size: 96 })));
@@ -174,13 +219,16 @@ async function main(): Promise<void> {
         Array.from(idx, (p) => imgs[p]!),
         "mean",
       );
-      const x = tf.tensor2d(feats, [B, 1280]);
-      const y = tf.tensor1d(
-        Int32Array.from(idx, (p) => table!.labels[p]!),
-        "int32",
-      );
-      featureHeadStep(head, opt, x, y, classes);
-      tf.dispose([x, y]);
+      const batch: Batch = {
+        inputs: [tf.tensor2d(feats, [B, dim])],
+        labels: tf.tensor1d(
+          Int32Array.from(idx, (p) => table!.labels[p]!),
+          "int32",
+        ),
+        indices: idx,
+      };
+      trainer.step(batch);
+      tf.dispose([...batch.inputs, batch.labels]);
     };
     stepCached();
     await stepLive();
@@ -191,56 +239,55 @@ async function main(): Promise<void> {
     t = performance.now();
     for (let s = 0; s < liveSteps; s++) await stepLive();
     const liveMs = (performance.now() - t) / liveSteps;
+    const stepCase = `head-step:features-${dim}-${EMB}-${classes}-b${B}`;
     emit({
-      case: `head-step:mlp-1280-512-${classes}-b64`,
+      case: stepCase,
       impl: `tfjs-${info.backend} cached-features`,
       ms: +cachedMs.toFixed(2),
       steps: STEPS,
     });
     emit({
-      case: `head-step:mlp-1280-512-${classes}-b64`,
+      case: stepCase,
       impl: `tfjs-${info.backend} live mobilenet-v2@96`,
       ms: +liveMs.toFixed(2),
       steps: liveSteps,
       speedupFromCache: +(liveMs / cachedMs).toFixed(1),
     });
-    head.dispose();
-    opt.dispose();
+    trainer.dispose();
     await disposeEncoders();
   }
 
-  // 3. the MLP head 1280→512→3129, batch 64, Adam: tfjs backends vs PyTorch
-  const [D, H, C, B] = [1280, 512, 3129, 64];
+  // 3. the same step with 1280 → 512 → 3129, batch 64, AdamW: tfjs backends vs PyTorch (one fixed batch)
+  const [D, H, C, B] = [1280, EMB, 3129, 64];
+  const headCase = `features-${D}-${H}-${C}-b${B}`;
   const tfMs: Record<string, number> = {};
   for (const backend of ["wasm", "cpu"] as const) {
     const bi = await initBackend({ backend, log: () => {} });
-    const head = featureMlp({ inputDim: D, hidden: H, classes: C, seed: 0 });
-    const opt = tf.train.adam(1e-3);
     const r = new Rng(2);
-    const x = tf.tensor2d(
-      Float32Array.from({ length: B * D }, () => r.normal()),
-      [B, D],
-    );
-    const y = tf.tensor1d(
-      Int32Array.from({ length: B }, () => r.int(C)),
-      "int32",
-    );
-    for (let s = 0; s < 3; s++) featureHeadStep(head, opt, x, y, C);
+    const synth: FeatureTable = {
+      n: B,
+      ids: Array.from({ length: B }, (_, i) => `s${i}`),
+      labels: Int32Array.from({ length: B }, () => r.int(C)),
+      classes: Array.from({ length: C }, (_, c) => `c${c}`),
+      blocks: [{ encoder: "mobilenet-v2@96", vectors: Float32Array.from({ length: B * D }, () => r.normal()), dim: D }],
+    };
+    const trainer = featureModelStep(synth);
+    const batch = trainer.model.source.makeBatch(Int32Array.from({ length: B }, (_, i) => i), 0) as Batch;
+    for (let s = 0; s < 3; s++) trainer.step(batch);
     const steps = backend === "cpu" ? Math.max(3, Math.floor(STEPS / 4)) : STEPS;
     const t = performance.now();
-    for (let s = 0; s < steps; s++) featureHeadStep(head, opt, x, y, C);
+    for (let s = 0; s < steps; s++) trainer.step(batch);
     tfMs[backend] = (performance.now() - t) / steps;
     emit({
       bench: "embed-head",
-      case: `mlp-${D}-${H}-${C}-b${B}`,
+      case: headCase,
       impl: `tfjs-${bi.backend}`,
       threads: bi.threads,
       ms: +tfMs[backend]!.toFixed(2),
       steps,
     });
-    tf.dispose([x, y]);
-    head.dispose();
-    opt.dispose();
+    tf.dispose([...batch.inputs, batch.labels]);
+    trainer.dispose();
   }
   const py = spawnSync("/usr/bin/python3", [path.join(env.root, "bench", "embed_torch.py"), String(D), String(H), String(C), String(B), String(STEPS), "0"], {
     encoding: "utf8",
@@ -248,7 +295,7 @@ async function main(): Promise<void> {
   if (py.error || py.status !== 0) {
     emit({
       bench: "embed-head",
-      case: `mlp-${D}-${H}-${C}-b${B}`,
+      case: headCase,
       impl: "pytorch",
       skipped: `/usr/bin/python3 failed: ${py.error?.message ?? py.stderr.trim().split("\n").at(-1)}`,
     });
@@ -259,7 +306,7 @@ async function main(): Promise<void> {
     if (p.ms)
       emit({
         bench: "embed-head",
-        case: `mlp-${D}-${H}-${C}-b${B}`,
+        case: headCase,
         impl: "ratio tfjs-wasm/pytorch",
         ratio: +(tfMs.wasm! / p.ms).toFixed(2),
         goal: "<= 3",

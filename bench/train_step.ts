@@ -16,7 +16,7 @@ import { spawnSync } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { intFlag, parseFlags } from "../src/cli/args";
+import { intFlag, parseFlags } from "../src/cli/common";
 import { initBackend } from "../src/backend/index";
 import { simdKernels } from "../src/backend/simd_kernels";
 import { mobileNetV2, refCnn } from "../src/models/index";

@@ -5,16 +5,16 @@
 // %% [markdown]
 // The run config is YAML (`configs/quick.yaml`), validated against a schema. Here we shorten it so
 // the notebook runs in a couple of minutes: four epochs (quick.yaml trains eight), then one more
-// after resuming from the checkpoint.
+// after resuming from the checkpoint. `overrideConfig` returns a validated copy with one dotted key set.
 
 // %%
 import * as tf from "@tensorflow/tfjs";
 import * as ml from "./src/index";
 await ml.banner();
-const cfg = ml.loadConfig("configs/quick.yaml");
-cfg.data.dataset = ml.env.dataset;
-cfg.optim.epochs = 4;
-cfg.train.ckpt_period = 10;
+let cfg = ml.loadConfig("configs/quick.yaml");
+cfg = ml.overrideConfig(cfg, "data.dataset", { value: ml.env.dataset });
+cfg = ml.overrideConfig(cfg, "optim.epochs", { value: 4 });
+cfg = ml.overrideConfig(cfg, "train.ckpt_period", { value: 10 });
 ml.table([
   { key: "dataset", value: cfg.data.dataset },
   { key: "image", value: `${cfg.model.image.encoder} ${cfg.model.image.widths.join("/")} @${cfg.data.image_size}px, ${cfg.model.image.pooling}` },
@@ -31,12 +31,13 @@ ml.table([
 
 // %%
 const task = await ml.prepareTask(cfg, { progressBars: false });
-const params = task.match.model.countParams();
+const params = task.net.model.countParams();
 ml.table([
-  { what: "train rows", value: task.train.length },
-  { what: "validation rows", value: task.valid.length },
-  { what: "classes (train groups)", value: task.numClasses },
-  { what: "branches", value: task.match.branches.join(", ") },
+  { what: "task", value: `${task.def.name} (primary metric ${task.def.metric.name})` },
+  { what: "train rows", value: task.split.train.length },
+  { what: "validation rows", value: task.split.valid.length },
+  { what: "classes (train groups)", value: task.split.numClasses },
+  { what: "branches", value: task.net.branches.join(", ") },
   { what: "model parameters", value: params },
   { what: "head parameters", value: Object.values(task.heads).reduce((a, h) => a + h!.countParams(), 0) },
 ]);
@@ -49,7 +50,7 @@ ml.table([
 const ds = await ml.loadDataset(ml.env.dataset, { checkImages: false });
 const batch = await task.source.makeBatch(Int32Array.from([0, 1, 2, 3, 4, 5]), 0);
 console.log(batch.inputs.map((t) => `[${t.shape.join(", ")}] ${t.dtype}`).join("  |  "), " labels:", Array.from(batch.labels.dataSync()));
-await ml.imageGrid(Array.from(batch.indices, (r) => ({ src: ds.listings[r]!.imagePath, caption: `${ds.listings[r]!.title} (class ${task.classOf[r]})` })), { size: 64 });
+await ml.imageGrid(Array.from(batch.indices, (r) => ({ src: ds.listings[r]!.imagePath, caption: `${ds.listings[r]!.title} (class ${task.split.classOf[r]})` })), { size: 64 });
 
 // %% [markdown]
 // ## Forward and loss
@@ -57,13 +58,13 @@ await ml.imageGrid(Array.from(batch.indices, (r) => ({ src: ds.listings[r]!.imag
 
 // %%
 const fwd = tf.tidy(() => {
-  const embs = task.match.model.apply(batch.inputs, { training: false }) as tf.Tensor[];
-  const fused = embs[task.match.branches.indexOf("fused")]!;
+  const embs = task.net.model.apply(batch.inputs, { training: false }) as tf.Tensor[];
+  const fused = embs[task.net.branches.indexOf("fused")]!;
   const logits = task.heads.fused!.apply([fused, batch.labels]) as tf.Tensor;
   const loss = ml.reduceLoss(ml.crossEntropyLoss(logits, batch.labels), "mean");
   return { shapes: embs.map((e) => e.shape.join("×")), logits: logits.shape.join("×"), loss: loss.dataSync()[0]! };
 });
-console.log("embeddings", fwd.shapes.join(", "), "→ logits", fwd.logits, "→ loss", fwd.loss.toFixed(4), `(log C = ${Math.log(task.numClasses).toFixed(2)})`);
+console.log("embeddings", fwd.shapes.join(", "), "→ logits", fwd.logits, "→ loss", fwd.loss.toFixed(4), `(log C = ${Math.log(task.split.numClasses).toFixed(2)})`);
 
 // %% [markdown]
 // ## One optimiser step
@@ -72,7 +73,8 @@ console.log("embeddings", fwd.shapes.join(", "), "→ logits", fwd.logits, "→ 
 
 // %%
 const opt = new ml.AdamW(task.params, { lr: cfg.optim.lr });
-const lossOn = () => tf.tidy(() => ml.reduceLoss(ml.crossEntropyLoss(task.heads.fused!.apply([(task.match.model.apply(batch.inputs, { training: true }) as tf.Tensor[])[2]!, batch.labels]) as tf.Tensor, batch.labels), "mean") as tf.Scalar);
+const fusedAt = task.net.branches.indexOf("fused");
+const lossOn = () => tf.tidy(() => ml.reduceLoss(ml.crossEntropyLoss(task.heads.fused!.apply([(task.net.model.apply(batch.inputs, { training: true }) as tf.Tensor[])[fusedAt]!, batch.labels]) as tf.Tensor, batch.labels), "mean") as tf.Scalar);
 const before = lossOn().dataSync()[0]!;
 const { grads } = tf.variableGrads(lossOn, task.params.map((p) => p.variable));
 opt.step(task.params.map((p) => grads[p.variable.name] ?? tf.zerosLike(p.variable)));
@@ -90,7 +92,7 @@ opt.dispose();
 // %%
 const runsDir = ml.env.runsDir;
 const runId = `notebook-04-${Date.now()}`;
-const paths = ml.createRunDir(runsDir, runId, ml.configToYaml(cfg));
+const paths = ml.createRunDir(runsDir, runId, ml.runConfigYaml(cfg), ml.metricsColumns(task.def));
 const fresh = await ml.prepareTask(cfg, { progressBars: false });
 const untrained = await fresh.validate();
 const learner = ml.makeLearner(fresh, cfg, { checkpointsDir: paths.checkpoints, metricsFile: paths.metrics, progressRenderer: ml.notebookProgressRenderer(), log: () => {} });
@@ -104,7 +106,7 @@ console.log(`untrained val F1 ${untrained.val_f1!.toFixed(4)} → after ${learne
 
 // %%
 const rows = ml.readMetricsCsv(paths.metrics);
-ml.table(rows.map((r) => ({ epoch: r.epoch, step: r.step, train_loss: r.train_loss!.toFixed(3), train_acc: r.train_accuracy!.toFixed(3), val_f1: r.val_f1!.toFixed(4), val_threshold: r.val_threshold!.toFixed(3), val_top5: r.val_top5!.toFixed(3) })));
+ml.table(rows.map((r) => ({ epoch: r.epoch, step: r.step, train_loss: r.train_loss!.toFixed(3), train_acc: r.train_accuracy!.toFixed(3), val_f1: r.val_f1!.toFixed(4), val_distance_threshold: r.val_distance_threshold!.toFixed(3), val_top5: r.val_top5!.toFixed(3) })));
 
 // %% [markdown]
 // ## Resume from the checkpoint
@@ -114,7 +116,7 @@ ml.table(rows.map((r) => ({ epoch: r.epoch, step: r.step, train_loss: r.train_lo
 // %%
 const latest = ml.latestCheckpoint(paths.checkpoints)!;
 const record = ml.loadCheckpoint(latest);
-const cfg3 = { ...cfg, optim: { ...cfg.optim, epochs: 5 } };
+const cfg3 = ml.overrideConfig(cfg, "optim.epochs", { value: 5 });
 const again = await ml.prepareTask(cfg3, { progressBars: false });
 const resumed = ml.makeLearner(again, cfg3, { checkpointsDir: paths.checkpoints, metricsFile: paths.metrics, progressBars: false, log: () => {} });
 ml.restoreLearner(resumed, record, latest);
@@ -125,13 +127,13 @@ console.log(`now at step ${resumed.step}, val F1 ${resumed.metrics.val_f1!.toFix
 // %% [markdown]
 // ## Evaluate
 // Validation matching F1 (mean per-posting F1, each posting matched with itself) at the best
-// threshold, and the training curve.
+// maximum distance, and the training curve.
 
 // %%
 const final = await again.validate();
 ml.table([
-  { model: "untrained", val_f1: untrained.val_f1!.toFixed(4), threshold: untrained.val_threshold!.toFixed(3), knn_accuracy: untrained.val_accuracy!.toFixed(3) },
-  { model: `trained (${resumed.step} steps)`, val_f1: final.val_f1!.toFixed(4), threshold: final.val_threshold!.toFixed(3), knn_accuracy: final.val_accuracy!.toFixed(3) },
+  { model: "untrained", val_f1: untrained.val_f1!.toFixed(4), "max distance": untrained.val_distance_threshold!.toFixed(3), knn_accuracy: untrained.val_accuracy!.toFixed(3) },
+  { model: `trained (${resumed.step} steps)`, val_f1: final.val_f1!.toFixed(4), "max distance": final.val_distance_threshold!.toFixed(3), knn_accuracy: final.val_accuracy!.toFixed(3) },
 ]);
 const curve = ml.readMetricsCsv(paths.metrics);
 ml.show(ml.lineChart([

@@ -3,12 +3,12 @@
  * task (the config's `task`: match or classify), with flags and `--set` overriding config keys.
  */
 import { env } from "../env";
-import { loadConfig, overrideConfig } from "../train/config";
+import { loadConfig, overrideConfig, resolveConfig } from "../train/config";
 import { trainRun } from "../train/run";
-import { applyOverrides, type Command, configFlags, f4, type FlagSpec, parseFlags, required, stringFlag } from "./common";
+import { applyOverrides, type Command, configFlags, f4, type FlagSpec, parseFlags, stringFlag } from "./common";
 
 const FLAGS: Record<string, FlagSpec> = {
-  config: { type: "string", help: "the run config (YAML; its `task` key says match or classify)" },
+  config: { type: "string", help: "the run config (YAML; its `task` key says match or classify); default: every key's default" },
   task: { type: "string", help: "overrides the config's task (match|classify)" },
   resume: { type: "boolean", help: "continue the run from its newest checkpoint (the newest unfinished run of this config, fold and seed, or --run)" },
   run: { type: "string", help: "run id (folder under runs/); default: a new <name>-f<fold>-s<seed>-<time>" },
@@ -23,9 +23,11 @@ export const command: Command = {
     const p = parseFlags("train", this.summary, FLAGS, argv);
     if (!p) return 0;
     if (p.positionals.length) throw new Error(`unexpected argument ${p.positionals[0]} (options start with --)`);
-    let cfg = loadConfig(required(p, "config"));
+    const file = stringFlag(p, "config");
+    let cfg = file !== undefined ? loadConfig(file) : resolveConfig({}, "defaults");
     const task = stringFlag(p, "task");
     if (task !== undefined) cfg = overrideConfig(cfg, "task", task, "--task");
+    if (file === undefined) cfg = overrideConfig(cfg, "name", cfg.task, "--task");
     cfg = applyOverrides(cfg, p);
     const r = await trainRun(cfg, { resume: p.values.resume === true, runId: stringFlag(p, "run"), runsDir: stringFlag(p, "runs-dir") ?? env.runsDir });
     const out = { run: r.run, task: r.task, metric: r.metric, untrained: r.untrained, best: r.best, final: r.final, steps: r.steps, weights_sha256: r.weights_sha256 };

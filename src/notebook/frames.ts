@@ -47,7 +47,6 @@ export function perClassFrame(rows: readonly PerClassRow[]): DataFrame {
   });
 }
 
-
 /**
  * A study summary as a DataFrame: the grid columns, folds, then "mean ± std" text per metric.
  * @example table(studyTable(outcome.summary, outcome.metrics))

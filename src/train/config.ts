@@ -258,6 +258,9 @@ function checkConfig(c: RunConfig, raw: Record<string, unknown>, where: string):
   if (m.input === "raw") {
     if (m.encoders.length > 0) throw new ConfigError(`${where}: model.encoders ${JSON.stringify(m.encoders)} is only read with model.input: features (set model.input: features, or remove model.encoders)`, "model.encoders");
     if (m.image.encoder === "none" && m.text.encoder === "none") throw new ConfigError(`${where}: model.image.encoder and model.text.encoder are both none (the model needs an input)`, "model.image.encoder");
+    const both = m.image.encoder !== "none" && m.text.encoder !== "none";
+    if (m.fusion.kind !== "none" && !both) throw new ConfigError(`${where}: model.fusion.kind ${m.fusion.kind} needs both an image and a text encoder (set model.fusion.kind: none)`, "model.fusion.kind");
+    if (m.fusion.kind === "transformer" && m.text.encoder !== "transformer") throw new ConfigError(`${where}: model.fusion.kind transformer needs model.text.encoder: transformer (it attends over text tokens)`, "model.fusion.kind");
     return;
   }
   if (m.encoders.length === 0) throw new ConfigError(`${where}: model.input: features needs model.encoders, a list of encoder ids (e.g. [mobilenet-v2@96, use-lite])`, "model.encoders");
@@ -267,6 +270,8 @@ function checkConfig(c: RunConfig, raw: Record<string, unknown>, where: string):
     if (ids.length > 1) throw new ConfigError(`${where}: model.encoders has ${ids.length} ${mod} encoders (${ids.join(", ")}); use at most one image and one text encoder`, "model.encoders");
   }
   if (c.data.hflip > 0) throw new ConfigError(`${where}: data.hflip ${c.data.hflip} flips raw images, but model.input is features (cached embeddings); set data.hflip: 0`, "data.hflip");
+  if (m.fusion.kind === "transformer") throw new ConfigError(`${where}: model.fusion.kind transformer needs an image feature map and text tokens, not cached features (use concat, add or residual)`, "model.fusion.kind");
+  if (m.fusion.kind !== "none" && mods.length < 2) throw new ConfigError(`${where}: model.fusion.kind ${m.fusion.kind} needs an image and a text encoder in model.encoders (set model.fusion.kind: none)`, "model.fusion.kind");
 }
 
 /**

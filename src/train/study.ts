@@ -5,7 +5,7 @@
  * per (arm, fold) and mean ± std per arm of the task's study metrics, written as results.csv and
  * summary.csv beside study.yaml.
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { formatCsv, writeFileAtomicSync } from "../data/csv";
 import { type Dataset, loadDataset } from "../data/dataset";
@@ -168,7 +168,8 @@ export async function runStudy(cfg: RunConfig, opts: RunStudyOptions = {}): Prom
   const ds = opts.dataset ?? (await loadDataset(datasetPath(cfg), { checkImages: "exists" }));
   const folds = runFolds > 0 ? Math.min(runFolds, cfg.data.folds) : cfg.data.folds;
   const arms = studyArms(cfg);
-  const dir = opts.outDir ?? path.join(env.runsDir, `study-${cfg.name}-${stamp()}`);
+  let dir = opts.outDir ?? path.join(env.runsDir, `study-${cfg.name}-${stamp()}`);
+  if (opts.outDir === undefined) for (let i = 2; existsSync(dir); i++) dir = path.join(env.runsDir, `study-${cfg.name}-${stamp()}-${i}`);
   mkdirSync(dir, { recursive: true });
   writeFileAtomicSync(path.join(dir, "study.yaml"), configToYaml(cfg));
   const gridKeys = Object.keys(cfg.grid);

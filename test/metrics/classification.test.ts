@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import {
   accuracy,
   argmaxRows,
+  CLASSIFY_METRICS,
+  CLASSIFY_METRICS_COLUMNS,
+  classificationMetrics,
   confusionMatrix,
   mostConfused,
   precisionRecallF1,
@@ -127,5 +130,31 @@ print(json.dumps(out))`,
       }
       expect(topKAccuracy(c.yTrue, new Float32Array(c.scores), c.k, c.topk)).toBeCloseTo(r.topk, 10);
     });
+  });
+});
+
+describe("classificationMetrics (one split's metrics.csv values)", () => {
+  it("matches a hand-computed case", () => {
+    // 4 samples, 3 classes; argmax: 0, 2, 2, 1; labels 0, 1, 2, 1
+    const scores = [0.7, 0.2, 0.1, 0.1, 0.3, 0.6, 0.2, 0.1, 0.7, 0.1, 0.5, 0.4];
+    const m = classificationMetrics([0, 1, 2, 1], scores, 3, 0.25);
+    expect(Object.keys(m)).toEqual([...CLASSIFY_METRICS]);
+    expect(m.loss).toBe(0.25);
+    expect(m.accuracy).toBe(0.75);
+    expect(m.top5).toBe(1); // top-min(5, 3) = top-3 covers every class
+    // per class P: 1, 1, 1/2; R: 1, 1/2, 1; F1: 1, 2/3, 2/3
+    expect(m.macro_precision).toBeCloseTo((1 + 1 + 0.5) / 3, 12);
+    expect(m.macro_recall).toBeCloseTo((1 + 0.5 + 1) / 3, 12);
+    expect(m.macro_f1).toBeCloseTo((1 + 2 / 3 + 2 / 3) / 3, 12);
+    expect(m.micro_precision).toBeCloseTo(0.75, 12);
+    expect(m.micro_recall).toBeCloseTo(0.75, 12);
+    expect(m.micro_f1).toBeCloseTo(0.75, 12);
+  });
+
+  it("CLASSIFY_METRICS_COLUMNS is epoch, then every metric for train and for val", () => {
+    expect(CLASSIFY_METRICS_COLUMNS).toEqual(["epoch", ...CLASSIFY_METRICS.map((m) => `train_${m}`), ...CLASSIFY_METRICS.map((m) => `val_${m}`)]);
+    expect(CLASSIFY_METRICS_COLUMNS).toContain("train_top5");
+    expect(CLASSIFY_METRICS_COLUMNS).toContain("val_micro_recall");
+    expect(CLASSIFY_METRICS_COLUMNS.length).toBe(1 + 2 * 9);
   });
 });

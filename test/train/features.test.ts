@@ -31,7 +31,7 @@ function featuresConfig(over: Record<string, unknown> = {}): RunConfig {
     heads: { fused: { kind: "arcface", s: 10, m: 0.2 }, text: { kind: "softmax" } },
     optim: { batch_size: 4, epochs: 3, lr: 0.01 },
     train: { ckpt_period: 4, log_period: 0, warmup_steps: 2, max_grad_norm: 1 },
-    eval: { knn: 10 },
+    match: { knn: 10 },
     ...over,
   });
 }
@@ -74,20 +74,21 @@ describe("model.input: features", () => {
       ["hf-text:tiny-bert", 8],
     ]);
     expect(task.data.images.length).toBe(0);
-    expect(task.match.model.inputs.map((x) => [x.name.replace(/_\d+$/, ""), x.shape])).toEqual([
+    expect(task.net.model.inputs.map((x) => [x.name.replace(/_\d+$/, ""), x.shape])).toEqual([
       ["image_features", [null, 6]],
       ["text_features", [null, 8]],
     ]);
-    expect(task.match.branches).toEqual(["image", "text", "fused"]);
+    expect(task.net.branches).toEqual(["image", "text", "fused"]);
     // no image encoder layers: the model is the embedding layers (+ fusion) only
     expect(task.params.some((p) => /conv|depthwise/i.test(p.name))).toBe(false);
     const learner = makeLearner(task, cfg, { progressBars: false, log: () => {} });
     const before = tf.memory().numTensors;
     await learner.fit();
     expect(tf.memory().numTensors).toBe(before);
-    expect(learner.step).toBe(Math.floor(task.train.length / 4) * 3);
+    expect(learner.step).toBe(Math.floor(task.split.train.length / 4) * 3);
     expect(Number.isFinite(learner.metrics.val_f1)).toBe(true);
-    task.match.model.dispose();
+    learner.optimizer.dispose();
+    task.dispose();
   }, 30_000);
 
   it("goes through trainRun: run registry, checkpoints, exact resume", async () => {
@@ -95,6 +96,8 @@ describe("model.input: features", () => {
     const cfg = featuresConfig();
     const a = await trainRun(cfg, { runId: "whole", runsDir, progressBars: false, log: () => {}, skipBackend: true });
     expect(a.steps).toBeGreaterThan(0);
+    expect(a.metric).toBe("val_f1");
+    expect(a.best).not.toBeNull();
     expect(a.weights_sha256).toMatch(/^[0-9a-f]{64}$/);
     const dir = path.join(runsDir, "whole");
     expect(readdirSync(dir).sort()).toEqual(expect.arrayContaining(["checkpoints", "config.yaml", "metrics.csv", "summary.json"]));
@@ -105,7 +108,7 @@ describe("model.input: features", () => {
     expect(csv[0]).toContain("val_f1");
     expect(csv.length).toBe(1 + 3); // header + one row per epoch
     const summary = JSON.parse(readFileSync(path.join(dir, "summary.json"), "utf8"));
-    expect(summary).toMatchObject({ status: "finished", task: "match", steps: a.steps, weights_sha256: a.weights_sha256 });
+    expect(summary).toMatchObject({ status: "finished", task: "match", metric: "val_f1", best: a.best, steps: a.steps, weights_sha256: a.weights_sha256 });
     expect(readdirSync(path.join(dir, "checkpoints")).some((f) => /^step-\d+\.ckpt$/.test(f))).toBe(true);
     // the features were computed once into the cache
     expect(existsSync(path.join(env.cacheDir, "embeddings"))).toBe(true);
@@ -125,7 +128,6 @@ describe("model.input: features", () => {
     expect(lines.some((s) => s.includes('"event":"resume"') && s.includes('"step":4'))).toBe(true);
     expect(c.steps).toBe(a.steps);
     expect(c.weights_sha256).toBe(a.weights_sha256);
-    expect(c.best_val_f1).toBe(a.best_val_f1);
-    for (const r of [a, c]) r.task.match.model.dispose();
+    expect(c.best).toBe(a.best);
   }, 30_000);
 });

@@ -26,6 +26,7 @@ beforeAll(async () => {
 const TASKS = [
   {
     task: "match",
+    args: [] as string[],
     metric: "val_f1",
     perEpoch: 9, // 4 folds of 16 groups × 3: 36 train rows
     yaml: [
@@ -42,6 +43,7 @@ const TASKS = [
   },
   {
     task: "classify",
+    args: ["--task", "classify"], // as the issue's journey writes it (the config says so too)
     metric: "val_macro_f1",
     perEpoch: 8, // 3 stratified folds of 48 rows: 32 train rows
     yaml: [
@@ -101,7 +103,7 @@ function cli(runsDir: string, cmd: string[]): Promise<Exit> {
 
 const lastJson = (s: string) => JSON.parse(s.trim().split("\n").pop()!);
 
-describe.each(TASKS)("matchlab train --resume, task $task", ({ task, metric, perEpoch, yaml }) => {
+describe.each(TASKS)("matchlab train --resume, task $task", ({ task, args, metric, perEpoch, yaml }) => {
   let cfgFile = "";
   let runsDir = "";
   beforeAll(() => {
@@ -111,7 +113,7 @@ describe.each(TASKS)("matchlab train --resume, task $task", ({ task, metric, per
   });
 
   it("continues exactly after SIGKILL mid-epoch", async () => {
-    const a = await train(cfgFile, runsDir, ["--run", "uninterrupted"]);
+    const a = await train(cfgFile, runsDir, [...args, "--run", "uninterrupted"]);
     expect(a.code, a.stderr).toBe(0);
     const ra = lastJson(a.stdout);
     expect(Object.keys(ra)).toEqual(["run", "task", "metric", "untrained", "best", "final", "steps", "weights_sha256"]);
@@ -120,7 +122,7 @@ describe.each(TASKS)("matchlab train --resume, task $task", ({ task, metric, per
     expect(ra.weights_sha256).toMatch(/^[0-9a-f]{64}$/);
 
     let killedAfter: { file: string; step: number; batch: number } | null = null;
-    const b = await train(cfgFile, runsDir, ["--run", "killed"], (line, child) => {
+    const b = await train(cfgFile, runsDir, [...args, "--run", "killed"], (line, child) => {
       if (killedAfter || !line.startsWith("{")) return;
       const ev = JSON.parse(line);
       if (ev.event === "checkpoint" && /^step-/.test(ev.file) && ev.batch > 0 && ev.batch < perEpoch) {
@@ -131,7 +133,7 @@ describe.each(TASKS)("matchlab train --resume, task $task", ({ task, metric, per
     expect(b.signal, `the run ended before it could be killed:\n${b.stderr}`).toBe("SIGKILL");
     expect(killedAfter).not.toBeNull();
 
-    const c = await train(cfgFile, runsDir, ["--run", "killed", "--resume"]);
+    const c = await train(cfgFile, runsDir, [...args, "--run", "killed", "--resume"]);
     expect(c.code, c.stderr).toBe(0);
     const resumed = c.stderr.split("\n").find((l) => l.includes('"event":"resume"'));
     expect(resumed, c.stderr).toBeDefined();

@@ -5,6 +5,7 @@
  * cosine-distance threshold (primary), leave-one-out kNN classification and an NCA-style loss.
  */
 import type { Section } from "../../config";
+import { labelCodes } from "../../data/dataset";
 import { groupKFold } from "../../folds/group_kfold";
 import { CLASSIFY_METRICS, precisionRecallF1 } from "../../metrics/classification";
 import { knnSearch } from "../../retrieval/knn";
@@ -14,16 +15,6 @@ import type { TaskDef, TaskSplit } from "./types";
 const section: Section = Object.freeze({
   knn: { type: "int", default: 50, min: 2, doc: "neighbours per posting when validating" },
 });
-
-/** Label group index per row, in first-seen order. */
-function groupCodes(values: readonly string[]): Int32Array {
-  const names = new Map<string, number>();
-  return Int32Array.from(values, (v) => {
-    let g = names.get(v);
-    if (g === undefined) names.set(v, (g = names.size));
-    return g;
-  });
-}
 
 /** The matching task's row of the task table. */
 export const matchTask: TaskDef = Object.freeze<TaskDef>({
@@ -35,22 +26,17 @@ export const matchTask: TaskDef = Object.freeze<TaskDef>({
   studyMetrics: Object.freeze(["val_f1", "val_accuracy", "val_top5", "val_macro_f1"]),
 
   split(listings, cfg): TaskSplit {
-    const labels = groupCodes(listings.map((l) => l.labelGroup));
+    const labels = labelCodes(listings).codes;
     const fold = groupKFold(labels, { k: cfg.data.folds, shuffle: true, seed: cfg.data.fold_seed }).folds[cfg.data.fold];
     if (!fold) throw new Error(`data.fold ${cfg.data.fold} does not exist (data.folds ${cfg.data.folds})`);
     // the heads learn the training groups only, numbered in order of first appearance
+    const trainListings = Array.from(fold.train, (r) => listings[r]!);
+    const heads = labelCodes(trainListings);
     const classOf = new Int32Array(listings.length).fill(-1);
-    const ids = new Map<number, number>();
-    const classNames: string[] = [];
-    for (const r of fold.train) {
-      let c = ids.get(labels[r]!);
-      if (c === undefined) {
-        ids.set(labels[r]!, (c = ids.size));
-        classNames.push(listings[r]!.labelGroup);
-      }
-      classOf[r] = c;
-    }
-    return { train: fold.train, valid: fold.valid, labels, classOf, numClasses: ids.size, classNames };
+    fold.train.forEach((r, i) => {
+      classOf[r] = heads.codes[i]!;
+    });
+    return { train: fold.train, valid: fold.valid, labels, classOf, numClasses: heads.names.length, classNames: heads.names };
   },
 
   async validate(model, split, cfg) {
