@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { env } from "../env";
 import { loadConfig } from "../train/config";
+import type { TrainRunLine } from "../train/run";
 import { taskDef } from "../train/tasks/index";
 import { applyOverrides, CONFIG_FLAG_KEYS, type Command, configFlags, f4, type FlagSpec, formatTable, intFlag, parseFlags, passFlags, required, stringFlag } from "./common";
 
@@ -20,23 +21,12 @@ const FLAGS: Record<string, FlagSpec> = {
   ...configFlags(["fold"]),
 };
 
-/** What one fold's `matchlab train --json` printed. */
-export interface FoldRunLine {
-  run: string;
-  task: string;
-  metric: string;
-  untrained: number | null;
-  best: number | null;
-  final: number | null;
-  steps: number;
-  weights_sha256: string;
-}
-
 /** One fold's child result. */
 export interface FoldResult {
   fold: number;
   code: number;
-  result: FoldRunLine | null;
+  /** What the fold's `matchlab train --json` printed, or null when it failed. */
+  result: TrainRunLine | null;
 }
 
 /** Runs `matchlab train` for each fold in child processes, `parallel` at a time. */
@@ -55,7 +45,7 @@ export async function runFolds(args: { config: string; folds: number; parallel: 
         for (const l of String(d).split("\n").filter(Boolean)) args.onLine?.(fold, l);
       });
       child.on("close", (code) => {
-        let result: FoldRunLine | null = null;
+        let result: TrainRunLine | null = null;
         try {
           result = JSON.parse(out.trim().split("\n").pop() ?? "");
         } catch {

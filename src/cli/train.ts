@@ -4,7 +4,7 @@
  */
 import { env } from "../env";
 import { loadConfig, overrideConfig, resolveConfig } from "../train/config";
-import { trainRun } from "../train/run";
+import { trainRun, trainRunLine } from "../train/run";
 import { applyOverrides, type Command, configFlags, f4, type FlagSpec, parseFlags, stringFlag } from "./common";
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -30,8 +30,7 @@ export const command: Command = {
     if (file === undefined) cfg = overrideConfig(cfg, "name", cfg.task, "--task");
     cfg = applyOverrides(cfg, p);
     const r = await trainRun(cfg, { resume: p.values.resume === true, runId: stringFlag(p, "run"), runsDir: stringFlag(p, "runs-dir") ?? env.runsDir });
-    const out = { run: r.run, task: r.task, metric: r.metric, untrained: r.untrained, best: r.best, final: r.final, steps: r.steps, weights_sha256: r.weights_sha256 };
-    if (p.values.json) console.log(JSON.stringify(out));
+    if (p.values.json) console.log(JSON.stringify(trainRunLine(r)));
     else console.log(`run ${r.run} (${r.task}): best ${r.metric} ${f4(r.best)} (untrained ${f4(r.untrained)}, final ${f4(r.final)}), ${r.steps} steps, ${r.seconds.toFixed(1)}s${r.stopReason ? ` (${r.stopReason})` : ""}\nweights sha256 ${r.weights_sha256}\nfiles in ${r.dir}`);
     return 0;
   },

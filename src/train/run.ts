@@ -160,10 +160,9 @@ export interface TrainRunOptions {
   keepModel?: boolean;
 }
 
-/** What {@link trainRun} returns: the `--json` line's fields, plus the task and learner. */
-export interface TrainRunResult {
+/** A run's outcome as `matchlab train --json` prints it (and `matchlab cv` reads it back). */
+export interface TrainRunLine {
   run: string;
-  dir: string;
   task: string;
   /** The primary metric's name. */
   metric: string;
@@ -172,6 +171,16 @@ export interface TrainRunResult {
   final: number | null;
   steps: number;
   weights_sha256: string;
+}
+
+/** The `--json` line of a run: {@link TrainRunLine}'s fields, in that order. */
+export function trainRunLine(r: TrainRunLine): TrainRunLine {
+  return { run: r.run, task: r.task, metric: r.metric, untrained: r.untrained, best: r.best, final: r.final, steps: r.steps, weights_sha256: r.weights_sha256 };
+}
+
+/** What {@link trainRun} returns: the `--json` line's fields, plus where the run is, the task and the learner. */
+export interface TrainRunResult extends TrainRunLine {
+  dir: string;
   stopReason: string;
   seconds: number;
   /** The trained task (weights freed unless `keepModel`). */

@@ -59,7 +59,7 @@ describe("study aggregation", () => {
 
 describe("study arms", () => {
   it("expands the 2×2 grid into four arms, first key slowest, without touching the base", () => {
-    const cfg = resolveConfig({ task: "classify", grid: { "model.fusion.kind": ["concat", "transformer"], "data.tags": [false, true] } });
+    const cfg = resolveConfig({ task: "classify", model: { text: { encoder: "transformer" } }, grid: { "model.fusion.kind": ["concat", "transformer"], "data.tags": [false, true] } });
     const arms = studyArms(cfg);
     expect(arms.map((a) => a.name)).toEqual(["fusion.kind=concat tags=false", "fusion.kind=concat tags=true", "fusion.kind=transformer tags=false", "fusion.kind=transformer tags=true"]);
     expect(arms[0]!.values).toEqual({ "model.fusion.kind": "concat", "data.tags": false });
