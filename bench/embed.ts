@@ -73,7 +73,7 @@ function featureModelStep(table: FeatureTable): { model: RunModel; step(batch: B
     },
     "bench/embed.ts",
   );
-  const data: PreparedData = { n: table.n, imageSize: 96, images: new Uint8Array(0), text: new Float32Array(0), textDim: 0, features: table, featureModalities: ["image"] };
+  const data: PreparedData = { n: table.n, ids: table.ids, imageSize: 96, images: new Uint8Array(0), text: new Float32Array(0), textDim: 0, features: table, featureModalities: ["image"] };
   const split: TaskSplit = {
     train: Int32Array.from({ length: table.n }, (_, i) => i),
     valid: new Int32Array(0),

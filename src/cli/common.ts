@@ -106,6 +106,7 @@ export const CONFIG_FLAG_KEYS: Readonly<Record<string, string>> = Object.freeze(
   ckpt_period: "train.ckpt_period",
   log_period: "train.log_period",
   evaluate_during_training: "train.evaluate_during_training",
+  oof_checkpoint: "eval.oof_checkpoint",
   label: "classify.label",
   tags: "data.tags",
 });

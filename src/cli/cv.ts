@@ -1,13 +1,18 @@
 /**
  * `matchlab cv --config X [--parallel N]`: trains every fold of a config, any task, each in its
- * own child process (`matchlab train --fold k --json`), N at a time. With GPUs listed (--gpus or
+ * own child process (`matchlab train --fold k --json`), N at a time, then writes the cv record
+ * `runs/<cv id>/cv.json` and, for matching, merges the folds' out-of-fold embeddings into
+ * `runs/<cv id>/oof/<branch>.f32` (every posting exactly once). With GPUs listed (--gpus or
  * $CUDA_VISIBLE_DEVICES) each child gets one via CUDA_VISIBLE_DEVICES, as
  * `torch.distributed.launch --nproc_per_node` would.
  */
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { env } from "../env";
+import { loadDataset } from "../data/dataset";
 import { loadConfig } from "../train/config";
+import { type CvRecord, finishCv, newCvId } from "../train/cv";
+import { datasetPath } from "../train/run";
 import type { TrainRunLine } from "../train/run";
 import { taskDef } from "../train/tasks/index";
 import { applyOverrides, CONFIG_FLAG_KEYS, type Command, configFlags, f4, type FlagSpec, formatTable, intFlag, parseFlags, passFlags, required, stringFlag } from "./common";
@@ -78,12 +83,22 @@ export const command: Command = {
     if (parallel < 1) throw new Error(`--parallel must be >= 1, got ${parallel}`);
     const gpus = (stringFlag(p, "gpus") ?? process.env.CUDA_VISIBLE_DEVICES ?? "").split(",").map((s) => s.trim()).filter(Boolean);
     const extra = passFlags(p, [...Object.keys(CONFIG_FLAG_KEYS).filter((k) => k !== "fold"), "set", "runs-dir"]);
+    const runsDir = stringFlag(p, "runs-dir") ?? env.runsDir;
+    const id = newCvId(runsDir, cfg);
     const res = await runFolds({ config, folds: cfg.data.folds, parallel, extra, gpus, onLine: (f, l) => process.stderr.write(`[fold ${f}] ${l}\n`) });
     const ok = res.filter((r) => r.code === 0 && r.result);
+    let cv: CvRecord | null = null;
+    if (ok.length === res.length) {
+      const ds = await loadDataset(datasetPath(cfg), { checkImages: false, minGroupSize: 1 });
+      const listings = cfg.data.limit > 0 ? ds.listings.slice(0, cfg.data.limit) : ds.listings;
+      cv = finishCv(runsDir, id, cfg, res.map((r) => ({ fold: r.fold, ...r.result! })), listings.map((l) => l.postingId));
+      const oof = cv.oof ? `; out-of-fold embeddings of all ${cv.oof.rows} postings, each exactly once, branches ${cv.oof.branches.join("|")} in ${path.join(runsDir, id, "oof")}` : "";
+      process.stderr.write(`cv ${id}: ${res.length} folds${oof}\n`);
+    } else process.stderr.write(`cv: ${res.length - ok.length} of ${res.length} folds failed; no cv record written\n`);
     const mean = (k: "best" | "untrained") => ok.reduce((a, r) => a + (r.result![k] ?? 0), 0) / Math.max(1, ok.length);
     if (p.values.json) {
       for (const r of res) console.log(JSON.stringify({ fold: r.fold, code: r.code, ...r.result }));
-      console.log(JSON.stringify({ task: cfg.task, metric, folds: res.length, ok: ok.length, mean_best: mean("best"), mean_untrained: mean("untrained") }));
+      console.log(JSON.stringify({ cv: cv?.id ?? null, task: cfg.task, metric, folds: res.length, ok: ok.length, mean_best: mean("best"), mean_untrained: mean("untrained"), oof_rows: cv?.oof?.rows ?? null }));
     } else {
       const rows = res.map((r) => [String(r.fold), r.code === 0 ? "ok" : `exit ${r.code}`, r.result?.run ?? "-", f4(r.result?.best), f4(r.result?.untrained), String(r.result?.steps ?? "-")]);
       console.log(formatTable(["fold", "status", "run", `best_${metric}`, `untrained_${metric}`, "steps"], rows));

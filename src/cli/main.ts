@@ -17,6 +17,9 @@ export const COMMANDS: Readonly<Record<string, Loader>> = Object.freeze({
   "validate-pending": () => import("./validate_pending"),
   study: () => import("./study"),
   match: () => import("./match"),
+  holdout: () => import("./holdout"),
+  predict: () => import("./predict"),
+  score: () => import("./score"),
 });
 
 function usage(): string {

@@ -11,33 +11,13 @@
  * the nested-CV F1 is printed.
  */
 import path from "node:path";
-import { formatCsv, loadDataset, writeFileAtomicSync } from "../data/index";
-import { buildPairTable, crossValidateEnsemble, type EnsembleMember, type EnsembleParams, ensembleReport, type OptimizerName, pairTableMatches, tuneEnsemble } from "../ensemble/index";
+import { formatCsv, labelCodes, loadDataset, requireLabels, writeFileAtomicSync } from "../data/index";
+import { buildPairTable, crossValidateEnsemble, ENSEMBLE_FORMAT, type EnsembleParams, ensembleReport, type MemberSource, type OptimizerName, pairTableMatches, scorePairTable, tuneEnsemble, writeEnsembleSpec } from "../ensemble/index";
 import { env } from "../env";
 import { groupKFold } from "../folds/index";
 import { matchScores } from "../metrics/index";
-import {
-  alignEmbeddings,
-  asSimilarity,
-  baselineFeatures,
-  combineMatches,
-  distanceThreshold,
-  exactKeyMatches,
-  formatThreshold,
-  iterativeBlend,
-  type KnnEngineName,
-  type KnnResult,
-  knnSearch,
-  knnWithinFolds,
-  readEmbeddingsFile,
-  runEmbeddingsFile,
-  similarityThreshold,
-  sparseDot,
-  type SparseRows,
-  sparseKnn,
-  type Threshold,
-  tfidfVectors,
-} from "../retrieval/index";
+import { asSimilarity, combineMatches, distanceThreshold, exactKeyMatches, formatThreshold, type KnnEngineName, type KnnResult, knnWithinFolds, similarityThreshold, sparseKnn, type Threshold } from "../retrieval/index";
+import { type BuiltMember, buildMembers } from "../train/members";
 import { type Command, type FlagSpec, intFlag, type Parsed, parseFlags, required } from "./common";
 
 const SUMMARY = "match postings from embeddings (runs or .f32 files) and write a posting_id,matches submission";
@@ -52,7 +32,10 @@ const RENAMED: Record<string, string> = {
 };
 
 const FLAGS: Record<string, FlagSpec> = {
-  runs: { type: "string", help: "run ids (under env.runsDir) or run folders, comma-separated; each gives oof_embeddings.f32 or embeddings.f32" },
+  runs: { type: "string", help: "run or cv ids (or folders), comma-separated, each optionally :branch (default --branch): their out-of-fold embeddings oof/<branch>.f32" },
+  branch: { type: "string", help: "the branch of --runs members without :branch (image|text|fused)", default: "fused" },
+  "runs-dir": { type: "string", help: "where runs live (default: runs/)" },
+  "save-ensemble": { type: "string", help: "write the rule (members, weights, thresholds, union, INB, min-2, phash) to this ensemble.json for matchlab predict" },
   embeddings: { type: "string", help: "embedding .f32 files, comma-separated (sidecar NAME.json with dim/postingIds, or --dim)" },
   dim: { type: "string", help: "row width for .f32 files without a sidecar" },
   dataset: { type: "string", help: "dataset folder (train.csv)", default: "<env.dataset>" },
@@ -69,6 +52,7 @@ const FLAGS: Record<string, FlagSpec> = {
   "branch-min-similarities": { type: "string", help: "per-branch union: also match when that branch's own cosine similarity is ≥ this; comma-separated, 'off' leaves a branch out" },
   "no-min2": { type: "boolean", help: "do not force at least one match besides self" },
   tune: { type: "string", help: "tune weights + similarity thresholds on label_group: grid|coordinate|nelder-mead" },
+  "tune-gallery": { type: "string", help: "with --tune: tune on the whole set as one gallery (full, as the test set will be) or with each fold its own gallery (folds); both are reported", default: "full" },
   union: { type: "boolean", help: "with --tune: also tune per-branch union similarity thresholds" },
   report: { type: "boolean", help: "with --tune: print the nested-CV F1 of every branch combination (JSON lines)" },
   folds: { type: "string", help: "with --tune: GroupKFold folds for the nested CV F1", default: "5" },
@@ -111,7 +95,7 @@ function combinedThreshold(p: Parsed): Threshold {
 }
 
 /** A member's neighbour lists recomputed within folds (dense: exact kNN per fold; TF-IDF: sparse kNN per fold). */
-async function withinFolds(m: EnsembleMember & { sparse?: SparseRows }, folds: Int32Array, k: number, engine: KnnEngineName | "auto"): Promise<KnnResult> {
+async function withinFolds(m: BuiltMember, folds: Int32Array, k: number, engine: KnnEngineName | "auto"): Promise<KnnResult> {
   if (m.embeddings) return knnWithinFolds(m.embeddings.data, m.embeddings.dim, folds, { k, engine, label: `knn ${m.name} (folds)` });
   if (m.sparse) return sparseKnn(m.sparse, { k, folds, label: null });
   throw new Error(`branch ${m.name} cannot be searched within folds`);
@@ -143,70 +127,64 @@ export const command: Command = {
     // checked before any loading: both flags given, or a non-number, fails fast
     const combined = tune === undefined ? combinedThreshold(p) : null;
     const dsDir = p.values.dataset === FLAGS.dataset!.default ? env.dataset : path.resolve(String(p.values.dataset));
-    const ds = await loadDataset(dsDir, { csv: String(p.values.csv), checkImages: false, minGroupSize: 1 });
+    const ds = await loadDataset(dsDir, { csv: String(p.values.csv), checkImages: false, minGroupSize: 1, labels: "optional" });
     const ids = ds.listings.map((l) => l.postingId);
     const n = ids.length;
     const dim = p.values.dim === undefined ? undefined : intFlag(p, "dim", 0);
 
-    const sources = [
-      ...list(p.values.runs).map((r) => ({ file: runEmbeddingsFile(r), name: path.basename(path.dirname(runEmbeddingsFile(r))) })),
-      ...list(p.values.embeddings).map((f) => ({ file: path.resolve(f), name: undefined })),
+    const runsDir = typeof p.values["runs-dir"] === "string" ? p.values["runs-dir"] : env.runsDir;
+    const branch = String(p.values.branch);
+    const sources: MemberSource[] = [
+      ...list(p.values.runs).map((r): MemberSource => {
+        const [id, b] = r.includes(":") ? [r.slice(0, r.lastIndexOf(":")), r.slice(r.lastIndexOf(":") + 1)] : [r, branch];
+        return { kind: "run", id, branch: b };
+      }),
+      ...list(p.values.embeddings).map((f): MemberSource => ({ kind: "file", file: path.resolve(f) })),
+      ...(p.values.baseline ? [{ kind: "pixels" } as const, { kind: "chars" } as const] : []),
+      ...(p.values.tfidf ? [{ kind: "tfidf" } as const] : []),
     ];
-    if (sources.length === 0 && !p.values.tfidf && !p.values.baseline) throw new Error("nothing to match: give --runs, --embeddings, --baseline or --tfidf");
-
-    const members: Array<EnsembleMember & { sparse?: SparseRows }> = [];
-    const dense: Array<{ name: string; data: Float32Array; dim: number }> = [];
-    for (const s of sources) {
-      const e = readEmbeddingsFile(s.file, { ...(dim ? { dim } : {}), ...(s.name ? { name: s.name } : {}) });
-      dense.push({ name: e.name, data: alignEmbeddings(e, ids), dim: e.dim });
-    }
-    if (p.values.baseline) {
-      const f = await baselineFeatures(ds);
-      dense.push({ name: "pixels", ...f.pixels }, { name: "chars", ...f.chars });
-    }
-    for (const e of dense) {
-      let data = e.data;
-      let nb = await knnSearch(data, e.dim, { k, engine, label: `knn ${e.name}` });
-      if (inb > 0) {
-        const r = await iterativeBlend(data, e.dim, { stages: inb, knn: { k, engine } });
-        data = r.embeddings;
-        nb = r.neighbours;
-      }
-      let name = e.name;
-      while (members.some((m) => m.name === name)) name = `${name}'`;
-      members.push({ name, neighbours: nb, embeddings: { data, dim: e.dim } });
-    }
-    if (p.values.tfidf) {
-      const vec = tfidfVectors(ds.listings.map((l) => l.title)).vectors;
-      const nb = sparseKnn(vec, { k });
-      members.push({ name: "tfidf", neighbours: nb, similarity: (i, j) => sparseDot(vec, i, j), sparse: vec });
-    }
+    if (sources.length === 0) throw new Error("nothing to match: give --runs, --embeddings, --baseline or --tfidf");
+    const members = await buildMembers(ds, sources, { runsDir, mode: "oof", k, engine, inb, dim });
     const M = members.length;
-    const labels = new Int32Array(n);
-    const hasLabels = ds.listings.every((l) => l.labelGroup !== "");
-    const codes = new Map<string, number>();
-    ds.listings.forEach((l, i) => {
-      if (!codes.has(l.labelGroup)) codes.set(l.labelGroup, codes.size);
-      labels[i] = codes.get(l.labelGroup)!;
-    });
+    const labels = labelCodes(ds.listings).codes;
 
     let params: EnsembleParams;
-    let cvF1: number | null = null;
+    const scores: Record<string, number | null> = {};
     if (tune) {
-      if (!hasLabels) throw new Error(`--tune needs label_group in ${ds.csvPath}`);
+      requireLabels(ds, "matchlab match --tune", "it tunes weights and thresholds against the groups");
+      const gallery = String(p.values["tune-gallery"]);
+      if (gallery !== "full" && gallery !== "folds") throw new Error(`--tune-gallery must be full or folds, got ${gallery}`);
       const kf = intFlag(p, "folds", 5);
       const folds = groupKFold(Array.from(labels), { k: kf }).assignment;
-      // tuning table: candidates within folds (out-of-fold matching, as in grouped CV)
+      const method = tune as OptimizerName;
+      const union = !!p.values.union;
+      // each fold its own gallery: candidates never cross folds (grouped CV as the folds trained)
       const cvMembers = await Promise.all(members.map(async (m) => ({ ...m, neighbours: await withinFolds(m, folds, k, engine) })));
-      const cvTable = buildPairTable(cvMembers, labels, { folds });
+      const foldTable = buildPairTable(cvMembers, labels, { folds });
+      // the whole set as one gallery (as at test time), with the same folds over groups for nested CV
+      const fullTable = { ...buildPairTable(members, labels), folds: Int32Array.from(folds) };
       if (p.values.report) {
-        for (const r of ensembleReport(cvTable, { methods: [tune as OptimizerName], withUnion: true })) console.log(JSON.stringify({ combination: r.combination, method: r.method, cvF1: r.cvF1, f1: r.f1 }));
+        for (const r of ensembleReport(foldTable, { methods: [method], withUnion: true })) console.log(JSON.stringify({ combination: r.combination, method: r.method, cvF1: r.cvF1, f1: r.f1 }));
       }
-      const cv = crossValidateEnsemble(cvTable, { method: tune as OptimizerName, union: !!p.values.union });
-      cvF1 = cv.cvF1;
-      const table = buildPairTable(members, labels);
-      params = tuneEnsemble(table, { method: tune as OptimizerName, union: !!p.values.union }).params;
-      console.error(`tuned (${tune}): weights ${params.weights.map((w) => w.toFixed(3)).join(", ")}; match at ${formatThreshold(similarityThreshold(params.minSimilarity))}; nested ${kf}-fold CV F1 ${cv.cvF1.toFixed(4)}`);
+      const cvFolds = crossValidateEnsemble(foldTable, { method, union });
+      const cvFull = crossValidateEnsemble(fullTable, { method, union });
+      const byFolds = tuneEnsemble(foldTable, { method, union }).params;
+      const byFull = tuneEnsemble(fullTable, { method, union }).params;
+      params = gallery === "full" ? byFull : byFolds;
+      Object.assign(scores, {
+        cv_f1_fold_galleries: cvFolds.cvF1,
+        cv_f1_full_gallery: cvFull.cvF1,
+        min_similarity_fold_galleries: byFolds.minSimilarity,
+        min_similarity_full_gallery: byFull.minSimilarity,
+        fold_rule_on_full_gallery_f1: scorePairTable(fullTable, { ...byFolds, min2: !p.values["no-min2"] }).f1,
+      });
+      console.error(
+        [
+          `tuned (${method}, ${gallery} gallery): weights ${params.weights.map((w) => w.toFixed(3)).join(", ")}; match at ${formatThreshold(similarityThreshold(params.minSimilarity))}`,
+          `nested ${kf}-fold CV F1: ${cvFolds.cvF1.toFixed(4)} with each fold its own gallery, ${cvFull.cvF1.toFixed(4)} in the whole set as one gallery`,
+          `threshold drift: tuned per fold gallery ${formatThreshold(similarityThreshold(byFolds.minSimilarity))}, in the whole gallery ${formatThreshold(similarityThreshold(byFull.minSimilarity))}; the fold-tuned rule scores ${scores.fold_rule_on_full_gallery_f1!.toFixed(4)} on the whole gallery`,
+        ].join("\n"),
+      );
     } else {
       const w = numberList(p.values.weights, "weights") as number[];
       if (w.length && w.length !== M) throw new Error(`--weights has ${w.length} values for ${M} branches (${members.map((m) => m.name).join(", ")})`);
@@ -220,9 +198,15 @@ export const command: Command = {
     let sets = pairTableMatches(table, params);
     if (p.values.phash) sets = combineMatches([sets, exactKeyMatches(ds.listings.map((l) => l.imagePhash))], "union");
     writeFileAtomicSync(out, formatCsv(["posting_id", "matches"], sets.map((s, i) => [ids[i]!, Array.from(s, (j) => ids[j]!).join(" ")])));
-    const f1 = hasLabels ? matchScores(sets, labels).f1 : null;
+    const f1 = ds.hasLabels ? matchScores(sets, labels).f1 : null;
+    scores.f1_in_sample = f1;
     console.error(`wrote ${out}: ${n} postings, ${(sets.reduce((a, s) => a + s.length, 0) / Math.max(1, n)).toFixed(2)} matches each${f1 === null ? "" : `; F1 against label_group ${f1.toFixed(4)} (in-sample)`}`);
-    if (p.values.json) console.log(JSON.stringify({ out, postings: n, branches: members.map((m) => m.name), params, f1, cvF1 }));
+    const save = typeof p.values["save-ensemble"] === "string" ? path.resolve(p.values["save-ensemble"]) : null;
+    if (save) {
+      writeEnsembleSpec(save, { format: ENSEMBLE_FORMAT, members: members.map((m) => ({ name: m.name, source: m.source })), params, k, inb, phash: !!p.values.phash, scores });
+      console.error(`saved the ensemble rule to ${save} (apply it to a test set with matchlab predict --ensemble ${path.relative(process.cwd(), save) || save})`);
+    }
+    if (p.values.json) console.log(JSON.stringify({ out, postings: n, branches: members.map((m) => m.name), params, f1, cvF1: scores.cv_f1_full_gallery ?? null, scores, ensemble: save }));
     return 0;
   },
 };

@@ -35,6 +35,8 @@ export interface Dataset {
   listings: Listing[];
   /** The CSV's columns, in file order. */
   columns: string[];
+  /** Whether the CSV has a label_group column (a competition test.csv has none; every listing's labelGroup is then ""). */
+  hasLabels: boolean;
   /** Rows dropped under `onBadRow: "skip"` (empty otherwise). */
   skipped: DatasetIssue[];
   /** A danfo DataFrame of the listings (CSV column names; built on first call, then cached). */
@@ -81,6 +83,8 @@ export interface LoadDatasetOptions {
   limit?: number;
   /** Print the skip report to stderr when rows are skipped. Defaults to true. */
   warn?: boolean;
+  /** `required`: the CSV must have label_group; `optional`: an unlabelled CSV (a test set) loads too, with `hasLabels` false. Defaults to "required". */
+  labels?: "required" | "optional";
 }
 
 /** The columns every dataset CSV must have. */
@@ -127,8 +131,8 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T, i: 
  * ds.listings[0].title; ds.frame().head().print();
  */
 export async function loadDataset(dir: string, opts: LoadDatasetOptions = {}): Promise<Dataset> {
-  const { csv = "train.csv", imageDir = "train_images", onBadRow = "error", checkImages = true, minGroupSize = 2, limit, warn = true } = opts;
-  const known = ["csv", "imageDir", "onBadRow", "checkImages", "minGroupSize", "limit", "warn"];
+  const { csv = "train.csv", imageDir = "train_images", onBadRow = "error", checkImages = true, minGroupSize = 2, limit, warn = true, labels = "required" } = opts;
+  const known = ["csv", "imageDir", "onBadRow", "checkImages", "minGroupSize", "limit", "warn", "labels"];
   for (const k of Object.keys(opts)) if (!known.includes(k)) throw new Error(`loadDataset: unknown option ${k} (expected ${known.join("|")})`);
   if (onBadRow !== "error" && onBadRow !== "skip") throw new Error(`unknown onBadRow: ${String(onBadRow)} (expected error|skip)`);
   const root = path.resolve(dir);
@@ -139,7 +143,8 @@ export async function loadDataset(dir: string, opts: LoadDatasetOptions = {}): P
     throw new Error(`image folder not found: ${imgDir} (expected <dir>/${imageDir}/ holding the CSV's image files)`);
   }
   const table = parseCsv(readFileSync(csvPath, "utf8"), csvPath);
-  const missing = REQUIRED_COLUMNS.filter((c) => !table.header.includes(c));
+  const hasLabels = table.header.includes("label_group");
+  const missing = REQUIRED_COLUMNS.filter((c) => !table.header.includes(c) && !(c === "label_group" && labels === "optional"));
   if (missing.length > 0) {
     throw new DatasetError(csvPath, [
       {
@@ -174,7 +179,7 @@ export async function loadDataset(dir: string, opts: LoadDatasetOptions = {}): P
     else if (seen.has(id)) flag(r, "duplicate-posting-id", `posting_id ${id} already used on line ${table.lines[seen.get(id)!]} (expected unique ids)`);
     else seen.set(id, r);
     if (row[cTitle]!.trim() === "") flag(r, "empty-title", "title is empty (expected the listing's text)");
-    if (row[cLab]!.trim() === "") flag(r, "empty-label-group", "label_group is empty (expected the id of the group this listing matches)");
+    if (hasLabels && row[cLab]!.trim() === "") flag(r, "empty-label-group", "label_group is empty (expected the id of the group this listing matches)");
     const img = row[cImg]!.trim();
     if (img === "") flag(r, "empty-image", "image is empty (expected a file name inside the image folder)");
     else {
@@ -209,7 +214,7 @@ export async function loadDataset(dir: string, opts: LoadDatasetOptions = {}): P
   }
 
   // Group sizes, counted over rows still good; in skip mode, dropping a small group's rows cannot shrink another group.
-  if (minGroupSize > 1) {
+  if (minGroupSize > 1 && hasLabels) {
     const sizes = new Map<string, number>();
     for (let r = 0; r < table.rows.length; r++) {
       if (bad.has(r)) continue;
@@ -246,7 +251,7 @@ export async function loadDataset(dir: string, opts: LoadDatasetOptions = {}): P
       imagePath: path.resolve(imgDir, image),
       imagePhash: cPh >= 0 ? row[cPh]!.trim() : "",
       title: row[cTitle]!,
-      labelGroup: row[cLab]!.trim(),
+      labelGroup: hasLabels ? row[cLab]!.trim() : "",
       extra,
     });
   }
@@ -257,6 +262,7 @@ export async function loadDataset(dir: string, opts: LoadDatasetOptions = {}): P
     imageDir: imgDir,
     listings,
     columns: table.header,
+    hasLabels,
     skipped: issues,
     frame() {
       cached ??= listingsFrame(listings, table.header);
@@ -303,4 +309,12 @@ export function labelCodes(listings: readonly Listing[], key: (l: Listing) => st
     codes[i] = c;
   });
   return { codes, names: [...map.keys()] };
+}
+
+/**
+ * Throws when a dataset has no label_group column, saying what needed it and why.
+ * @example requireLabels(ds, "matchlab match --tune", "it tunes weights and thresholds against the groups")
+ */
+export function requireLabels(ds: Pick<Dataset, "hasLabels" | "csvPath">, what: string, why: string): void {
+  if (!ds.hasLabels) throw new Error(`${what} needs the label_group column, which ${ds.csvPath} lacks: ${why} (an unlabelled test set can only be embedded and matched, e.g. by matchlab predict)`);
 }

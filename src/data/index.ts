@@ -1,4 +1,5 @@
 // The public surface of src/data.
+export * from "./holdout";
 export * from "./image_bytes";
 export * from "./labels";
 export { parseCsv, formatCsv, csvField, writeFileAtomicSync } from "./csv";

@@ -3,3 +3,4 @@ export * from "./pair_table";
 export * from "./optimize";
 export * from "./tune";
 export * from "./tuner";
+export * from "./spec";

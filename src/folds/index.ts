@@ -15,3 +15,4 @@ export * from "./make_folds";
 export { argsortNumpy, pairwiseSum, uniqueInverse } from "./numpy_compat";
 export type { LabelValue } from "./numpy_compat";
 export * from "./summary";
+export * from "./holdout";

@@ -1,9 +1,10 @@
 /**
  * Embedding files for matching: `NAME.f32` (rows × dim float32, little-endian, row-major) with a
- * sidecar `NAME.json` ({format, dim, rows, postingIds?, name?, oof?}). A run folder provides
- * `oof_embeddings.f32` (out-of-fold, for tuning) or `embeddings.f32`, each with its sidecar.
+ * sidecar `NAME.json` ({format, dim, rows, postingIds?, name?, oof?, branch?, fold?, run?,
+ * checkpoint?}). A matching run writes `runs/<id>/oof/<branch>.f32` (its validation rows' embeddings,
+ * out of fold); `matchlab cv` merges its folds into `runs/<cv id>/oof/<branch>.f32`, one row per posting.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { writeFileAtomicSync } from "../data/csv";
 import { env } from "../env";
@@ -24,31 +25,49 @@ export interface EmbeddingsFile {
   postingIds: string[] | null;
   /** True when the rows are out-of-fold predictions. */
   oof: boolean;
+  /** The sidecar's other fields (branch, fold, run, checkpoint), when it has them. */
+  meta: EmbeddingsMeta;
 }
 
 /** The sidecar JSON. */
-export interface EmbeddingsSidecar {
+export interface EmbeddingsSidecar extends EmbeddingsMeta {
   format: string;
   dim: number;
   rows: number;
-  postingIds?: string[];
-  name?: string;
-  oof?: boolean;
 }
 
-const SIDECAR_KEYS = new Set(["format", "dim", "rows", "postingIds", "name", "oof"]);
+/** What a sidecar says about its rows besides their shape. */
+export interface EmbeddingsMeta {
+  /** Posting id of each row. */
+  postingIds?: readonly string[];
+  /** A display name. */
+  name?: string;
+  /** True when the rows are out-of-fold predictions. */
+  oof?: boolean;
+  /** The model branch the rows come from (image, text, fused). */
+  branch?: string;
+  /** The validation fold of the run (a number), or the folds a cv merged. */
+  fold?: number | number[];
+  /** The run (or cv) id. */
+  run?: string;
+  /** The checkpoint whose weights made the rows (best.ckpt, step-N.ckpt, or the runs' for a merge). */
+  checkpoint?: string | string[];
+}
+
+const SIDECAR_KEYS = new Set(["format", "dim", "rows", "postingIds", "name", "oof", "branch", "fold", "run", "checkpoint"]);
 
 /**
  * Writes `file` (.f32) and its sidecar atomically (temp file then rename).
  * @example writeEmbeddingsFile("runs/r1/oof_embeddings.f32", emb, 512, { postingIds, oof: true })
  */
-export function writeEmbeddingsFile(file: string, data: Float32Array, dim: number, meta: { postingIds?: readonly string[]; name?: string; oof?: boolean } = {}): void {
+export function writeEmbeddingsFile(file: string, data: Float32Array, dim: number, meta: EmbeddingsMeta = {}): void {
   if (!file.endsWith(".f32")) throw new Error(`writeEmbeddingsFile: ${file} must end in .f32`);
   if (!Number.isInteger(dim) || dim < 1 || data.length % dim !== 0) throw new Error(`writeEmbeddingsFile: ${data.length} values is not a whole number of rows of dim ${dim}`);
   const rows = data.length / dim;
   if (meta.postingIds && meta.postingIds.length !== rows) throw new Error(`writeEmbeddingsFile: ${meta.postingIds.length} posting ids for ${rows} rows`);
   writeFileAtomicSync(file, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  const side: EmbeddingsSidecar = { format: EMBEDDINGS_FILE_FORMAT, dim, rows, ...(meta.postingIds ? { postingIds: [...meta.postingIds] } : {}), ...(meta.name ? { name: meta.name } : {}), ...(meta.oof !== undefined ? { oof: meta.oof } : {}) };
+  const extra = Object.fromEntries(Object.entries(meta).filter(([, v]) => v !== undefined));
+  const side: EmbeddingsSidecar = { format: EMBEDDINGS_FILE_FORMAT, dim, rows, ...extra };
   writeFileAtomicSync(file.replace(/\.f32$/, ".json"), `${JSON.stringify(side)}\n`);
 }
 
@@ -77,18 +96,26 @@ export function readEmbeddingsFile(file: string, opts: { dim?: number; name?: st
   const buf = readFileSync(file);
   const data = new Float32Array(rows * dim);
   new Uint8Array(data.buffer).set(buf);
-  return { file, name: opts.name ?? side?.name ?? path.basename(file, ".f32"), dim, rows, data, postingIds: side?.postingIds ?? null, oof: side?.oof ?? false };
+  return { file, name: opts.name ?? side?.name ?? path.basename(file, ".f32"), dim, rows, data, postingIds: side?.postingIds ? [...side.postingIds] : null, oof: side?.oof ?? false, meta: side ?? {} };
+}
+
+/** The folder of a run or cv: an id under `runsDir`, or a folder path. Throws naming where it looked. */
+export function runDir(run: string, runsDir: string = env.runsDir): string {
+  const dir = existsSync(run) && statSync(run).isDirectory() ? run : path.join(runsDir, run);
+  if (!existsSync(dir)) throw new Error(`run not found: ${run} (looked for ${dir}; runs live in ${runsDir})`);
+  return dir;
 }
 
 /**
- * Resolves a run (an id under `env.runsDir`, or a folder path) to its embeddings file:
- * `oof_embeddings.f32` if present, else `embeddings.f32`.
+ * The out-of-fold embeddings file of a run or cv (an id under `runsDir`, or a folder) for a branch:
+ * `<dir>/oof/<branch>.f32`, written by `matchlab train` / `matchlab cv` for matching runs.
  */
-export function runEmbeddingsFile(run: string, runsDir: string = env.runsDir): string {
-  const dir = existsSync(run) && statSync(run).isDirectory() ? run : path.join(runsDir, run);
-  if (!existsSync(dir)) throw new Error(`run not found: ${run} (looked for ${dir}; runs live in ${runsDir})`);
-  for (const f of ["oof_embeddings.f32", "embeddings.f32"]) if (existsSync(path.join(dir, f))) return path.join(dir, f);
-  throw new Error(`run ${run} (${dir}) has no oof_embeddings.f32 or embeddings.f32 (write them with writeEmbeddingsFile)`);
+export function runEmbeddingsFile(run: string, runsDir: string = env.runsDir, branch = "fused"): string {
+  const dir = runDir(run, runsDir);
+  const f = path.join(dir, "oof", `${branch}.f32`);
+  if (existsSync(f)) return f;
+  const have = existsSync(path.join(dir, "oof")) ? readdirSync(path.join(dir, "oof")).filter((x) => x.endsWith(".f32")).map((x) => x.replace(/\.f32$/, "")) : [];
+  throw new Error(`${run} (${dir}) has no out-of-fold embeddings for branch ${branch}${have.length ? ` (it has ${have.join("|")})` : " (matching runs with validation rows write oof/<branch>.f32 when they finish; a classify run or a data.fold: all run has none)"}`);
 }
 
 /**

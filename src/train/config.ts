@@ -106,6 +106,17 @@ const groupsLeaf: Leaf = {
   },
 };
 
+const foldLeaf: Leaf = {
+  type: "custom",
+  default: 0,
+  doc: "validation fold, or all: train on every row with no validation (a final model for predict; checkpoints by step)",
+  allowed: "an integer >= 0, or all",
+  check(v, key, where) {
+    if (v === "all" || (typeof v === "number" && Number.isInteger(v) && v >= 0)) return v;
+    throw new ConfigError(`${where}: bad value for ${key}: ${JSON.stringify(v)} (expected an integer >= 0, or all)`, key);
+  },
+};
+
 /** Keys a grid may not vary: they define the rows and folds every arm shares. */
 const FIXED_IN_GRID = Object.freeze(["task", "name", "data.dataset", "data.folds", "data.fold", "data.fold_seed", "data.limit", "classify.label"]);
 
@@ -136,7 +147,7 @@ export const RUN_SCHEMA: Section = Object.freeze({
   data: {
     dataset: { type: "string", default: "data/emoji-match-sample", doc: "dataset folder (relative to the project root)" },
     folds: { type: "int", default: 5, min: 2, doc: "folds (match: group k-fold by label_group; classify: stratified by the label)" },
-    fold: { type: "int", default: 0, min: 0, doc: "validation fold" },
+    fold: foldLeaf,
     fold_seed: { type: "int", default: 0, min: 0, doc: "shuffle seed of the folds (the same for every seed of a config, so seeds share folds)" },
     limit: { type: "int", default: 0, min: 0, doc: "use only the first N listings (0 = all)" },
     image_size: { type: "int", default: 32, min: 8, max: 512, doc: "image side in pixels" },
@@ -212,6 +223,7 @@ export const RUN_SCHEMA: Section = Object.freeze({
   eval: {
     branch: { type: "enum", default: "fused", values: BRANCHES, doc: "the branch whose embeddings are matched (match) or whose head predicts (classify)" },
     batch_size: { type: "int", default: 128, min: 1, doc: "rows per inference batch" },
+    oof_checkpoint: { type: "enum", default: "best", values: ["best", "last"], doc: "the weights a matching run embeds its validation rows with at the end (oof/<branch>.f32): best.ckpt (by the primary metric) or the last" },
   },
   ...TASK_SECTIONS,
   grid: gridLeaf,
@@ -223,7 +235,7 @@ export interface RunConfig {
   name: string;
   seed: number;
   backend: BackendName;
-  data: { dataset: string; folds: number; fold: number; fold_seed: number; limit: number; image_size: number; hflip: number; tags: boolean; sampling: Sampling; sampling_alpha: number };
+  data: { dataset: string; folds: number; fold: number | "all"; fold_seed: number; limit: number; image_size: number; hflip: number; tags: boolean; sampling: Sampling; sampling_alpha: number };
   model: {
     input: "raw" | "features";
     encoders: string[];
@@ -237,7 +249,7 @@ export interface RunConfig {
   loss: { kind: ClassificationLossName; label_smoothing: number; gamma: number; class_weights: ClassWeightStrategy; class_weight_beta: number; class_weight_alpha: number; triplet_weight: number; triplet_margin: number };
   optim: { optimizer: OptimizerKind; lr: number; weight_decay: number; param_groups: { match: string; lr: number; weight_decay?: number }[]; batch_size: number; epochs: number; schedule: ScheduleKind; min_lr_factor: number; step_size: number; step_gamma: number };
   train: { max_iters: number; warmup_steps: number; max_grad_norm: number; gradient_accumulation_steps: number; ckpt_period: number; keep_checkpoints: number; log_period: number; evaluate_during_training: boolean; early_stopping_patience: number; early_stopping_min_delta: number; stop_on_nan: boolean };
-  eval: { branch: Branch; batch_size: number };
+  eval: { branch: Branch; batch_size: number; oof_checkpoint: "best" | "last" };
   match: { knn: number };
   classify: { label: string };
   grid: Record<string, unknown[]>;
@@ -250,7 +262,7 @@ export function featureEncoderModalities(c: RunConfig): ("image" | "text")[] {
 
 /** Checks that span keys (run after every change, so an override cannot slip past them). */
 function checkConfig(c: RunConfig, raw: Record<string, unknown>, where: string): void {
-  if (c.data.fold >= c.data.folds) throw new ConfigError(`${where}: bad value for data.fold: ${c.data.fold} (expected an integer in [0, ${c.data.folds - 1}] for data.folds ${c.data.folds})`, "data.fold");
+  if (c.data.fold !== "all" && c.data.fold >= c.data.folds) throw new ConfigError(`${where}: bad value for data.fold: ${c.data.fold} (expected an integer in [0, ${c.data.folds - 1}] for data.folds ${c.data.folds})`, "data.fold");
   for (const t of TASK_NAMES) {
     if (t !== c.task && raw[t] !== undefined) throw new ConfigError(`${where}: section ${t} applies to task: ${t} only (this config's task is ${c.task})`, t);
   }

@@ -30,6 +30,8 @@ import type { TaskSplit } from "./tasks/types";
 /** Listings turned into flat arrays, once. */
 export interface PreparedData {
   n: number;
+  /** Posting id of each row. */
+  ids: string[];
   imageSize: number;
   /** n × S × S × 3 bytes, RGB (empty when the model has no image encoder). */
   images: Uint8Array;
@@ -63,7 +65,7 @@ export async function prepareData(ds: Dataset, cfg: RunConfig, opts: PrepareData
   const tEnc = useFeatures ? "none" : t.encoder;
   const text = tEnc === "transformer" ? tokenIds(titles, { vocab: t.vocab, maxLen: t.max_len }) : tEnc === "ngram" ? hashedNgrams(titles, { dim: t.dim }) : new Float32Array(0);
   const textDim = tEnc === "transformer" ? t.max_len : tEnc === "ngram" ? t.dim : 0;
-  const out: PreparedData = { n, imageSize: S, images, text, textDim };
+  const out: PreparedData = { n, ids: listings.map((l) => l.postingId), imageSize: S, images, text, textDim };
   if (useFeatures) Object.assign(out, await prepareFeatures(ds, cfg, cacheDir));
   return out;
 }

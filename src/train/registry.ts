@@ -1,7 +1,8 @@
 /**
  * The run registry: `runs/<id>/` holds config.yaml, metrics.csv (one row per epoch),
- * checkpoints/, summary.json, and validated.json (checkpoints already validated by
- * `matchlab validate-pending`). Everything is written atomically.
+ * checkpoints/, summary.json, oof/<branch>.f32 (matching runs: the validation rows' embeddings), and
+ * validated.json (checkpoints already validated by `matchlab validate-pending`). Everything is
+ * written atomically.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
@@ -19,8 +20,11 @@ export interface RunSummary {
   run: string;
   task: TaskName;
   name: string;
-  fold: number;
+  /** The validation fold, or all (trained on every row, no validation). */
+  fold: number | "all";
   seed: number;
+  /** Classes the heads learned (predict rebuilds the model with this many). */
+  classes: number;
   status: "running" | "finished" | "stopped" | "failed";
   stopReason: string;
   steps: number;
@@ -54,6 +58,7 @@ export function runPaths(runsDir: string, id: string) {
     summary: path.join(dir, "summary.json"),
     validated: path.join(dir, "validated.json"),
     validation: path.join(dir, "validation.csv"),
+    oof: path.join(dir, "oof"),
   };
 }
 
@@ -136,7 +141,7 @@ export function listRuns(runsDir: string): { id: string; summary: RunSummary | n
 }
 
 /** A new run id: `<name>-f<fold>-s<seed>-<yyyymmddThhmmss>` (suffixed when taken). */
-export function newRunId(runsDir: string, name: string, fold: number, seed: number, date = new Date()): string {
+export function newRunId(runsDir: string, name: string, fold: number | "all", seed: number, date = new Date()): string {
   const stamp = date.toISOString().replace(/[-:]/g, "").replace(/\..*/, "");
   const base = `${name}-f${fold}-s${seed}-${stamp}`;
   let id = base;

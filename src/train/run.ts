@@ -16,6 +16,7 @@ import { checkpointCallback, latestCheckpoint, loadCheckpoint, restoreLearner, w
 import { ConfigError, loadConfig, type RunConfig, runConfigYaml } from "./config";
 import { type Callback, Learner } from "./learner";
 import { buildRunModel, prepareData, type RunModel } from "./model";
+import { writeOofEmbeddings } from "./oof";
 import { AdamW } from "./optimizer";
 import { createRunDir, listRuns, metricsCsvCallback, newRunId, type RunSummary, readRunSummary, runPaths, SHARED_METRICS_COLUMNS, writeJsonAtomic } from "./registry";
 import { lrSchedule } from "./schedule";
@@ -131,7 +132,7 @@ export function makeLearner(task: RunTask, cfg: RunConfig, opts: MakeLearnerOpti
     maxGradNorm: t.max_grad_norm,
     schedule,
     seed: cfg.seed,
-    validate: () => task.validate(),
+    validate: task.split.valid.length > 0 ? () => task.validate() : undefined,
     callbacks,
   });
 }
@@ -223,7 +224,7 @@ export async function trainRun(config: string | RunConfig, opts: TrainRunOptions
   if (ckpt) {
     restoreLearner(learner, loadCheckpoint(ckpt), ckpt);
     log(JSON.stringify({ event: "resume", file: path.basename(ckpt), step: learner.step, epoch: learner.epoch, batch: learner.batchInEpoch }));
-  } else if (untrained === null) {
+  } else if (untrained === null && task.split.valid.length > 0) {
     untrained = (await task.validate())[def.metric.name] ?? null;
     log(JSON.stringify({ event: "untrained", [def.metric.name]: untrained }));
   }
@@ -233,6 +234,7 @@ export async function trainRun(config: string | RunConfig, opts: TrainRunOptions
     name: cfg.name,
     fold: cfg.data.fold,
     seed: cfg.seed,
+    classes: task.split.numClasses,
     status,
     stopReason: learner.stopReason,
     steps: learner.step,
@@ -261,6 +263,10 @@ export async function trainRun(config: string | RunConfig, opts: TrainRunOptions
   const sha = weightsSha256(task.stateVariables());
   const final = learner.metrics[def.metric.name] ?? null;
   const status: RunSummary["status"] = learner.stopReason && !learner.stopReason.startsWith("max_iters") ? "stopped" : "finished";
+  if (def.embeds && task.split.valid.length > 0) {
+    const file = writeOofEmbeddings(task, id, p.checkpoints, p.oof);
+    log(JSON.stringify({ event: "oof", rows: task.split.valid.length, branches: task.net.branches, checkpoint: file }));
+  }
   const s = summary(status, { best, final, weights_sha256: sha });
   writeJsonAtomic(p.summary, s);
   learner.optimizer.dispose();

@@ -47,7 +47,7 @@ async function trainOnTable(seed = 3): Promise<{ losses: number[]; untrained: Re
     optim: { batch_size: 16, epochs: 15, lr: 0.02 },
     train: { log_period: 0 },
   });
-  const data: PreparedData = { n: t.n, imageSize: 8, images: new Uint8Array(0), text: new Float32Array(0), textDim: 0, features: t, featureModalities: ["image", "text"] };
+  const data: PreparedData = { n: t.n, ids: t.ids, imageSize: 8, images: new Uint8Array(0), text: new Float32Array(0), textDim: 0, features: t, featureModalities: ["image", "text"] };
   const rows = Int32Array.from({ length: t.n }, (_, i) => i);
   const split: TaskSplit = {
     train: rows.filter((i) => i % 5 !== 0),

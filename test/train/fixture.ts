@@ -53,7 +53,7 @@ export function tinyData(cfg: RunConfig, groups = 12, per = 3, seed = 1): Prepar
   const t = cfg.model.text;
   const tokens = t.encoder === "transformer";
   const text = tokens ? tokenIds(titles, { vocab: t.vocab, maxLen: t.max_len }) : hashedNgrams(titles, { dim: t.dim });
-  return { n, imageSize: S, images, text, textDim: tokens ? t.max_len : t.dim };
+  return { n, ids: Array.from({ length: n }, (_, i) => `p${i}`), imageSize: S, images, text, textDim: tokens ? t.max_len : t.dim };
 }
 
 /** A task ready for a Learner on the tiny in-memory data: the config's task splits {@link tinyListings}. */

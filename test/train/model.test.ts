@@ -27,10 +27,10 @@ function preparedData(cfg: RunConfig, seed = 1): PreparedData {
   const t = cfg.model.text;
   if (t.encoder === "transformer") {
     const text = Int32Array.from({ length: N * t.max_len }, (_, i) => (i % t.max_len < 4 ? 1 + r.int(t.vocab - 1) : 0));
-    return { n: N, imageSize: S, images, text, textDim: t.max_len };
+    return { n: N, ids: Array.from({ length: N }, (_, i) => `p${i}`), imageSize: S, images, text, textDim: t.max_len };
   }
   const text = Float32Array.from({ length: N * TEXT_DIM }, () => (r.int(4) === 0 ? 1 : 0));
-  return { n: N, imageSize: S, images, text, textDim: TEXT_DIM };
+  return { n: N, ids: Array.from({ length: N }, (_, i) => `p${i}`), imageSize: S, images, text, textDim: TEXT_DIM };
 }
 
 function handSplit(): TaskSplit {

@@ -8,7 +8,7 @@ import type { Section } from "../../config";
 import { encodeClassLabels } from "../../data/labels";
 import { stratifiedKFold } from "../../folds/stratified_kfold";
 import { CLASSIFY_METRICS, classificationMetrics } from "../../metrics/classification";
-import type { TaskDef, TaskSplit } from "./types";
+import { foldRows, type TaskDef, type TaskSplit } from "./types";
 
 const section: Section = Object.freeze({
   label: { type: "string", default: "subgroup", doc: "the column whose values are the classes (label_group or any extra CSV column)" },
@@ -21,13 +21,13 @@ export const classifyTask: TaskDef = Object.freeze<TaskDef>({
   section,
   metric: Object.freeze({ name: "val_macro_f1", mode: "max" as const }),
   columns: Object.freeze(CLASSIFY_METRICS.map((m) => `val_${m}`)),
+  embeds: false,
   studyMetrics: Object.freeze(["val_macro_f1", "val_accuracy", "val_top5", "val_micro_f1", "val_macro_recall"]),
 
   split(listings, cfg): TaskSplit {
     const enc = encodeClassLabels(listings, cfg.classify.label);
     if (enc.names.length < 2) throw new Error(`classify.label ${cfg.classify.label}: only ${enc.names.length} class (${enc.names.join("")}); a classifier needs at least 2`);
-    const fold = stratifiedKFold(enc.codes, { k: cfg.data.folds, shuffle: true, seed: cfg.data.fold_seed }).folds[cfg.data.fold];
-    if (!fold) throw new Error(`data.fold ${cfg.data.fold} does not exist (data.folds ${cfg.data.folds})`);
+    const fold = foldRows(stratifiedKFold(enc.codes, { k: cfg.data.folds, shuffle: true, seed: cfg.data.fold_seed }), cfg, listings.length);
     return { train: fold.train, valid: fold.valid, labels: enc.codes, classOf: enc.codes, numClasses: enc.names.length, classNames: enc.names };
   },
 

@@ -10,7 +10,7 @@ import { groupKFold } from "../../folds/group_kfold";
 import { CLASSIFY_METRICS, precisionRecallF1 } from "../../metrics/classification";
 import { knnSearch } from "../../retrieval/knn";
 import { bestThreshold } from "../../retrieval/thresholds";
-import type { TaskDef, TaskSplit } from "./types";
+import { foldRows, type TaskDef, type TaskSplit } from "./types";
 
 const section: Section = Object.freeze({
   knn: { type: "int", default: 50, min: 2, doc: "neighbours per posting when validating" },
@@ -23,12 +23,12 @@ export const matchTask: TaskDef = Object.freeze<TaskDef>({
   section,
   metric: Object.freeze({ name: "val_f1", mode: "max" as const }),
   columns: Object.freeze([...CLASSIFY_METRICS.map((m) => `val_${m}`), "val_f1", "val_distance_threshold"]),
+  embeds: true,
   studyMetrics: Object.freeze(["val_f1", "val_accuracy", "val_top5", "val_macro_f1"]),
 
   split(listings, cfg): TaskSplit {
     const labels = labelCodes(listings).codes;
-    const fold = groupKFold(labels, { k: cfg.data.folds, shuffle: true, seed: cfg.data.fold_seed }).folds[cfg.data.fold];
-    if (!fold) throw new Error(`data.fold ${cfg.data.fold} does not exist (data.folds ${cfg.data.folds})`);
+    const fold = foldRows(groupKFold(labels, { k: cfg.data.folds, shuffle: true, seed: cfg.data.fold_seed }), cfg, listings.length);
     // the heads learn the training groups only, numbered in order of first appearance
     const trainListings = Array.from(fold.train, (r) => listings[r]!);
     const heads = labelCodes(trainListings);

@@ -5,6 +5,7 @@
  * heads, losses, the loop, checkpoints, the registry, cv, study) is shared.
  */
 import type { Listing } from "../../data/dataset";
+import type { FoldSplit } from "../../folds/types";
 import type { Section } from "../../config";
 import type { RunConfig } from "../config";
 import type { RunModel } from "../model";
@@ -47,8 +48,21 @@ export interface TaskDef {
   columns: readonly string[];
   /** The metrics a study summarises (mean ± std per arm), primary first. */
   studyMetrics: readonly string[];
+  /** Whether runs write their validation rows' embeddings per branch (oof/<branch>.f32) for ensembles and predict. */
+  embeds: boolean;
   /** Splits the listings into the fold's rows and assigns classes. Pure. */
   split(listings: readonly Listing[], cfg: RunConfig): TaskSplit;
   /** Scores the model on the validation rows. Must not change training state. */
   validate(model: RunModel, split: TaskSplit, cfg: RunConfig): Promise<Record<string, number>>;
+}
+
+/**
+ * The rows of the config's fold (`data.fold`) of a split: its train and validation rows, or, for
+ * `all`, every row for training and none for validation.
+ */
+export function foldRows(split: FoldSplit, cfg: RunConfig, n: number): { train: Int32Array; valid: Int32Array } {
+  if (cfg.data.fold === "all") return { train: Int32Array.from({ length: n }, (_, i) => i), valid: new Int32Array(0) };
+  const fold = split.folds[cfg.data.fold];
+  if (!fold) throw new Error(`data.fold ${cfg.data.fold} does not exist (data.folds ${cfg.data.folds})`);
+  return fold;
 }

@@ -1,0 +1,58 @@
+/**
+ * `matchlab score --submission sub.csv --labels test_labels.csv`: the competition metric (mean
+ * per-posting F1) of a `posting_id,matches` submission against `posting_id,label_group` labels.
+ */
+import { readFileSync } from "node:fs";
+import { parseCsv } from "../data/csv";
+import { matchScores } from "../metrics/matching";
+import { type Command, type FlagSpec, parseFlags, required } from "./common";
+
+const SUMMARY = "score a posting_id,matches submission against posting_id,label_group labels (mean per-posting F1)";
+const FLAGS: Record<string, FlagSpec> = {
+  submission: { type: "string", help: "the submission CSV (posting_id,matches)" },
+  labels: { type: "string", help: "the labels CSV (posting_id,label_group), e.g. test_labels.csv from matchlab holdout, or a train.csv" },
+  json: { type: "boolean", help: "print one JSON line {f1, precision, recall, postings}" },
+};
+
+function columns(file: string, want: readonly string[]): string[][] {
+  const t = parseCsv(readFileSync(file, "utf8"), file);
+  const at = want.map((c) => t.header.indexOf(c));
+  const missing = want.filter((_, i) => at[i]! < 0);
+  if (missing.length) throw new Error(`${file}: no column ${missing.join(", ")} (header: ${t.header.join(",")})`);
+  return t.rows.map((r) => at.map((i) => r[i]!));
+}
+
+export const command: Command = {
+  summary: SUMMARY,
+  async run(argv) {
+    const p = parseFlags("score", SUMMARY, FLAGS, argv);
+    if (!p) return 0;
+    const subFile = required(p, "submission");
+    const labFile = required(p, "labels");
+    const labels = columns(labFile, ["posting_id", "label_group"]);
+    const sub = columns(subFile, ["posting_id", "matches"]);
+    const index = new Map(labels.map(([id], i) => [id!, i]));
+    const byId = new Map(sub.map(([id, m]) => [id!, m!]));
+    const missing = labels.filter(([id]) => !byId.has(id!)).map(([id]) => id!);
+    if (missing.length) throw new Error(`${subFile}: ${missing.length} of ${labels.length} labelled postings have no row (e.g. ${missing.slice(0, 3).join(", ")})`);
+    const extra = sub.filter(([id]) => !index.has(id!)).map(([id]) => id!);
+    if (extra.length) throw new Error(`${subFile}: ${extra.length} rows are not in ${labFile} (e.g. ${extra.slice(0, 3).join(", ")})`);
+    const sets = labels.map(([id]) =>
+      byId
+        .get(id!)!
+        .split(" ")
+        .filter(Boolean)
+        .map((m) => {
+          const j = index.get(m);
+          if (j === undefined) throw new Error(`${subFile}: posting ${id} matches ${m}, which is not in ${labFile}`);
+          return j;
+        }),
+    );
+    const groups = new Map<string, number>();
+    for (const [, g] of labels) if (!groups.has(g!)) groups.set(g!, groups.size);
+    const s = matchScores(sets, Int32Array.from(labels, ([, g]) => groups.get(g!)!));
+    if (p.values.json) console.log(JSON.stringify({ f1: s.f1, precision: s.precision, recall: s.recall, postings: labels.length }));
+    else console.log(`F1 ${s.f1.toFixed(4)} (precision ${s.precision.toFixed(4)}, recall ${s.recall.toFixed(4)}) over ${labels.length} postings`);
+    return 0;
+  },
+};

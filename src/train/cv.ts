@@ -1,0 +1,115 @@
+/**
+ * Cross-validation records: every fold of one config trained (by `matchlab cv` in child processes,
+ * or {@link crossValidate} in-process), its folds' runs listed in `runs/<cv id>/cv.json`, and, for
+ * matching, the folds' out-of-fold embeddings merged into `runs/<cv id>/oof/<branch>.f32`, one row
+ * per posting. A cv id is an ensemble member for `matchlab match --runs` and `matchlab predict`.
+ */
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import type { Dataset } from "../data/dataset";
+import { loadDataset } from "../data/dataset";
+import { env } from "../env";
+import { type RunConfig, overrideConfig, runConfigYaml } from "./config";
+import { type MergedOof, mergeOofEmbeddings } from "./oof";
+import { writeJsonAtomic } from "./registry";
+import { datasetPath, type TrainRunLine, trainRun, trainRunLine } from "./run";
+import { taskDef } from "./tasks/index";
+
+/** The format tag of cv.json. */
+export const CV_FORMAT = "matchlab-cv/1";
+
+/** One fold of a cross-validation. */
+export interface CvFold extends TrainRunLine {
+  fold: number;
+}
+
+/** `runs/<cv id>/cv.json`. */
+export interface CvRecord {
+  format: typeof CV_FORMAT;
+  /** The cv id (its folder under the runs folder). */
+  id: string;
+  task: string;
+  /** The primary metric's name. */
+  metric: string;
+  /** The mean over folds of the best value of the primary metric. */
+  mean_best: number | null;
+  folds: CvFold[];
+  /** The merged out-of-fold embeddings (matching), or null. */
+  oof: MergedOof | null;
+  /** The config every fold trained (with data.fold of fold 0). */
+  config: string;
+  created: string;
+}
+
+function stamp(d = new Date()): string {
+  return d.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "");
+}
+
+/** A new cv id: `cv-<name>-s<seed>-<time>` (suffixed when taken). */
+export function newCvId(runsDir: string, cfg: RunConfig): string {
+  const base = `cv-${cfg.name}-s${cfg.seed}-${stamp()}`;
+  let id = base;
+  for (let i = 2; existsSync(path.join(runsDir, id)); i++) id = `${base}-${i}`;
+  return id;
+}
+
+/**
+ * Writes a cv's record from its folds' runs: merges their out-of-fold embeddings (matching) into
+ * one file per branch covering every posting of the dataset exactly once, and writes cv.json.
+ */
+export function finishCv(runsDir: string, id: string, cfg: RunConfig, folds: readonly CvFold[], postingIds?: readonly string[]): CvRecord {
+  const def = taskDef(cfg.task);
+  const dir = path.join(runsDir, id);
+  mkdirSync(dir, { recursive: true });
+  const sorted = [...folds].sort((a, b) => a.fold - b.fold);
+  const oof = def.embeds ? mergeOofEmbeddings(sorted.map((f) => path.join(runsDir, f.run)), path.join(dir, "oof"), postingIds, id) : null;
+  const bests = sorted.map((f) => f.best).filter((b): b is number => b !== null);
+  const rec: CvRecord = { format: CV_FORMAT, id, task: cfg.task, metric: def.metric.name, mean_best: bests.length ? bests.reduce((a, b) => a + b, 0) / bests.length : null, folds: sorted, oof, config: runConfigYaml(cfg), created: new Date().toISOString() };
+  writeJsonAtomic(path.join(dir, "cv.json"), rec);
+  return rec;
+}
+
+/** Reads `runs/<id>/cv.json`, or null when `id` is not a cv. */
+export function readCv(runsDir: string, id: string): CvRecord | null {
+  const f = existsSync(path.join(id, "cv.json")) ? path.join(id, "cv.json") : path.join(runsDir, id, "cv.json");
+  if (!existsSync(f)) return null;
+  const rec = JSON.parse(readFileSync(f, "utf8")) as CvRecord;
+  if (rec.format !== CV_FORMAT) throw new Error(`${f}: format is ${JSON.stringify(rec.format)}, expected "${CV_FORMAT}"`);
+  return rec;
+}
+
+/** The runs behind a member id: a cv's fold runs, or the run itself. */
+export function memberRuns(runsDir: string, id: string): string[] {
+  const cv = readCv(runsDir, id);
+  return cv ? cv.folds.map((f) => f.run) : [id];
+}
+
+/** Options for {@link crossValidate}. */
+export interface CrossValidateOptions {
+  /** Where runs live. Defaults to `env.runsDir`. */
+  runsDir?: string;
+  /** An already loaded dataset. Defaults to loading data.dataset. */
+  dataset?: Dataset;
+  /** Progress bars. Defaults to `env.progress`. */
+  progressBars?: boolean;
+  /** Where the runs' JSON log lines go. Defaults to nowhere. */
+  log?: (line: string) => void;
+}
+
+/**
+ * Trains every fold of a config one after the other in this process (the backend must be
+ * initialised) and writes the cv record; `matchlab cv` does the same with child processes.
+ * @example const cv = await crossValidate(loadConfig("configs/quick.yaml")); cv.oof?.rows
+ */
+export async function crossValidate(cfg: RunConfig, opts: CrossValidateOptions = {}): Promise<CvRecord> {
+  const { runsDir = env.runsDir, progressBars = env.progress, log = () => {} } = opts;
+  const ds = opts.dataset ?? (await loadDataset(datasetPath(cfg), { checkImages: "exists" }));
+  const listings = cfg.data.limit > 0 ? ds.listings.slice(0, cfg.data.limit) : ds.listings;
+  const id = newCvId(runsDir, cfg);
+  const folds: CvFold[] = [];
+  for (let f = 0; f < cfg.data.folds; f++) {
+    const r = await trainRun(overrideConfig(cfg, "data.fold", { value: f }), { runsDir, dataset: ds, skipBackend: true, progressBars, log });
+    folds.push({ fold: f, ...trainRunLine(r) });
+  }
+  return finishCv(runsDir, id, cfg, folds, listings.map((l) => l.postingId));
+}
