@@ -7,6 +7,7 @@
  * `torch.distributed.launch --nproc_per_node` would.
  */
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { env } from "../env";
 import { loadDataset } from "../data/dataset";
@@ -23,6 +24,7 @@ const FLAGS: Record<string, FlagSpec> = {
   gpus: { type: "string", help: "comma-separated GPU ids, one per child in turn (default: $CUDA_VISIBLE_DEVICES)" },
   json: { type: "boolean", help: "print one JSON line per fold and one for the mean" },
   "runs-dir": { type: "string", help: "where runs live (default: runs/)" },
+  id: { type: "string", help: "the cv id (its folder under the runs folder; default: cv-<name>-s<seed>-<time>)" },
   ...configFlags(["fold"]),
 };
 
@@ -84,7 +86,9 @@ export const command: Command = {
     const gpus = (stringFlag(p, "gpus") ?? process.env.CUDA_VISIBLE_DEVICES ?? "").split(",").map((s) => s.trim()).filter(Boolean);
     const extra = passFlags(p, [...Object.keys(CONFIG_FLAG_KEYS).filter((k) => k !== "fold"), "set", "runs-dir"]);
     const runsDir = stringFlag(p, "runs-dir") ?? env.runsDir;
-    const id = newCvId(runsDir, cfg);
+    const id = stringFlag(p, "id") ?? newCvId(runsDir, cfg);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.=-]*$/.test(id)) throw new Error(`--id ${JSON.stringify(id)}: use letters, digits and _.=- (it names a folder under ${runsDir})`);
+    if (existsSync(path.join(runsDir, id))) throw new Error(`cv ${id} already exists in ${runsDir} (choose another --id, or remove that folder)`);
     const res = await runFolds({ config, folds: cfg.data.folds, parallel, extra, gpus, onLine: (f, l) => process.stderr.write(`[fold ${f}] ${l}\n`) });
     const ok = res.filter((r) => r.code === 0 && r.result);
     let cv: CvRecord | null = null;

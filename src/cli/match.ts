@@ -1,14 +1,16 @@
 /**
- * `matchlab match`: from embeddings (runs or .f32 files) to a competition submission
- * (`posting_id,matches`, matches space-separated, each posting matching itself), written atomically.
+ * `matchlab match`: from embeddings (runs' and cvs' out-of-fold files, or .f32 files) and baseline
+ * branches to a competition submission (`posting_id,matches`, matches space-separated, each posting
+ * matching itself), written atomically; with --save-ensemble, the rule for `matchlab predict`.
  *
  * Each embedding source is a branch; optional branches: TF-IDF titles (--tfidf) and exact phash
  * (--phash, unioned in). The branches are combined by weighted cosine-similarity averaging over the
  * union of their top-k: a pair matches when its weighted similarity is ≥ --min-similarity (or,
  * equivalently, its weighted cosine distance is ≤ --max-distance; give one), optionally also when
  * one branch's own similarity is ≥ its --branch-min-similarities entry. With --tune, weights and
- * similarity thresholds are tuned on the dataset's label_group (use out-of-fold embeddings), and
- * the nested-CV F1 is printed.
+ * similarity thresholds are tuned on the dataset's label_group (out-of-fold embeddings), and the
+ * nested-CV F1 is printed twice: with each fold its own gallery, and with the whole set as one
+ * gallery (as a test set is), with the threshold each tunes.
  */
 import path from "node:path";
 import { formatCsv, labelCodes, loadDataset, requireLabels, writeFileAtomicSync } from "../data/index";

@@ -1,11 +1,16 @@
 // The public surface of src/train: the task table, the one run driver, the loop, callbacks,
-// checkpoints and resume, schedules, samplers, the run registry, studies and validate-pending.
+// checkpoints and resume, schedules, samplers, the run registry, studies, validate-pending, and the
+// competition loop (out-of-fold embeddings, cv records, ensemble members, predict).
 export * from "./callbacks";
 export * from "./checkpoint";
 export * from "./config";
+export * from "./cv";
 export * from "./learner";
+export * from "./members";
 export * from "./model";
+export * from "./oof";
 export * from "./optimizer";
+export * from "./predict";
 export * from "./registry";
 export * from "./run";
 export * from "./sampler";
