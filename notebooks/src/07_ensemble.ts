@@ -38,13 +38,13 @@ const cvs: ml.CvRecord[] = [];
 const cvSeconds: number[] = [];
 for (const cfg of [ngramCfg, tfmCfg]) {
   const t0 = Date.now();
-  cvs.push(await ml.crossValidate(cfg, { runsDir, dataset: ds, progressBars: false }));
+  cvs.push(await ml.crossValidate(cfg, { runsDir: runsDir, dataset: ds, progressBars: false }));
   cvSeconds.push((Date.now() - t0) / 1000);
 }
 const mean = (xs: Array<number | null>) => xs.reduce<number>((a, x) => a + (x ?? Number.NaN), 0) / xs.length;
 ml.table(
-  cvs.map((cv, i) => ({ cv: cv.id, "untrained val_f1": mean(cv.folds.map((f) => f.untrained)), "best val_f1": cv.mean_best, "per fold": cv.folds.map((f) => f.best?.toFixed(3)).join(" "), "oof rows": cv.oof?.rows, seconds: cvSeconds[i] })),
-  { caption: "val_f1 of each fold's validation groups (unseen in its training), mean over folds", index: false },
+  cvs.map((cv, i) => ({ config: [ngramCfg, tfmCfg][i]!.name, "untrained val_f1": mean(cv.folds.map((f) => f.untrained)), "best val_f1": cv.mean_best, "per fold": cv.folds.map((f) => f.best?.toFixed(3)).join(" "), "oof rows": cv.oof?.rows, seconds: cvSeconds[i] })),
+  { caption: `val_f1 of each fold's validation groups (unseen in its training), mean over folds; cvs ${cvs.map((cv) => cv.id).join(", ")}`, index: false },
 );
 
 // %% [markdown]
@@ -59,9 +59,9 @@ const folds = ml.groupKFold(Array.from(labels), { k: ngramCfg.data.folds, shuffl
 const K = 50;
 const names = ["pixels", "chars", "tfidf", "ngram", "transformer"];
 const sources: ml.MemberSource[] = [{ kind: "pixels" }, { kind: "chars" }, { kind: "tfidf" }, ...cvs.map((cv) => ({ kind: "run" as const, id: cv.id, branch: "fused" }))];
-const built = (await ml.buildMembers(ds, sources, { runsDir, mode: "oof", k: K })).map((m, i) => ({ ...m, name: names[i]! }));
-const members = await Promise.all(built.map(async (m) => ({ ...m, neighbours: m.sparse ? ml.sparseKnn(m.sparse, { k: K, folds, label: null }) : await ml.knnWithinFolds(m.embeddings!.data, m.embeddings!.dim, folds, { k: K, label: null }) })));
-const table = ml.buildPairTable(members, labels, { folds });
+const built = (await ml.buildMembers(ds, sources, { runsDir: runsDir, mode: "oof", k: K })).map((m, i) => ({ ...m, name: names[i]! }));
+const members = await Promise.all(built.map(async (m) => ({ ...m, neighbours: m.sparse ? ml.sparseKnn(m.sparse, { k: K, folds: folds, label: null }) : await ml.knnWithinFolds(m.embeddings!.data, m.embeddings!.dim, folds, { k: K, label: null }) })));
+const table = ml.buildPairTable(members, labels, { folds: folds });
 const wholeTable = { ...ml.buildPairTable(built, labels), folds: Int32Array.from(folds) };
 const sameCount = (t: ml.PairTable) => t.same.reduce((a, b) => a + b, 0);
 ml.table(
@@ -107,7 +107,7 @@ ml.show(ml.barChart({ labels: rows.map((r) => r.combination), values: rows.map((
 // points per axis.
 
 // %%
-const space = [...names.slice(1).map((n) => ({ name: `w:${n}`, lo: 0, hi: 2 })), { name: "minSimilarity", lo: 0, hi: 1 }];
+const space = [...names.slice(1).map((n) => ({ name: `w:${n}`, lo: 0, hi: 2, steps: 4 })), { name: "minSimilarity", lo: 0, hi: 1, steps: 4 }];
 const objective = (x: number[]) => ml.scorePairTable(table, { weights: [1, ...x.slice(0, 4)], minSimilarity: x[4]! }).f1;
 const traces = (["grid", "coordinate", "nelder-mead"] as const).map((method) => ({ method, r: ml.maximize(objective, space, { method, maxEvals: 1500, ...(method === "grid" ? {} : { start: [1, 1, 1, 1, 0.5] }) }) }));
 ml.show(ml.lineChart(traces.map((t) => ({ name: `${t.method} (${t.r.evals} evals, best ${t.r.value.toFixed(4)})`, x: t.r.trace.map((_, i) => i + 1), y: t.r.trace })), { title: "best F1 so far", xTitle: "evaluations", yTitle: "F1", height: 320 }));
@@ -120,13 +120,13 @@ ml.show(ml.lineChart(traces.map((t) => ({ name: `${t.method} (${t.r.evals} evals
 
 // %%
 const trained = idx("ngram", "transformer").map((i) => members[i]!);
-const denseTable = ml.buildPairTable(trained, labels, { folds });
+const denseTable = ml.buildPairTable(trained, labels, { folds: folds });
 const tunedDense = ml.tuneEnsemble(denseTable);
 const w = tunedDense.params.weights;
 const cat = ml.concatRows(trained.map((m, i) => ({ data: m.embeddings!.data, dim: m.embeddings!.dim, weight: Math.sqrt(w[i]!) })));
 const nbCat = await ml.knnWithinFolds(cat.data, cat.dim, folds, { k: K, label: null });
 const catBest = ml.bestThreshold(nbCat, labels);
-const withCat = ml.buildPairTable(trained, labels, { folds, extraCandidates: [nbCat] });
+const withCat = ml.buildPairTable(trained, labels, { folds: folds, extraCandidates: [nbCat] });
 ml.table(
   [
     { rule: "concat kNN, best distance threshold", F1: catBest.f1, "match when": ml.formatThreshold(ml.convertThreshold(ml.distanceThreshold(catBest.maxDistance), "similarity")) },

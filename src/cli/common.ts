@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { parseAssignments } from "../config";
+import { distanceThreshold, similarityThreshold, type Threshold } from "../retrieval/threshold";
 import { overrideConfig, type RunConfig } from "../train/config";
 
 /** A `matchlab` command. */
@@ -153,3 +154,19 @@ export function formatTable(header: string[], rows: string[][]): string {
 
 /** A number with 4 decimals, or "-" for none. */
 export const f4 = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? "-" : v.toFixed(4));
+
+/** The combined threshold from --min-similarity or --max-distance (one of them, or neither: `minSimilarity`). */
+export function thresholdFlags(p: Parsed, minSimilarity: number): Threshold {
+  const sim = p.values["min-similarity"];
+  const dist = p.values["max-distance"];
+  if (sim !== undefined && dist !== undefined) {
+    throw new Error(`--min-similarity ${String(sim)} and --max-distance ${String(dist)} set the same rule (cosine distance = 1 − similarity): give one of them`);
+  }
+  const num = (flag: string, v: unknown) => {
+    const x = Number(v);
+    if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(x)) throw new Error(`--${flag} must be a number, got ${String(v)}`);
+    return x;
+  };
+  if (dist !== undefined) return distanceThreshold(num("max-distance", dist));
+  return similarityThreshold(sim === undefined ? minSimilarity : num("min-similarity", sim));
+}

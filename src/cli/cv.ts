@@ -7,7 +7,7 @@
  * `torch.distributed.launch --nproc_per_node` would.
  */
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { env } from "../env";
 import { loadDataset } from "../data/dataset";
@@ -86,9 +86,13 @@ export const command: Command = {
     const gpus = (stringFlag(p, "gpus") ?? process.env.CUDA_VISIBLE_DEVICES ?? "").split(",").map((s) => s.trim()).filter(Boolean);
     const extra = passFlags(p, [...Object.keys(CONFIG_FLAG_KEYS).filter((k) => k !== "fold"), "set", "runs-dir"]);
     const runsDir = stringFlag(p, "runs-dir") ?? env.runsDir;
-    const id = stringFlag(p, "id") ?? newCvId(runsDir, cfg);
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.=-]*$/.test(id)) throw new Error(`--id ${JSON.stringify(id)}: use letters, digits and _.=- (it names a folder under ${runsDir})`);
-    if (existsSync(path.join(runsDir, id))) throw new Error(`cv ${id} already exists in ${runsDir} (choose another --id, or remove that folder)`);
+    const given = stringFlag(p, "id");
+    if (given !== undefined) {
+      if (!/^[A-Za-z0-9][A-Za-z0-9_.=-]*$/.test(given)) throw new Error(`--id ${JSON.stringify(given)}: use letters, digits and _.=- (it names a folder under ${runsDir})`);
+      if (existsSync(path.join(runsDir, given))) throw new Error(`cv ${given} already exists in ${runsDir} (choose another --id, or remove that folder)`);
+      mkdirSync(path.join(runsDir, given), { recursive: true });
+    }
+    const id = given ?? newCvId(runsDir, cfg);
     const res = await runFolds({ config, folds: cfg.data.folds, parallel, extra, gpus, onLine: (f, l) => process.stderr.write(`[fold ${f}] ${l}\n`) });
     const ok = res.filter((r) => r.code === 0 && r.result);
     let cv: CvRecord | null = null;

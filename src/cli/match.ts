@@ -18,9 +18,9 @@ import { buildPairTable, crossValidateEnsemble, ENSEMBLE_FORMAT, type EnsemblePa
 import { env } from "../env";
 import { groupKFold } from "../folds/index";
 import { matchScores } from "../metrics/index";
-import { asSimilarity, combineMatches, distanceThreshold, exactKeyMatches, formatThreshold, type KnnEngineName, type KnnResult, knnWithinFolds, similarityThreshold, sparseKnn, type Threshold } from "../retrieval/index";
+import { asSimilarity, combineMatches, exactKeyMatches, formatThreshold, type KnnEngineName, type KnnResult, knnWithinFolds, similarityThreshold, sparseKnn } from "../retrieval/index";
 import { type BuiltMember, buildMembers } from "../train/members";
-import { type Command, type FlagSpec, intFlag, type Parsed, parseFlags, required } from "./common";
+import { type Command, type FlagSpec, intFlag, parseFlags, required, thresholdFlags } from "./common";
 
 const SUMMARY = "match postings from embeddings (runs or .f32 files) and write a posting_id,matches submission";
 
@@ -80,22 +80,6 @@ function numberList(v: unknown, flag: string, allowOff = false): Array<number | 
   });
 }
 
-/** The combined similarity threshold from --min-similarity or --max-distance (exclusive), or the default. */
-function combinedThreshold(p: Parsed): Threshold {
-  const sim = p.values["min-similarity"];
-  const dist = p.values["max-distance"];
-  if (sim !== undefined && dist !== undefined) {
-    throw new Error(`--min-similarity ${String(sim)} and --max-distance ${String(dist)} set the same rule (cosine distance = 1 − similarity): give one of them`);
-  }
-  const num = (flag: string, v: unknown) => {
-    const x = Number(v);
-    if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(x)) throw new Error(`--${flag} must be a number, got ${String(v)}`);
-    return x;
-  };
-  if (dist !== undefined) return distanceThreshold(num("max-distance", dist));
-  return similarityThreshold(sim === undefined ? DEFAULT_MIN_SIMILARITY : num("min-similarity", sim));
-}
-
 /** A member's neighbour lists recomputed within folds (dense: exact kNN per fold; TF-IDF: sparse kNN per fold). */
 async function withinFolds(m: BuiltMember, folds: Int32Array, k: number, engine: KnnEngineName | "auto"): Promise<KnnResult> {
   if (m.embeddings) return knnWithinFolds(m.embeddings.data, m.embeddings.dim, folds, { k, engine, label: `knn ${m.name} (folds)` });
@@ -127,7 +111,7 @@ export const command: Command = {
       }
     }
     // checked before any loading: both flags given, or a non-number, fails fast
-    const combined = tune === undefined ? combinedThreshold(p) : null;
+    const combined = tune === undefined ? thresholdFlags(p, DEFAULT_MIN_SIMILARITY) : null;
     const dsDir = p.values.dataset === FLAGS.dataset!.default ? env.dataset : path.resolve(String(p.values.dataset));
     const ds = await loadDataset(dsDir, { csv: String(p.values.csv), checkImages: false, minGroupSize: 1, labels: "optional" });
     const ids = ds.listings.map((l) => l.postingId);

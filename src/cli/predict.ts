@@ -11,10 +11,10 @@ import { formatCsv, loadDataset, writeFileAtomicSync } from "../data/index";
 import { buildPairTable, type EnsembleSpec, ENSEMBLE_FORMAT, type MemberSource, pairTableMatches, readEnsembleSpec } from "../ensemble/index";
 import { env } from "../env";
 import { matchScores } from "../metrics/index";
-import { asSimilarity, combineMatches, distanceThreshold, exactKeyMatches, formatThreshold, similarityThreshold } from "../retrieval/index";
+import { asSimilarity, combineMatches, exactKeyMatches, formatThreshold, similarityThreshold } from "../retrieval/index";
 import { buildMembers } from "../train/members";
 import { labelCodes } from "../data/dataset";
-import { type Command, type FlagSpec, parseFlags, required, stringFlag } from "./common";
+import { type Command, type FlagSpec, parseFlags, required, stringFlag, thresholdFlags } from "./common";
 
 const SUMMARY = "embed an unlabelled dataset with trained runs and write a posting_id,matches submission (the rule from matchlab match --save-ensemble)";
 const FLAGS: Record<string, FlagSpec> = {
@@ -42,15 +42,7 @@ function specOf(p: NonNullable<ReturnType<typeof parseFlags>>): EnsembleSpec {
     return readEnsembleSpec(file);
   }
   if (!runs) throw new Error("give --ensemble ensemble.json (from matchlab match --tune --save-ensemble) or --runs");
-  const sim = stringFlag(p, "min-similarity");
-  const dist = stringFlag(p, "max-distance");
-  if (sim !== undefined && dist !== undefined) throw new Error("--min-similarity and --max-distance set the same rule (distance = 1 − similarity): give one");
-  const num = (flag: string, v: string) => {
-    const x = Number(v);
-    if (v.trim() === "" || !Number.isFinite(x)) throw new Error(`--${flag} must be a number, got ${v}`);
-    return x;
-  };
-  const minSimilarity = asSimilarity(dist !== undefined ? distanceThreshold(num("max-distance", dist)) : similarityThreshold(sim !== undefined ? num("min-similarity", sim) : 0.5));
+  const minSimilarity = asSimilarity(thresholdFlags(p, 0.5));
   const sources = runs
     .split(",")
     .map((r) => r.trim())

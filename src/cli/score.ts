@@ -31,6 +31,11 @@ export const command: Command = {
     const labFile = required(p, "labels");
     const labels = columns(labFile, ["posting_id", "label_group"]);
     const sub = columns(subFile, ["posting_id", "matches"]);
+    for (const [file, rows] of [[labFile, labels], [subFile, sub]] as const) {
+      const seen = new Set<string>();
+      const twice = rows.filter(([id]) => seen.has(id!) || !seen.add(id!)).map(([id]) => id!);
+      if (twice.length) throw new Error(`${file}: ${twice.length} posting id(s) appear more than once (e.g. ${twice.slice(0, 3).join(", ")}); expected one row per posting`);
+    }
     const index = new Map(labels.map(([id], i) => [id!, i]));
     const byId = new Map(sub.map(([id, m]) => [id!, m!]));
     const missing = labels.filter(([id]) => !byId.has(id!)).map(([id]) => id!);

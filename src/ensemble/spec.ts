@@ -63,10 +63,15 @@ export function readEnsembleSpec(file: string): EnsembleSpec {
   if (s?.format !== ENSEMBLE_FORMAT) throw new Error(`${file}: format is ${JSON.stringify(s?.format)}, expected "${ENSEMBLE_FORMAT}"`);
   if (!Array.isArray(s.members) || s.members.length === 0) throw new Error(`${file}: members must be a non-empty list`);
   s.members.forEach((m, i) => {
-    if (!MEMBER_KINDS.includes(m?.source?.kind)) throw new Error(`${file}: members[${i}].source.kind is ${JSON.stringify(m?.source?.kind)} (expected one of ${MEMBER_KINDS.join("|")})`);
+    const src = m?.source;
+    if (!MEMBER_KINDS.includes(src?.kind)) throw new Error(`${file}: members[${i}].source.kind is ${JSON.stringify(src?.kind)} (expected one of ${MEMBER_KINDS.join("|")})`);
+    if (src.kind === "run" && (typeof src.id !== "string" || typeof src.branch !== "string")) throw new Error(`${file}: members[${i}].source needs a run id and a branch (strings)`);
+    if (src.kind === "file" && typeof src.file !== "string") throw new Error(`${file}: members[${i}].source needs a file (a string)`);
   });
   const p = s.params;
-  if (!p || !Array.isArray(p.weights) || p.weights.length !== s.members.length || typeof p.minSimilarity !== "number") throw new Error(`${file}: params must hold one weight per member and a minSimilarity`);
+  if (!p || !Array.isArray(p.weights) || p.weights.length !== s.members.length || p.weights.some((w) => typeof w !== "number" || !(w >= 0)) || typeof p.minSimilarity !== "number") throw new Error(`${file}: params must hold one non-negative weight per member and a minSimilarity`);
   if (!Number.isInteger(s.k) || s.k < 1) throw new Error(`${file}: k must be a positive integer, got ${JSON.stringify(s.k)}`);
+  if (!Number.isInteger(s.inb) || s.inb < 0) throw new Error(`${file}: inb must be an integer >= 0, got ${JSON.stringify(s.inb)}`);
+  if (typeof s.phash !== "boolean") throw new Error(`${file}: phash must be true or false, got ${JSON.stringify(s.phash)}`);
   return s;
 }

@@ -45,12 +45,19 @@ function stamp(d = new Date()): string {
   return d.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "");
 }
 
-/** A new cv id: `cv-<name>-s<seed>-<time>` (suffixed when taken). */
+/** A new cv id, `cv-<name>-s<seed>-<time>` (suffixed when taken), its folder created at once so two cvs never share one. */
 export function newCvId(runsDir: string, cfg: RunConfig): string {
+  mkdirSync(runsDir, { recursive: true });
   const base = `cv-${cfg.name}-s${cfg.seed}-${stamp()}`;
-  let id = base;
-  for (let i = 2; existsSync(path.join(runsDir, id)); i++) id = `${base}-${i}`;
-  return id;
+  for (let i = 1; ; i++) {
+    const id = i === 1 ? base : `${base}-${i}`;
+    try {
+      mkdirSync(path.join(runsDir, id));
+      return id;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+  }
 }
 
 /**

@@ -42,9 +42,13 @@ export async function buildMembers(ds: Dataset, sources: readonly MemberSource[]
   const ids = ds.listings.map((l) => l.postingId);
   const members: BuiltMember[] = [];
   let baseline: Awaited<ReturnType<typeof baselineFeatures>> | null = null;
-  for (const source of sources) {
-    let name = memberName(source);
+  const unique = (base: string) => {
+    let name = base;
     while (members.some((m) => m.name === name)) name = `${name}'`;
+    return name;
+  };
+  for (const source of sources) {
+    let name = unique(memberName(source));
     if (source.kind === "tfidf") {
       const vec = tfidfVectors(ds.listings.map((l) => l.title)).vectors;
       members.push({ name, source, neighbours: sparseKnn(vec, { k }), similarity: (i, j) => sparseDot(vec, i, j), sparse: vec });
@@ -57,6 +61,7 @@ export async function buildMembers(ds: Dataset, sources: readonly MemberSource[]
     } else if (source.kind === "file") {
       if (mode === "predict") throw new Error(`member ${name}: an embeddings file holds the rows it was written for, not this dataset's; ensembles for predict use runs and baseline branches`);
       const e = readEmbeddingsFile(source.file, dim ? { dim } : {});
+      name = unique(e.name); // the sidecar's name, else the file's
       dense = { data: alignEmbeddings(e, ids), dim: e.dim };
     } else if (mode === "oof") {
       const e = readEmbeddingsFile(runEmbeddingsFile(source.id, runsDir, source.branch));

@@ -6,23 +6,34 @@
  */
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
 import { readEmbeddingsFile, runEmbeddingsFile, writeEmbeddingsFile } from "../retrieval/embedding_file";
 import { loadCheckpoint, restoreWeights } from "./checkpoint";
 import type { RunModel } from "./model";
 
 /**
  * Embeds a run's validation rows with every branch and writes `<oofDir>/<branch>.f32` with sidecars
- * (posting ids, branch, fold, run, checkpoint). The weights are `best.ckpt` (restored into the
- * model) unless `eval.oof_checkpoint` is last or there is no best checkpoint; returns the
- * checkpoint used ("best.ckpt" or "last").
+ * (posting ids, branch, fold, run, checkpoint). The weights are `best.ckpt` unless
+ * `eval.oof_checkpoint` is last or there is no best checkpoint; the model keeps its own weights
+ * afterwards. Returns the checkpoint used ("best.ckpt" or "last").
  */
 export function writeOofEmbeddings(model: RunModel, run: string, checkpointsDir: string, oofDir: string): string {
   const best = path.join(checkpointsDir, "best.ckpt");
-  let used = "last";
-  if (model.cfg.eval.oof_checkpoint === "best" && existsSync(best)) {
-    restoreWeights(model.stateVariables(), loadCheckpoint(best), best);
-    used = "best.ckpt";
+  const useBest = model.cfg.eval.oof_checkpoint === "best" && existsSync(best);
+  const kept = useBest ? model.stateVariables().map((v) => tf.keep(v.variable.clone())) : [];
+  if (useBest) restoreWeights(model.stateVariables(), loadCheckpoint(best), best);
+  try {
+    embedValidRows(model, run, oofDir, useBest ? "best.ckpt" : "last");
+  } finally {
+    model.stateVariables().forEach((v, i) => {
+      if (kept[i]) v.variable.assign(kept[i]!);
+    });
+    tf.dispose(kept);
   }
+  return useBest ? "best.ckpt" : "last";
+}
+
+function embedValidRows(model: RunModel, run: string, oofDir: string, used: string): void {
   const { valid } = model.split;
   const postingIds = Array.from(valid, (r) => model.data.ids[r]!);
   const fold = model.cfg.data.fold === "all" ? undefined : model.cfg.data.fold;
@@ -30,7 +41,6 @@ export function writeOofEmbeddings(model: RunModel, run: string, checkpointsDir:
     const emb = model.embed(valid, branch);
     writeEmbeddingsFile(path.join(oofDir, `${branch}.f32`), emb, model.cfg.model.embedding_dim, { postingIds, name: `${run}:${branch}`, oof: true, branch, fold, run, checkpoint: used });
   }
-  return used;
 }
 
 /** What {@link mergeOofEmbeddings} wrote. */

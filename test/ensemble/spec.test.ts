@@ -88,14 +88,28 @@ describe("ensemble.json", () => {
   it("rejects params without one weight per member or without a minSimilarity", () => {
     const few = spec();
     few.params.weights = [1, 1];
-    expect(() => readEnsembleSpec(file(few))).toThrow(/params must hold one weight per member and a minSimilarity/);
+    expect(() => readEnsembleSpec(file(few))).toThrow(/params must hold one non-negative weight per member and a minSimilarity/);
     const many = spec();
     many.params.weights = [1, 1, 1, 1, 1, 1];
-    expect(() => readEnsembleSpec(file(many))).toThrow(/one weight per member/);
+    expect(() => readEnsembleSpec(file(many))).toThrow(/one non-negative weight per member/);
     const noSim = spec() as unknown as { params: Record<string, unknown> };
     delete noSim.params.minSimilarity;
     expect(() => readEnsembleSpec(file(noSim))).toThrow(/and a minSimilarity/);
     expect(() => readEnsembleSpec(file({ ...spec(), params: undefined }))).toThrow(/params must hold/);
+    const negative = spec();
+    negative.params.weights = negative.params.weights.map(() => -1);
+    expect(() => readEnsembleSpec(file(negative))).toThrow(/non-negative weight/);
+  });
+
+  it("rejects run members without an id or branch, and a bad inb or phash", () => {
+    const noBranch = spec() as unknown as { members: Array<{ source: Record<string, unknown> }> };
+    const run = noBranch.members.findIndex((m) => m.source.kind === "run");
+    if (run >= 0) {
+      delete noBranch.members[run]!.source.branch;
+      expect(() => readEnsembleSpec(file(noBranch))).toThrow(new RegExp(`members\\[${run}\\]\\.source needs a run id and a branch`));
+    }
+    expect(() => readEnsembleSpec(file({ ...spec(), inb: -1 }))).toThrow(/inb must be an integer >= 0/);
+    expect(() => readEnsembleSpec(file({ ...spec(), phash: "yes" }))).toThrow(/phash must be true or false/);
   });
 
   it.each([0, -3, 2.5, "50", null])("rejects k = %s", (k) => {
