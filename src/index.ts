@@ -40,6 +40,15 @@ export {
 	Rng,
 } from "./rng";
 
+// core: the one atomic file writer
+export {
+	writeFileAtomic,
+	ATOMIC_TEMP,
+} from "./fs_atomic";
+export type {
+	AtomicData,
+} from "./fs_atomic";
+
 // core: the config engine
 export {
 	describeSchema,
@@ -62,7 +71,6 @@ export type {
 export {
 	parseCsv,
 	formatCsv,
-	writeFileAtomicSync,
 	writeHoldout,
 	TEST_COLUMNS,
 	loadImageBytes,
@@ -78,6 +86,7 @@ export {
 	loadDataset,
 	listingsFrame,
 	labelCodes,
+	writeSubmission,
 	requireLabels,
 	REQUIRED_COLUMNS,
 	DatasetError,

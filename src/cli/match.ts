@@ -13,7 +13,7 @@
  * gallery (as a test set is), with the threshold each tunes.
  */
 import path from "node:path";
-import { formatCsv, labelCodes, loadDataset, requireLabels, writeFileAtomicSync } from "../data/index";
+import { labelCodes, loadDataset, requireLabels, writeSubmission } from "../data/index";
 import { buildPairTable, crossValidateEnsemble, ENSEMBLE_FORMAT, type EnsembleParams, ensembleReport, type MemberSource, type OptimizerName, pairTableMatches, scorePairTable, tuneEnsemble, writeEnsembleSpec } from "../ensemble/index";
 import { env } from "../env";
 import { groupKFold } from "../folds/index";
@@ -183,7 +183,7 @@ export const command: Command = {
     const table = buildPairTable(members, labels);
     let sets = pairTableMatches(table, params);
     if (p.values.phash) sets = combineMatches([sets, exactKeyMatches(ds.listings.map((l) => l.imagePhash))], "union");
-    writeFileAtomicSync(out, formatCsv(["posting_id", "matches"], sets.map((s, i) => [ids[i]!, Array.from(s, (j) => ids[j]!).join(" ")])));
+    writeSubmission(out, ids, sets);
     const f1 = ds.hasLabels ? matchScores(sets, labels).f1 : null;
     scores.f1_in_sample = f1;
     console.error(`wrote ${out}: ${n} postings, ${(sets.reduce((a, s) => a + s.length, 0) / Math.max(1, n)).toFixed(2)} matches each${f1 === null ? "" : `; F1 against label_group ${f1.toFixed(4)} (in-sample)`}`);

@@ -7,7 +7,7 @@
  */
 import path from "node:path";
 import { initBackend } from "../backend/index";
-import { formatCsv, loadDataset, writeFileAtomicSync } from "../data/index";
+import { loadDataset, writeSubmission } from "../data/index";
 import { buildPairTable, type EnsembleSpec, ENSEMBLE_FORMAT, type MemberSource, pairTableMatches, readEnsembleSpec } from "../ensemble/index";
 import { env } from "../env";
 import { matchScores } from "../metrics/index";
@@ -70,7 +70,7 @@ export const command: Command = {
     let sets = pairTableMatches(table, spec.params);
     if (spec.phash) sets = combineMatches([sets, exactKeyMatches(ds.listings.map((l) => l.imagePhash))], "union");
     const ids = ds.listings.map((l) => l.postingId);
-    writeFileAtomicSync(out, formatCsv(["posting_id", "matches"], sets.map((s, i) => [ids[i]!, Array.from(s, (j) => ids[j]!).join(" ")])));
+    writeSubmission(out, ids, sets);
     const f1 = ds.hasLabels ? matchScores(sets, labelCodes(ds.listings).codes).f1 : null;
     console.error(`wrote ${out}: ${n} postings, ${(sets.reduce((a, s) => a + s.length, 0) / Math.max(1, n)).toFixed(2)} matches each, members ${members.map((m) => m.name).join(", ")}, match at ${formatThreshold(similarityThreshold(spec.params.minSimilarity))}${f1 === null ? "" : `; F1 against its label_group ${f1.toFixed(4)}`}`);
     if (p.values.json) console.log(JSON.stringify({ out, postings: n, members: members.map((m) => m.name), minSimilarity: spec.params.minSimilarity, f1 }));

@@ -1,9 +1,8 @@
 /**
- * RFC 4180 CSV reading and writing: quoted fields, doubled quotes, commas and newlines inside
- * quotes, CRLF or LF line ends, a UTF-8 byte-order mark. Errors name the line they found.
+ * RFC 4180 CSV reading and formatting: quoted fields, doubled quotes, commas and newlines inside
+ * quotes, CRLF or LF line ends, a UTF-8 byte-order mark. Errors name the line they found. Files
+ * are written with src/fs_atomic's `writeFileAtomic`.
  */
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import path from "node:path";
 
 /** A parsed CSV: the header and the data rows, each with the 1-based line it started on. */
 export interface CsvTable {
@@ -104,12 +103,4 @@ export function formatCsv(header: readonly string[], rows: Iterable<ReadonlyArra
   const out = [header.map(csvField).join(",")];
   for (const r of rows) out.push(r.map(csvField).join(","));
   return `${out.join("\n")}\n`;
-}
-
-/** Writes a file atomically: to a temporary sibling first, then renamed into place. */
-export function writeFileAtomicSync(file: string, data: string | Uint8Array): void {
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Date.now().toString(36)}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
 }

@@ -6,7 +6,8 @@
  */
 import { lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import path from "node:path";
-import { formatCsv, writeFileAtomicSync } from "./csv";
+import { formatCsv } from "./csv";
+import { writeFileAtomic } from "../fs_atomic";
 import type { Dataset, Listing } from "./dataset";
 
 /** The columns of a competition test.csv. */
@@ -36,9 +37,9 @@ export function writeHoldout(ds: Dataset, split: { train: ArrayLike<number>; tes
   const test = pick(split.test);
   mkdirSync(outDir, { recursive: true });
   const files = { train: path.join(outDir, "train.csv"), test: path.join(outDir, "test.csv"), labels: path.join(outDir, "test_labels.csv") };
-  writeFileAtomicSync(files.train, formatCsv(ds.columns, train.map((l) => row(l, ds.columns))));
-  writeFileAtomicSync(files.test, formatCsv(TEST_COLUMNS, test.map((l) => row(l, TEST_COLUMNS))));
-  writeFileAtomicSync(files.labels, formatCsv(["posting_id", "label_group"], test.map((l) => [l.postingId, l.labelGroup])));
+  writeFileAtomic(files.train, formatCsv(ds.columns, train.map((l) => row(l, ds.columns))));
+  writeFileAtomic(files.test, formatCsv(TEST_COLUMNS, test.map((l) => row(l, TEST_COLUMNS))));
+  writeFileAtomic(files.labels, formatCsv(["posting_id", "label_group"], test.map((l) => [l.postingId, l.labelGroup])));
   for (const d of ["train_images", "test_images"]) link(ds.imageDir, path.join(outDir, d));
   return files;
 }

@@ -1,16 +1,18 @@
 /**
- * Every listing's image decoded once at a small size into one Uint8Array (cached on disk under
- * `env.cacheDir/images/`). Decoding is the slow part, so the cache key is the CSV's path, size and
- * mtime plus the image size.
+ * Every listing's image decoded once at a small size into one Uint8Array. The on-disk cache is
+ * content-addressed: each image's decoded RGB bytes live in
+ * `env.cacheDir/images/<size>/<hh>/<sha256 of the image file>.u8`, so datasets sharing images
+ * (a holdout split, a subset) share cache files, and an edited image gets a new entry. Hashing
+ * the file is cheap next to decoding it; only misses are decoded.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { writeFileAtomicSync } from "./csv";
 import type { Dataset } from "./dataset";
 import { readImage } from "./image";
 import { env } from "../env";
+import { writeFileAtomic } from "../fs_atomic";
 import { progress } from "../progress";
-import { hashString } from "../rng";
 
 /** Decoded images: n × size × size × 3 bytes (RGB, HWC). */
 export interface ImageBytes {
@@ -29,42 +31,91 @@ export interface ImageBytesOptions {
   showProgress?: boolean;
 }
 
+/** How many images are read, hashed and (on a miss) decoded at once. */
+const CONCURRENCY = 8;
+
+/** The cache file of one image's decoded bytes: `<cacheDir>/images/<size>/<hh>/<hash>.u8`. */
+export function imageCacheFile(sha256: string, size: number, cacheDir: string = env.cacheDir): string {
+  return path.join(cacheDir, "images", String(size), sha256.slice(0, 2), `${sha256}.u8`);
+}
+
+/** Decodes image file bytes to `size`² RGB bytes (the [0, 1] floats of {@link readImage}, × 255 rounded). */
+async function decodeBytes(bytes: Uint8Array, size: number, where: string): Promise<Uint8Array> {
+  let img: Awaited<ReturnType<typeof readImage>>;
+  try {
+    img = await readImage(bytes, { size });
+  } catch (e) {
+    throw new Error(`loadImageBytes: cannot decode ${where}: ${(e as Error).message}`);
+  }
+  const out = new Uint8Array(size * size * 3);
+  for (let k = 0; k < out.length; k++) out[k] = Math.round(Math.min(1, Math.max(0, img.data[k]!)) * 255);
+  return out;
+}
+
 /**
- * Decodes every listing's image to `size`² RGB bytes (cached on disk).
+ * Decodes every listing's image to `size`² RGB bytes, through the content-addressed cache.
  * @example const imgs = await loadImageBytes(ds, { size: 32 });
  */
 export async function loadImageBytes(ds: Dataset, opts: ImageBytesOptions = {}): Promise<ImageBytes> {
   const { size = 32, cache = true, showProgress = env.progress } = opts;
   if (!Number.isInteger(size) || size < 8) throw new Error(`loadImageBytes: size must be an integer >= 8, got ${size}`);
   const n = ds.listings.length;
-  const st = statSync(ds.csvPath);
-  const key = hashString(`${ds.csvPath}|${st.size}|${st.mtimeMs}|${n}|${size}`).toString(16);
-  const file = path.join(env.cacheDir, "images", `images-${path.basename(ds.dir)}-${size}-${key}.u8`);
-  const bytes = n * size * size * 3;
-  if (cache && existsSync(file)) {
-    const buf = readFileSync(file);
-    if (buf.length === bytes)
-      return {
-        size,
-        n,
-        data: new Uint8Array(buf.buffer, buf.byteOffset, buf.length),
-      };
-  }
-  const data = new Uint8Array(bytes);
-  const bar = showProgress ? progress({ label: `decode images ${size}px`, total: n }) : null;
   const per = size * size * 3;
+  const data = new Uint8Array(n * per);
+  const cacheDir = env.cacheDir;
+  // the first row seen with each image content, once its pixels are in `data`: duplicates copy them
+  const firstRow = new Map<string, Promise<number>>();
+  const fill = async (i: number, hash: string, bytes: Uint8Array, where: string): Promise<void> => {
+    const file = imageCacheFile(hash, size, cacheDir);
+    let buf: Uint8Array | null = null;
+    try {
+      buf = await readFile(file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+    // a cache file of the wrong length (truncated or foreign) is ignored, decoded again and rewritten
+    if (buf?.length === per) data.set(buf, i * per);
+    else {
+      const pixels = await decodeBytes(bytes, size, where);
+      writeFileAtomic(file, pixels);
+      data.set(pixels, i * per);
+    }
+  };
+  const bar = showProgress ? progress({ label: `decode images ${size}px`, total: n }) : null;
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < n) {
+    while (!failed && next < n) {
       const i = next++;
-      const img = await readImage(ds.listings[i]!.imagePath, { size });
-      const out = data.subarray(i * per, (i + 1) * per);
-      for (let k = 0; k < per; k++) out[k] = Math.round(Math.min(1, Math.max(0, img.data[k]!)) * 255);
+      const where = ds.listings[i]!.imagePath;
+      const bytes = await readFile(where);
+      if (!cache) data.set(await decodeBytes(bytes, size, where), i * per);
+      else {
+        const hash = createHash("sha256").update(bytes).digest("hex");
+        const first = firstRow.get(hash);
+        if (first) {
+          const j = await first;
+          data.copyWithin(i * per, j * per, (j + 1) * per);
+        } else {
+          const done = fill(i, hash, bytes, where).then(() => i);
+          firstRow.set(hash, done);
+          await done;
+        }
+      }
       bar?.tick();
     }
   };
-  await Promise.all(Array.from({ length: 4 }, worker));
+  // on an error the other workers finish the image in hand and stop, then the first error is thrown
+  const settled = await Promise.allSettled(
+    Array.from({ length: Math.min(CONCURRENCY, n) }, () =>
+      worker().catch((e) => {
+        failed = true;
+        throw e;
+      }),
+    ),
+  );
+  const error = settled.find((r) => r.status === "rejected");
+  if (error) throw (error as PromiseRejectedResult).reason;
   bar?.finish();
-  if (cache) writeFileAtomicSync(file, data);
   return { size, n, data };
 }

@@ -8,9 +8,10 @@
  * the next `put` replaces it.
  */
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { env } from "../env";
+import { writeFileAtomic } from "../fs_atomic";
 import { encoderDirName } from "./encoder";
 
 /** The manifest format tag. */
@@ -99,12 +100,6 @@ export async function hashWeightFiles(files: readonly string[]): Promise<string>
   return h.digest("hex").slice(0, 16);
 }
 
-function writeAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
-}
-
 /** Why a manifest does not match the key, or null when it does. */
 function staleReason(m: Manifest, key: EmbeddingCacheKey): string | null {
   if (m.format !== EMBEDDING_CACHE_FORMAT) return `format ${m.format} ≠ ${EMBEDDING_CACHE_FORMAT}`;
@@ -176,7 +171,7 @@ export class EmbeddingCache {
     if (ids.length === 0) return;
     mkdirSync(this.dir, { recursive: true });
     const file = `chunk-${String(this.manifest.chunks.length).padStart(5, "0")}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}.f32`;
-    writeAtomic(path.join(this.dir, file), new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength));
+    writeFileAtomic(path.join(this.dir, file), new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength));
     // Rows already present are replaced: rebuild the in-memory table in chunk order.
     const grown = new Float32Array(this.data.length + vectors.length);
     grown.set(this.data);
@@ -186,7 +181,7 @@ export class EmbeddingCache {
     for (const id of ids) this.rows.set(id, r++);
     this.manifest.chunks.push({ file, rows: ids.length, ids: [...ids] });
     this.manifest.updatedAt = new Date().toISOString();
-    writeAtomic(path.join(this.dir, "manifest.json"), JSON.stringify(this.manifest));
+    writeFileAtomic(path.join(this.dir, "manifest.json"), JSON.stringify(this.manifest));
     if (this.manifest.chunks.length > this.compactAfter) await this.compact();
   }
 
@@ -196,9 +191,9 @@ export class EmbeddingCache {
     const m = await this.match(ids);
     const old = this.manifest.chunks.map((c) => c.file);
     const file = `chunk-all-${Date.now().toString(36)}.f32`;
-    writeAtomic(path.join(this.dir, file), new Uint8Array(m.vectors.buffer));
+    writeFileAtomic(path.join(this.dir, file), new Uint8Array(m.vectors.buffer));
     this.manifest.chunks = [{ file, rows: ids.length, ids }];
-    writeAtomic(path.join(this.dir, "manifest.json"), JSON.stringify(this.manifest));
+    writeFileAtomic(path.join(this.dir, "manifest.json"), JSON.stringify(this.manifest));
     for (const f of old) rmSync(path.join(this.dir, f), { force: true });
     this.data = m.vectors;
     this.rows = new Map(ids.map((id, i) => [id, i]));

@@ -5,7 +5,7 @@
  * min-2, exact phash matches, and the scores the tuning measured. Pure JSON, validated on read.
  */
 import { readFileSync } from "node:fs";
-import { writeFileAtomicSync } from "../data/csv";
+import { writeFileAtomic } from "../fs_atomic";
 import type { EnsembleParams } from "./pair_table";
 
 /** The format tag of ensemble.json. */
@@ -48,7 +48,7 @@ export function memberName(s: MemberSource): string {
 
 /** Writes ensemble.json atomically. */
 export function writeEnsembleSpec(file: string, spec: EnsembleSpec): void {
-  writeFileAtomicSync(file, `${JSON.stringify(spec, null, 2)}\n`);
+  writeFileAtomic(file, `${JSON.stringify(spec, null, 2)}\n`);
 }
 
 /** Reads and checks ensemble.json; errors name the file and the field. */

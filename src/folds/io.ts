@@ -1,6 +1,7 @@
 /** Saving and loading folds: `posting_id,fold` CSV plus a JSON sidecar (scheme, seed, k, …). */
 import { existsSync, readFileSync } from "node:fs";
-import { formatCsv, parseCsv, writeFileAtomicSync } from "../data/csv";
+import { formatCsv, parseCsv } from "../data/csv";
+import { writeFileAtomic } from "../fs_atomic";
 import { type FoldScheme, type FoldSplit, foldsFromAssignment } from "./types";
 
 /** What the JSON sidecar (`<file>.json`) records. */
@@ -37,8 +38,8 @@ export function saveFolds(file: string, postingIds: readonly string[], split: Fo
     foldSizes: split.folds.map((f) => f.valid.length),
     createdAt: new Date().toISOString(),
   };
-  writeFileAtomicSync(file, formatCsv(["posting_id", "fold"], postingIds.map((id, i) => [id, split.assignment[i]!])));
-  writeFileAtomicSync(`${file}.json`, `${JSON.stringify(meta, null, 2)}\n`);
+  writeFileAtomic(file, formatCsv(["posting_id", "fold"], postingIds.map((id, i) => [id, split.assignment[i]!])));
+  writeFileAtomic(`${file}.json`, `${JSON.stringify(meta, null, 2)}\n`);
   return meta;
 }
 

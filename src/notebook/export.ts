@@ -3,8 +3,9 @@
  * inlined); `savePng` renders it in headless Chromium (Debian's /usr/bin/chromium driven by
  * playwright-core; no browser is downloaded). Both write to a temporary file, then rename.
  */
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
+import { writeFileAtomic } from "../fs_atomic";
 import type { Figure } from "../plots/types";
 import { escapeHtmlText, figureBundle } from "./outputs";
 import { plotlySource } from "./plotly_source";
@@ -24,19 +25,6 @@ export const CHROMIUM_ARGS: readonly string[] = Object.freeze([
   "--no-first-run",
 ]);
 
-function writeAtomic(file: string, data: string | Uint8Array): void {
-  const abs = path.resolve(file);
-  mkdirSync(path.dirname(abs), { recursive: true });
-  const tmp = `${abs}.tmp-${process.pid}-${Date.now().toString(36)}`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, abs);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
 /** The self-contained HTML page of a figure (plotly.js inlined); pure apart from reading plotly.js. */
 export function figureHtmlPage(fig: Figure, title = "matchlab figure"): string {
   const { source, version } = plotlySource();
@@ -54,7 +42,7 @@ export function figureHtmlPage(fig: Figure, title = "matchlab figure"): string {
  */
 export function saveHtml(fig: Figure, file: string): void {
   const layoutTitle = fig.layout.title as { text?: string } | undefined;
-  writeAtomic(file, figureHtmlPage(fig, layoutTitle?.text ?? path.basename(file, path.extname(file))));
+  writeFileAtomic(file, figureHtmlPage(fig, layoutTitle?.text ?? path.basename(file, path.extname(file))));
 }
 
 /** Options for {@link savePng}. */
@@ -93,7 +81,7 @@ export async function savePng(fig: Figure, file: string, opts: SavePngOptions = 
       `Plotly.toImage(document.getElementById("figure"), ${JSON.stringify({ format: "png", width, height, scale })})`,
     )) as string;
     const b64 = dataUrl.slice(dataUrl.indexOf(",") + 1);
-    writeAtomic(file, Buffer.from(b64, "base64"));
+    writeFileAtomic(file, Buffer.from(b64, "base64"));
   } finally {
     await browser.close();
   }

@@ -5,9 +5,10 @@
  * is unavailable the unminified source is used as is.
  */
 import { createRequire } from "node:module";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { env } from "../env";
+import { writeFileAtomic } from "../fs_atomic";
 
 /** A string that occurs exactly once in every inlined copy of plotly.js (count it to check "once per notebook"). */
 export const PLOTLY_SIGNATURE = "matchlab-inline-plotly.js";
@@ -42,10 +43,7 @@ export function plotlySource(): { version: string; source: string } {
     try {
       const esbuild = projectRequire()("esbuild") as { transformSync(src: string, o: object): { code: string } };
       code = esbuild.transformSync(raw, { minify: true, legalComments: "none", charset: "utf8" }).code;
-      mkdirSync(path.dirname(cacheFile), { recursive: true });
-      const tmp = `${cacheFile}.tmp-${process.pid}`;
-      writeFileSync(tmp, code);
-      renameSync(tmp, cacheFile);
+      writeFileAtomic(cacheFile, code);
     } catch {
       code = raw; // no esbuild: inline the unminified build (larger, same behaviour)
     }

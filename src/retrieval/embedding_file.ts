@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { writeFileAtomicSync } from "../data/csv";
+import { writeFileAtomic } from "../fs_atomic";
 import { env } from "../env";
 
 /** The sidecar's format tag. */
@@ -65,10 +65,10 @@ export function writeEmbeddingsFile(file: string, data: Float32Array, dim: numbe
   if (!Number.isInteger(dim) || dim < 1 || data.length % dim !== 0) throw new Error(`writeEmbeddingsFile: ${data.length} values is not a whole number of rows of dim ${dim}`);
   const rows = data.length / dim;
   if (meta.postingIds && meta.postingIds.length !== rows) throw new Error(`writeEmbeddingsFile: ${meta.postingIds.length} posting ids for ${rows} rows`);
-  writeFileAtomicSync(file, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  writeFileAtomic(file, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   const extra = Object.fromEntries(Object.entries(meta).filter(([, v]) => v !== undefined));
   const side: EmbeddingsSidecar = { format: EMBEDDINGS_FILE_FORMAT, dim, rows, ...extra };
-  writeFileAtomicSync(file.replace(/\.f32$/, ".json"), `${JSON.stringify(side)}\n`);
+  writeFileAtomic(file.replace(/\.f32$/, ".json"), `${JSON.stringify(side)}\n`);
 }
 
 /**

@@ -5,9 +5,10 @@
  * fsync, rename. `weightsSha256` hashes the model state in a fixed order so runs compare exactly.
  */
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { writeFileAtomic } from "../fs_atomic";
 import type { Callback, Learner, LearnerPosition } from "./learner";
 import { Tracker } from "./callbacks";
 import type { NamedParam } from "./optimizer";
@@ -57,26 +58,6 @@ export function weightsSha256(vars: readonly NamedParam[]): string {
   return h.digest("hex");
 }
 
-/** Writes bytes to `file` atomically (temporary file in the same folder, fsync, rename). */
-export function writeAtomic(file: string, chunks: readonly Uint8Array[]): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  const fd = openSync(tmp, "w");
-  try {
-    for (const c of chunks) {
-      let off = 0;
-      while (off < c.byteLength) off += writeSync(fd, c, off, c.byteLength - off);
-    }
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, file);
-}
-
 /** Saves a checkpoint record atomically. */
 export function saveCheckpoint(file: string, record: CheckpointRecord): void {
   const entries = record.tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype, bytes: t.data.byteLength }));
@@ -86,7 +67,7 @@ export function saveCheckpoint(file: string, record: CheckpointRecord): void {
   const pad = new Uint8Array((4 - ((MAGIC.length + 4 + header.byteLength) % 4)) % 4);
   const chunks: Uint8Array[] = [new TextEncoder().encode(MAGIC), len, header, pad];
   for (const t of record.tensors) chunks.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-  writeAtomic(file, chunks);
+  writeFileAtomic(file, chunks);
 }
 
 /** Loads a checkpoint file, checking its magic and sizes. */

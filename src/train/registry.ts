@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } fr
 import path from "node:path";
 import { formatCsv, parseCsv } from "../data/csv";
 import { CLASSIFY_METRICS } from "../metrics/classification";
-import { writeAtomic } from "./checkpoint";
+import { ATOMIC_TEMP, writeFileAtomic } from "../fs_atomic";
 import type { Callback, Learner } from "./learner";
 import type { TaskName } from "./tasks/index";
 
@@ -45,8 +45,6 @@ export interface RunSummary {
   updated: string;
 }
 
-const text = (s: string) => new TextEncoder().encode(s);
-
 /** Paths of a run folder. */
 export function runPaths(runsDir: string, id: string) {
   const dir = path.join(runsDir, id);
@@ -64,7 +62,7 @@ export function runPaths(runsDir: string, id: string) {
 
 /** Writes a JSON file atomically. */
 export function writeJsonAtomic(file: string, value: unknown): void {
-  writeAtomic(file, [text(`${JSON.stringify(value, null, 2)}\n`)]);
+  writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** Reads a run's summary, or null. */
@@ -83,7 +81,7 @@ export function readMetricsCsv(file: string): Record<string, number>[] {
 /** Writes metrics.csv atomically with the given columns (missing values as empty cells). */
 export function writeMetricsCsv(file: string, columns: readonly string[], rows: readonly Record<string, number>[]): void {
   const fmt = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? "" : Number.isInteger(v) ? String(v) : v.toPrecision(6));
-  writeAtomic(file, [text(formatCsv(columns, rows.map((r) => columns.map((c) => fmt(r[c])))))]);
+  writeFileAtomic(file, formatCsv(columns, rows.map((r) => columns.map((c) => fmt(r[c])))));
 }
 
 /** Options for {@link metricsCsvCallback}. */
@@ -153,8 +151,8 @@ export function newRunId(runsDir: string, name: string, fold: number | "all", se
 export function createRunDir(runsDir: string, id: string, configYaml: string, columns: readonly string[]): ReturnType<typeof runPaths> {
   const p = runPaths(runsDir, id);
   mkdirSync(p.checkpoints, { recursive: true });
-  for (const d of [p.dir, p.checkpoints]) for (const f of readdirSync(d)) if (/\.tmp-\d+-\d+$/.test(f)) rmSync(path.join(d, f), { force: true });
-  writeAtomic(p.config, [text(configYaml)]);
+  for (const d of [p.dir, p.checkpoints]) for (const f of readdirSync(d)) if (ATOMIC_TEMP.test(f)) rmSync(path.join(d, f), { force: true });
+  writeFileAtomic(p.config, configYaml);
   if (!existsSync(p.metrics)) writeMetricsCsv(p.metrics, columns, []);
   return p;
 }

@@ -7,7 +7,8 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { formatCsv, writeFileAtomicSync } from "../data/csv";
+import { formatCsv } from "../data/csv";
+import { writeFileAtomic } from "../fs_atomic";
 import { type Dataset, loadDataset } from "../data/dataset";
 import { env } from "../env";
 import { configToYaml, overrideConfig, type RunConfig } from "./config";
@@ -171,14 +172,14 @@ export async function runStudy(cfg: RunConfig, opts: RunStudyOptions = {}): Prom
   let dir = opts.outDir ?? path.join(env.runsDir, `study-${cfg.name}-${stamp()}`);
   if (opts.outDir === undefined) for (let i = 2; existsSync(dir); i++) dir = path.join(env.runsDir, `study-${cfg.name}-${stamp()}-${i}`);
   mkdirSync(dir, { recursive: true });
-  writeFileAtomicSync(path.join(dir, "study.yaml"), configToYaml(cfg));
+  writeFileAtomic(path.join(dir, "study.yaml"), configToYaml(cfg));
   const gridKeys = Object.keys(cfg.grid);
   const metrics = def.studyMetrics;
   const results: StudyResultRow[] = [];
   const writeResults = () => {
     const header = ["arm", ...gridKeys, "fold", "run", ...metrics, "steps", "seconds"];
     const rows = results.map((r) => [r.arm, ...gridKeys.map((g) => String(r.values[g])), r.fold, r.run, ...metrics.map((m) => r.metrics[m] ?? ""), r.steps, r.seconds]);
-    writeFileAtomicSync(path.join(dir, "results.csv"), formatCsv(header, rows));
+    writeFileAtomic(path.join(dir, "results.csv"), formatCsv(header, rows));
   };
   for (const arm of arms) {
     for (let f = 0; f < folds; f++) {
@@ -191,7 +192,7 @@ export async function runStudy(cfg: RunConfig, opts: RunStudyOptions = {}): Prom
   }
   const summary = summarizeStudy(results, metrics);
   const header = ["arm", ...gridKeys, "folds", ...metrics.flatMap((m) => [`${m}_mean`, `${m}_std`]), "seconds"];
-  writeFileAtomicSync(path.join(dir, "summary.csv"), formatCsv(header, summary.map((s) => [s.arm, ...gridKeys.map((g) => String(s.values[g])), s.folds, ...metrics.flatMap((m) => [s.metrics[m]!.mean, s.metrics[m]!.std]), s.seconds])));
+  writeFileAtomic(path.join(dir, "summary.csv"), formatCsv(header, summary.map((s) => [s.arm, ...gridKeys.map((g) => String(s.values[g])), s.folds, ...metrics.flatMap((m) => [s.metrics[m]!.mean, s.metrics[m]!.std]), s.seconds])));
   const listings = cfg.data.limit > 0 ? Math.min(cfg.data.limit, ds.listings.length) : ds.listings.length;
   return { arms, results, summary, metrics, dir, rows: listings };
 }

@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { formatCsv, parseCsv } from "../data/csv";
-import { listCheckpoints, loadCheckpoint, restoreWeights, writeAtomic } from "./checkpoint";
+import { listCheckpoints, loadCheckpoint, restoreWeights } from "./checkpoint";
+import { writeFileAtomic } from "../fs_atomic";
 import { listRuns, runPaths, writeJsonAtomic } from "./registry";
 import { prepareTask, type RunTask, runConfig } from "./run";
 
@@ -51,7 +52,7 @@ export async function validatePending(runsDir: string, opts: ValidatePendingOpti
       const cols = ["checkpoint", "step", "epoch", "weights_sha256", ...Object.keys(metrics)];
       const prev = existsSync(p.validation) ? parseCsv(readFileSync(p.validation, "utf8"), p.validation).rows : [];
       const row = [r.checkpoint, r.step, r.epoch, rec.meta.weightsSha256, ...Object.values(metrics)];
-      writeAtomic(p.validation, [new TextEncoder().encode(formatCsv(cols, [...prev, row.map(String)]))]);
+      writeFileAtomic(p.validation, formatCsv(cols, [...prev, row.map(String)]));
       done[rec.meta.weightsSha256] = r.checkpoint;
       writeJsonAtomic(p.validated, done);
     }

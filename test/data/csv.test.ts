@@ -1,8 +1,5 @@
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { formatCsv, parseCsv, writeFileAtomicSync } from "../../src/data/csv";
+import { formatCsv, parseCsv } from "../../src/data/csv";
 
 describe("CSV", () => {
   it("parses quotes, doubled quotes, commas and newlines in fields, CRLF, BOM and UTF-8", () => {
@@ -33,14 +30,5 @@ describe("CSV", () => {
     expect(() => parseCsv('a,b\n1,"x"y\n', "f.csv")).toThrow(/f\.csv:2: unexpected character "y" after a closing quote/);
     expect(() => parseCsv('a,b\n1,x"y\n', "f.csv")).toThrow(/f\.csv:2: stray quote/);
     expect(() => parseCsv("", "f.csv")).toThrow(/empty CSV/);
-  });
-
-  it("writes atomically, leaving no temp file", () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "matchlab-csv-"));
-    const f = path.join(dir, "sub", "out.csv");
-    writeFileAtomicSync(f, "a\n1\n");
-    writeFileAtomicSync(f, "a\n2\n");
-    expect(readFileSync(f, "utf8")).toBe("a\n2\n");
-    expect(readdirSync(path.dirname(f))).toEqual(["out.csv"]);
   });
 });

@@ -1,0 +1,12 @@
+/** The competition's submission file: `posting_id,matches`, matches space-separated, written atomically. */
+import { writeFileAtomic } from "../fs_atomic";
+import { formatCsv } from "./csv";
+
+/**
+ * Writes a submission: one row per posting, its matches (dataset rows) as space-separated posting ids.
+ * @example writeSubmission("submission.csv", ds.listings.map((l) => l.postingId), sets)
+ */
+export function writeSubmission(file: string, postingIds: readonly string[], matches: ReadonlyArray<ArrayLike<number>>): void {
+  if (matches.length !== postingIds.length) throw new Error(`writeSubmission: ${matches.length} match sets for ${postingIds.length} postings`);
+  writeFileAtomic(file, formatCsv(["posting_id", "matches"], matches.map((s, i) => [postingIds[i]!, Array.from(s, (j) => postingIds[j]!).join(" ")])));
+}

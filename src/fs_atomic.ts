@@ -1,0 +1,72 @@
+/**
+ * The one atomic file writer. Every file matchlab writes for keeps (CSVs, JSON, checkpoints,
+ * caches, exports) goes through {@link writeFileAtomic}: a temporary sibling
+ * `<name>.tmp-<pid>-<counter>` is written and fsynced, renamed over the target, and the folder is
+ * fsynced, so a reader sees the old file or the new one, never half of one.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import path from "node:path";
+
+/** The names of {@link writeFileAtomic}'s temporary files (`<name>.tmp-<pid>-<counter>`); what clean-ups of leftovers match. */
+export const ATOMIC_TEMP = /\.tmp-\d+-\d+$/;
+
+/** What {@link writeFileAtomic} writes: text (UTF-8), bytes, or byte chunks written in order. */
+export type AtomicData = string | Uint8Array | Iterable<Uint8Array>;
+
+let counter = 0;
+
+/** Errors of platforms (or file systems) that cannot fsync a folder; the folder sync is best effort. */
+const DIR_SYNC_UNSUPPORTED = new Set(["EINVAL", "EISDIR", "EPERM", "EACCES", "EBADF", "ENOTSUP", "EOPNOTSUPP"]);
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.byteLength) off += writeSync(fd, bytes, off, bytes.byteLength - off);
+}
+
+function syncDir(dir: string): void {
+  let fd: number | null = null;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch (e) {
+    if (!DIR_SYNC_UNSUPPORTED.has((e as NodeJS.ErrnoException).code ?? "")) throw e;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+/**
+ * Writes `data` to `file` atomically: a temporary file in the same folder (created if needed),
+ * fsync, rename over `file`, fsync of the folder. On any error the temporary file is removed and
+ * the error rethrown; `file` keeps its old content.
+ * @example writeFileAtomic("runs/x/summary.json", JSON.stringify(summary));
+ * @example writeFileAtomic("model.ckpt", [header, ...tensorBytes]);
+ */
+export function writeFileAtomic(file: string, data: AtomicData): void {
+  const abs = path.resolve(file);
+  const dir = path.dirname(abs);
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${abs}.tmp-${process.pid}-${++counter}`;
+  let fd: number | null = null;
+  try {
+    fd = openSync(tmp, "w");
+    if (typeof data === "string") writeAll(fd, Buffer.from(data, "utf8"));
+    else if (data instanceof Uint8Array) writeAll(fd, data);
+    else for (const chunk of data) writeAll(fd, chunk);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = null;
+    renameSync(tmp, abs);
+  } catch (e) {
+    if (fd !== null) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already failing: the original error is the one to report
+      }
+    }
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  syncDir(dir);
+}
