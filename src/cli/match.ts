@@ -19,6 +19,7 @@ import { env } from "../env";
 import { groupKFold } from "../folds/index";
 import { matchScores } from "../metrics/index";
 import { asSimilarity, combineMatches, exactKeyMatches, formatThreshold, type KnnEngineName, type KnnResult, knnWithinFolds, similarityThreshold, sparseKnn } from "../retrieval/index";
+import { cvFoldAssignment, readCv } from "../train/cv";
 import { type BuiltMember, buildMembers } from "../train/members";
 import { type Command, type FlagSpec, intFlag, parseFlags, required, thresholdFlags } from "./common";
 
@@ -57,7 +58,7 @@ const FLAGS: Record<string, FlagSpec> = {
   "tune-gallery": { type: "string", help: "with --tune: tune on the whole set as one gallery (full, as the test set will be) or with each fold its own gallery (folds); both are reported", default: "full" },
   union: { type: "boolean", help: "with --tune: also tune per-branch union similarity thresholds" },
   report: { type: "boolean", help: "with --tune: print the nested-CV F1 of every branch combination (JSON lines)" },
-  folds: { type: "string", help: "with --tune: GroupKFold folds for the nested CV F1", default: "5" },
+  folds: { type: "string", help: "with --tune: GroupKFold folds for the nested CV F1 when no member is a cv (with a cv member, the folds it trained on)", default: "5" },
   out: { type: "string", help: "submission CSV to write" },
   json: { type: "boolean", help: "print a JSON summary line" },
 };
@@ -140,8 +141,14 @@ export const command: Command = {
       requireLabels(ds, "matchlab match --tune", "it tunes weights and thresholds against the groups");
       const gallery = String(p.values["tune-gallery"]);
       if (gallery !== "full" && gallery !== "folds") throw new Error(`--tune-gallery must be full or folds, got ${gallery}`);
-      const kf = intFlag(p, "folds", 5);
-      const folds = groupKFold(Array.from(labels), { k: kf }).assignment;
+      // nested CV over the folds the first cv member trained on (each fold gallery then holds one fold
+      // model's rows), else grouped folds
+      const cvMember = sources.find((m) => m.kind === "run" && readCv(runsDir, m.id) !== null) as { id: string } | undefined;
+      const trained = cvMember ? cvFoldAssignment(runsDir, cvMember.id, ds.listings.map((l) => l.postingId)) : null;
+      if (trained?.includes(-1)) throw new Error(`cv ${cvMember!.id} did not validate every posting of ${ds.csvPath} (was it trained on this dataset?)`);
+      const folds = trained ?? groupKFold(Array.from(labels), { k: intFlag(p, "folds", 5) }).assignment;
+      const kf = new Set(folds).size;
+      if (trained) console.error(`nested CV over the ${kf} folds cv ${cvMember!.id} trained on`);
       const method = tune as OptimizerName;
       const union = !!p.values.union;
       // each fold its own gallery: candidates never cross folds (grouped CV as the folds trained)

@@ -10,6 +10,7 @@ import type { Dataset } from "../data/dataset";
 import { loadDataset } from "../data/dataset";
 import { env } from "../env";
 import { type RunConfig, overrideConfig, runConfigYaml } from "./config";
+import { readEmbeddingsFile, runEmbeddingsFile } from "../retrieval/embedding_file";
 import { type MergedOof, mergeOofEmbeddings } from "./oof";
 import { writeJsonAtomic } from "./registry";
 import { datasetPath, type TrainRunLine, trainRun, trainRunLine } from "./run";
@@ -89,6 +90,27 @@ export function readCv(runsDir: string, id: string): CvRecord | null {
 export function memberRuns(runsDir: string, id: string): string[] {
   const cv = readCv(runsDir, id);
   return cv ? cv.folds.map((f) => f.run) : [id];
+}
+
+/**
+ * The validation fold of each posting in a cv (from its fold runs' out-of-fold files), in the order
+ * of `postingIds`; -1 for a posting no fold validated. Tuning an ensemble over these folds keeps
+ * each fold's gallery to the rows one fold model embedded.
+ */
+export function cvFoldAssignment(runsDir: string, id: string, postingIds: readonly string[]): Int32Array {
+  const cv = readCv(runsDir, id);
+  if (!cv) throw new Error(`${id} is not a cv (no cv.json under ${path.join(runsDir, id)})`);
+  const at = new Map(postingIds.map((p, i) => [p, i]));
+  const out = new Int32Array(postingIds.length).fill(-1);
+  const branch = cv.oof?.branches[0];
+  if (!branch) throw new Error(`cv ${id} has no out-of-fold embeddings (a classify cv, or one from an older matchlab)`);
+  for (const f of cv.folds) {
+    for (const p of readEmbeddingsFile(runEmbeddingsFile(f.run, runsDir, branch)).postingIds ?? []) {
+      const i = at.get(p);
+      if (i !== undefined) out[i] = f.fold;
+    }
+  }
+  return out;
 }
 
 /** Options for {@link crossValidate}. */
