@@ -27,6 +27,7 @@ const FLAGS: Record<string, FlagSpec> = {
   csv: { type: "string", default: "test.csv", help: "the CSV inside the dataset folder (label_group not needed)" },
   images: { type: "string", help: "image folder inside the dataset folder (default: <csv name>_images, e.g. test_images)" },
   "runs-dir": { type: "string", help: "where runs live (default: runs/)" },
+  "with-all": { type: "boolean", help: "cv members also average in their model trained on every row (matchlab cv --all)" },
   backend: { type: "string", help: "compute backend (auto|tensorflow|wasm|cpu; default: $MATCHLAB_BACKEND or auto)" },
   out: { type: "string", help: "the submission CSV to write" },
   json: { type: "boolean", help: "print one JSON line {out, postings, members, f1}" },
@@ -64,7 +65,7 @@ export const command: Command = {
     const ds = await loadDataset(path.resolve(stringFlag(p, "dataset") ?? env.dataset), { csv, imageDir: stringFlag(p, "images") ?? `${path.basename(csv, ".csv")}_images`, checkImages: "exists", minGroupSize: 1, labels: "optional" });
     const n = ds.listings.length;
     const k = Math.min(spec.k, n);
-    const members = await buildMembers(ds, spec.members.map((m) => m.source), { runsDir: stringFlag(p, "runs-dir") ?? env.runsDir, mode: "predict", k, inb: spec.inb, engine: "auto" });
+    const members = await buildMembers(ds, spec.members.map((m) => m.source), { runsDir: stringFlag(p, "runs-dir") ?? env.runsDir, mode: "predict", k, inb: spec.inb, engine: "auto", withAll: p.values["with-all"] === true });
     // each posting its own group: the pair table's labels only matter for tuning, not for matching
     const table = buildPairTable(members, Int32Array.from({ length: n }, (_, i) => i));
     let sets = pairTableMatches(table, spec.params);

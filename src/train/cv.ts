@@ -35,6 +35,8 @@ export interface CvRecord {
   /** The mean over folds of the best value of the primary metric. */
   mean_best: number | null;
   folds: CvFold[];
+  /** The model trained on every row (`matchlab cv --all`), or null. */
+  all: TrainRunLine | null;
   /** The merged out-of-fold embeddings (matching), or null. */
   oof: MergedOof | null;
   /** The config every fold trained (with data.fold of fold 0). */
@@ -65,14 +67,14 @@ export function newCvId(runsDir: string, cfg: RunConfig): string {
  * Writes a cv's record from its folds' runs: merges their out-of-fold embeddings (matching) into
  * one file per branch covering every posting of the dataset exactly once, and writes cv.json.
  */
-export function finishCv(runsDir: string, id: string, cfg: RunConfig, folds: readonly CvFold[], postingIds?: readonly string[]): CvRecord {
+export function finishCv(runsDir: string, id: string, cfg: RunConfig, folds: readonly CvFold[], postingIds?: readonly string[], all: TrainRunLine | null = null): CvRecord {
   const def = taskDef(cfg.task);
   const dir = path.join(runsDir, id);
   mkdirSync(dir, { recursive: true });
   const sorted = [...folds].sort((a, b) => a.fold - b.fold);
   const oof = def.embeds ? mergeOofEmbeddings(sorted.map((f) => path.join(runsDir, f.run)), path.join(dir, "oof"), postingIds, id) : null;
   const bests = sorted.map((f) => f.best).filter((b): b is number => b !== null);
-  const rec: CvRecord = { format: CV_FORMAT, id, task: cfg.task, metric: def.metric.name, mean_best: bests.length ? bests.reduce((a, b) => a + b, 0) / bests.length : null, folds: sorted, oof, config: runConfigYaml(cfg), created: new Date().toISOString() };
+  const rec: CvRecord = { format: CV_FORMAT, id, task: cfg.task, metric: def.metric.name, mean_best: bests.length ? bests.reduce((a, b) => a + b, 0) / bests.length : null, folds: sorted, all, oof, config: runConfigYaml(cfg), created: new Date().toISOString() };
   writeJsonAtomic(path.join(dir, "cv.json"), rec);
   return rec;
 }
@@ -86,10 +88,12 @@ export function readCv(runsDir: string, id: string): CvRecord | null {
   return rec;
 }
 
-/** The runs behind a member id: a cv's fold runs, or the run itself. */
-export function memberRuns(runsDir: string, id: string): string[] {
+/** The runs behind a member id: a cv's fold runs (and, with `withAll`, its every-row model), or the run itself. */
+export function memberRuns(runsDir: string, id: string, withAll = false): string[] {
   const cv = readCv(runsDir, id);
-  return cv ? cv.folds.map((f) => f.run) : [id];
+  if (!cv) return [id];
+  if (withAll && !cv.all) throw new Error(`cv ${id} has no model trained on every row (train it with matchlab cv --all)`);
+  return [...cv.folds.map((f) => f.run), ...(withAll ? [cv.all!.run] : [])];
 }
 
 /**

@@ -31,6 +31,8 @@ export interface BuildMembersOptions {
   inb?: number;
   /** Row width of .f32 files without a sidecar. Defaults to none. */
   dim?: number;
+  /** predict: cv members also average in their model trained on every row. Defaults to false. */
+  withAll?: boolean;
 }
 
 /**
@@ -38,7 +40,7 @@ export interface BuildMembersOptions {
  * @example const ms = await buildMembers(ds, [{ kind: "run", id: "cv-quick-…", branch: "fused" }, { kind: "tfidf" }], { runsDir: "runs", mode: "oof" });
  */
 export async function buildMembers(ds: Dataset, sources: readonly MemberSource[], opts: BuildMembersOptions): Promise<BuiltMember[]> {
-  const { runsDir, mode, k = 50, engine = "auto", inb = 0, dim } = opts;
+  const { runsDir, mode, k = 50, engine = "auto", inb = 0, dim, withAll = false } = opts;
   const ids = ds.listings.map((l) => l.postingId);
   const members: BuiltMember[] = [];
   let baseline: Awaited<ReturnType<typeof baselineFeatures>> | null = null;
@@ -67,7 +69,7 @@ export async function buildMembers(ds: Dataset, sources: readonly MemberSource[]
       const e = readEmbeddingsFile(runEmbeddingsFile(source.id, runsDir, source.branch));
       dense = { data: alignEmbeddings(e, ids), dim: e.dim };
     } else {
-      dense = await embedWithMember(runsDir, source.id, ds, source.branch);
+      dense = await embedWithMember(runsDir, source.id, ds, source.branch, { withAll });
     }
     let data = dense.data;
     let nb = await knnSearch(data, dense.dim, { k, engine, label: `knn ${name}` });

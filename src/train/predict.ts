@@ -20,6 +20,8 @@ export interface LoadRunModelOptions {
   checkpoint?: "best" | "last";
   /** Show a progress bar while decoding images. Defaults to false. */
   showProgress?: boolean;
+  /** For a cv member: also average in its model trained on every row (`matchlab cv --all`). Defaults to false. */
+  withAll?: boolean;
 }
 
 /**
@@ -68,7 +70,7 @@ export interface MemberEmbeddings {
  * @example const e = await embedWithMember("runs", "cv-quick-s0-…", testSet, "fused");
  */
 export async function embedWithMember(runsDir: string, member: string, ds: Dataset, branch: string, opts: LoadRunModelOptions = {}): Promise<MemberEmbeddings> {
-  const runs = memberRuns(runsDir, member);
+  const runs = memberRuns(runsDir, member, opts.withAll);
   const n = ds.listings.length;
   const all = Int32Array.from({ length: n }, (_, i) => i);
   let sum: Float32Array | null = null;
