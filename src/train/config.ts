@@ -323,3 +323,31 @@ export function runConfigYaml(c: RunConfig): string {
   for (const t of TASK_NAMES) if (t !== c.task) delete out[t];
   return configToYaml(out);
 }
+
+/** Keys a resumed run may change: how long it trains (noted), and how it logs, checkpoints and runs (silently). */
+const RESUME_SCHEDULE_KEYS = Object.freeze(["optim.epochs", "train.max_iters"]);
+const RESUME_FREE_KEYS = Object.freeze(["name", "backend", "grid", "train.log_period", "train.ckpt_period", "train.keep_checkpoints", "train.evaluate_during_training", "eval.batch_size", "eval.oof_checkpoint"]);
+
+/** How a config differs from the one a run started with: keys that may change (schedule length, noted) and keys that may not. */
+export interface ResumeDiff {
+  /** Schedule-length keys that changed: [key, before, now]. */
+  schedule: [string, unknown, unknown][];
+  /** Model, data, task or optimisation keys that changed: [key, before, now]; a resume refuses them. */
+  refused: [string, unknown, unknown][];
+}
+
+/**
+ * Compares a resumed run's config with the config it started with, key by key.
+ * @example resumeDiff(runConfig(runsDir, id), cfg).refused // [] when the resume may go on
+ */
+export function resumeDiff(before: RunConfig, now: RunConfig): ResumeDiff {
+  const out: ResumeDiff = { schedule: [], refused: [] };
+  const at = (c: RunConfig, key: string) => key.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], c);
+  for (const key of leafKeys(RUN_SCHEMA)) {
+    if (RESUME_FREE_KEYS.includes(key)) continue;
+    const [a, b] = [at(before, key), at(now, key)];
+    if (JSON.stringify(a) === JSON.stringify(b)) continue;
+    (RESUME_SCHEDULE_KEYS.includes(key) ? out.schedule : out.refused).push([key, a, b]);
+  }
+  return out;
+}

@@ -56,6 +56,7 @@ export function runPaths(runsDir: string, id: string) {
     summary: path.join(dir, "summary.json"),
     validated: path.join(dir, "validated.json"),
     validation: path.join(dir, "validation.csv"),
+    changes: path.join(dir, "config_changes.json"),
     oof: path.join(dir, "oof"),
   };
 }
@@ -147,12 +148,12 @@ export function newRunId(runsDir: string, name: string, fold: number | "all", se
   return id;
 }
 
-/** Creates a run folder (config, empty metrics.csv with `columns`, checkpoints/); removes temporary files a killed writer left behind. */
-export function createRunDir(runsDir: string, id: string, configYaml: string, columns: readonly string[]): ReturnType<typeof runPaths> {
+/** Creates a run folder (config unless null: a resumed run keeps its own, empty metrics.csv with `columns`, checkpoints/); removes temporary files a killed writer left behind. */
+export function createRunDir(runsDir: string, id: string, configYaml: string | null, columns: readonly string[]): ReturnType<typeof runPaths> {
   const p = runPaths(runsDir, id);
   mkdirSync(p.checkpoints, { recursive: true });
   for (const d of [p.dir, p.checkpoints]) for (const f of readdirSync(d)) if (ATOMIC_TEMP.test(f)) rmSync(path.join(d, f), { force: true });
-  writeFileAtomic(p.config, configYaml);
+  if (configYaml !== null) writeFileAtomic(p.config, configYaml);
   if (!existsSync(p.metrics)) writeMetricsCsv(p.metrics, columns, []);
   return p;
 }

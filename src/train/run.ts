@@ -4,7 +4,7 @@
  * checkpoint, and register everything under runs/<id>/ (config.yaml, metrics.csv, checkpoints/,
  * summary.json). `matchlab train`, `cv`, `study`, `validate-pending` and the notebooks use it.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend/index";
@@ -13,7 +13,7 @@ import { env } from "../env";
 import type { ProgressRenderer } from "../progress";
 import { earlyStoppingCallback, etaCallback, evaluateEveryCallback, logEveryCallback, meterCallback, progressCallback, stopOnNanCallback, trainMetricsCallback } from "./callbacks";
 import { checkpointCallback, latestCheckpoint, loadCheckpoint, restoreLearner, weightsSha256 } from "./checkpoint";
-import { ConfigError, loadConfig, type RunConfig, runConfigYaml } from "./config";
+import { ConfigError, loadConfig, type RunConfig, resumeDiff, runConfigYaml } from "./config";
 import { type Callback, Learner } from "./learner";
 import { buildRunModel, prepareData, type RunModel } from "./model";
 import { writeOofEmbeddings } from "./oof";
@@ -216,7 +216,8 @@ export async function trainRun(config: string | RunConfig, opts: TrainRunOptions
   if (!opts.resume && existsSync(p.summary)) throw new Error(`run ${id} already exists in ${runsDir}; pass --resume to continue it or choose another --run`);
   const ckpt = opts.resume ? latestCheckpoint(p.checkpoints) : null;
   const def = taskDef(cfg.task);
-  createRunDir(runsDir, id, runConfigYaml(cfg), metricsColumns(def));
+  if (opts.resume && existsSync(p.config)) checkResume(runConfig(runsDir, id), cfg, p.changes, log);
+  createRunDir(runsDir, id, opts.resume && existsSync(p.config) ? null : runConfigYaml(cfg), metricsColumns(def));
   const task = await prepareTask(cfg, { progressBars, dataset: opts.dataset });
   const learner = makeLearner(task, cfg, { checkpointsDir: p.checkpoints, metricsFile: p.metrics, log, progressBars, progressRenderer: opts.progressRenderer, callbacks: opts.callbacks });
   const prev = readRunSummary(runsDir, id);
@@ -272,6 +273,20 @@ export async function trainRun(config: string | RunConfig, opts: TrainRunOptions
   learner.optimizer.dispose();
   if (!opts.keepModel) task.dispose();
   return { run: id, dir: p.dir, task: cfg.task, metric: def.metric.name, untrained, best, final, steps: learner.step, weights_sha256: sha, stopReason: learner.stopReason, seconds: s.seconds, model: task, learner };
+}
+
+/**
+ * Refuses a resume whose config changes model, data, task or optimisation keys (naming them); lets
+ * the schedule's length (epochs, max_iters) change with a note, recorded in config_changes.json.
+ */
+function checkResume(before: RunConfig, now: RunConfig, changesFile: string, log: (line: string) => void): void {
+  const d = resumeDiff(before, now);
+  const show = (xs: [string, unknown, unknown][]) => xs.map(([k, a, b]) => `${k}: ${JSON.stringify(a)} → ${JSON.stringify(b)}`).join(", ");
+  if (d.refused.length > 0) throw new ConfigError(`--resume: the config differs from the run's in ${show(d.refused)}; a resumed run keeps its model, data and training keys (only optim.epochs and train.max_iters may change): start a new run instead`, d.refused[0]![0]);
+  if (d.schedule.length === 0) return;
+  log(JSON.stringify({ event: "resume-config", note: `schedule length changed: ${show(d.schedule)}` }));
+  const prev = existsSync(changesFile) ? (JSON.parse(readFileSync(changesFile, "utf8")) as unknown[]) : [];
+  writeJsonAtomic(changesFile, [...prev, { at: new Date().toISOString(), changes: Object.fromEntries(d.schedule.map(([k, a, b]) => [k, { before: a, now: b }])) }]);
 }
 
 /** Reads a run's config.yaml back (validated). */
