@@ -10,3 +10,4 @@ export * from "./color_jitter";
 export * from "./cutout";
 export * from "./normalize";
 export * from "./compose";
+export * from "./batch";

@@ -7,6 +7,10 @@
  */
 import path from "node:path";
 import { checkLeaf, ConfigError, configToYaml, isMap, type Leaf, leafAt, leafKeys, readYaml, resolveSection, type Section, setConfigKey } from "../config";
+import { centerCrop } from "../augment/center_crop";
+import { compose, TRANSFORMS, transformFromSpec } from "../augment/compose";
+import type { Transform } from "../augment/transform";
+import { emptyImage } from "../data/image";
 import { encoderSource } from "../embeddings/registry";
 import { BACKENDS, type BackendName } from "../env";
 import { HEAD_NAMES, type HeadName } from "../heads/index";
@@ -117,6 +121,33 @@ const foldLeaf: Leaf = {
   },
 };
 
+/** The transforms `data.augment` may name (src/augment's registry, less compose). */
+export const AUGMENT_NAMES: readonly string[] = Object.freeze(Object.keys(TRANSFORMS).filter((n) => n !== "compose"));
+
+const augmentLeaf: Leaf = {
+  type: "custom",
+  default: [],
+  doc: "training augmentations in order, each `- name: {options}` with the names and options of src/augment (e.g. - randomResizedCrop: {size: 24, scale: [0.6, 1]}); seeded per (seed, epoch, row); validation and predict use only the deterministic part (centre crop to image_size, normalize)",
+  allowed: `a list of {transform: {options}}, transform one of ${AUGMENT_NAMES.join("|")}`,
+  check(v, key, where) {
+    if (!Array.isArray(v)) throw new ConfigError(`${where}: ${key} must be a list of {transform: {options}} (transform one of ${AUGMENT_NAMES.join("|")}), got ${JSON.stringify(v)}`, key);
+    return v.map((item, i) => {
+      const at = `${key}[${i}]`;
+      const entries = isMap(item) ? Object.entries(item) : [];
+      if (entries.length !== 1) throw new ConfigError(`${where}: ${at} must be one {transform: {options}} map, got ${JSON.stringify(item)}`, key);
+      const [name, options] = entries[0]!;
+      if (!AUGMENT_NAMES.includes(name)) throw new ConfigError(`${where}: unknown transform ${at}.${name} (expected one of ${AUGMENT_NAMES.join("|")})`, key);
+      if (options !== null && !isMap(options)) throw new ConfigError(`${where}: ${at}.${name} must be a map of options, got ${JSON.stringify(options)}`, key);
+      try {
+        transformFromSpec({ name, options: options ?? {} });
+      } catch (e) {
+        throw new ConfigError(`${where}: bad options for ${at}.${name}: ${e instanceof Error ? e.message : String(e)}`, key);
+      }
+      return { [name]: options ?? {} };
+    });
+  },
+};
+
 /** Keys a grid may not vary: they define the rows and folds every arm shares. */
 const FIXED_IN_GRID = Object.freeze(["task", "name", "data.dataset", "data.folds", "data.fold", "data.fold_seed", "data.limit", "classify.label"]);
 
@@ -151,7 +182,10 @@ export const RUN_SCHEMA: Section = Object.freeze({
     fold_seed: { type: "int", default: 0, min: 0, doc: "shuffle seed of the folds (the same for every seed of a config, so seeds share folds)" },
     limit: { type: "int", default: 0, min: 0, doc: "use only the first N listings (0 = all)" },
     image_size: { type: "int", default: 32, min: 8, max: 512, doc: "image side in pixels" },
-    hflip: { type: "number", default: 0, min: 0, max: 1, doc: "horizontal-flip probability (seeded per epoch and row)" },
+    augment: augmentLeaf,
+    decode_size: { type: "int", default: 0, min: 0, max: 1024, doc: "side images are decoded (and cached) at before augmentation (0 = image_size); larger than image_size for random crops, then validation centre-crops" },
+    num_workers: { type: "int", default: 0, min: 0, max: 16, doc: "worker threads that augment training batches ahead of the step (0 = on the main thread); batches are the same for any number" },
+    prefetch: { type: "int", default: 2, min: 1, max: 64, doc: "training batches each worker works ahead" },
     tags: { type: "bool", default: false, doc: "append the listing's tags to the title the text encoder reads (needs a tags column)" },
     sampling: { type: "enum", default: "natural", values: SAMPLINGS, doc: "training rows: natural (each once per epoch) or class_balanced (class c drawn ∝ n_c^sampling_alpha)" },
     sampling_alpha: { type: "number", default: 0, min: 0, doc: "α of class-balanced sampling (0 = classes uniform, 1 = natural)" },
@@ -235,7 +269,7 @@ export interface RunConfig {
   name: string;
   seed: number;
   backend: BackendName;
-  data: { dataset: string; folds: number; fold: number | "all"; fold_seed: number; limit: number; image_size: number; hflip: number; tags: boolean; sampling: Sampling; sampling_alpha: number };
+  data: { dataset: string; folds: number; fold: number | "all"; fold_seed: number; limit: number; image_size: number; augment: Record<string, Record<string, unknown>>[]; decode_size: number; num_workers: number; prefetch: number; tags: boolean; sampling: Sampling; sampling_alpha: number };
   model: {
     input: "raw" | "features";
     encoders: string[];
@@ -260,6 +294,35 @@ export function featureEncoderModalities(c: RunConfig): ("image" | "text")[] {
   return c.model.encoders.map((id) => encoderSource(id).modality);
 }
 
+/** The decode side of a config's images (data.decode_size, or image_size when 0). */
+export function decodeSize(c: RunConfig): number {
+  return c.data.decode_size || c.data.image_size;
+}
+
+/** The training augmentation of a config (null without data.augment). */
+export function augmentPipeline(c: RunConfig): Transform | null {
+  return c.data.augment.length ? compose(c.data.augment.map((t) => transformFromSpec({ name: Object.keys(t)[0]!, options: Object.values(t)[0]! }))) : null;
+}
+
+/** The deterministic transform of validation, embedding and predict: centre crop to image_size (when decoded larger), then data.augment's normalize steps; null when there is nothing to do. */
+export function evalPipeline(c: RunConfig): Transform | null {
+  const steps: Transform[] = [];
+  if (decodeSize(c) !== c.data.image_size) steps.push(centerCrop({ size: c.data.image_size }));
+  for (const t of c.data.augment) if (Object.keys(t)[0] === "normalize") steps.push(transformFromSpec({ name: "normalize", options: Object.values(t)[0]! }));
+  return steps.length ? compose(steps) : null;
+}
+
+/** data.augment must turn a decoded image into the model's input size. */
+function checkAugment(c: RunConfig, where: string): void {
+  const d = decodeSize(c);
+  if (d < c.data.image_size) throw new ConfigError(`${where}: data.decode_size ${d} is smaller than data.image_size ${c.data.image_size} (decode at least at the model's size)`, "data.decode_size");
+  const pipe = augmentPipeline(c);
+  if (pipe) {
+    const out = pipe.run(emptyImage(d, d), { seed: 0, epoch: 0, index: 0 }).image;
+    if (out.height !== c.data.image_size || out.width !== c.data.image_size) throw new ConfigError(`${where}: data.augment turns a ${d}×${d} decoded image into ${out.height}×${out.width}, but data.image_size is ${c.data.image_size} (end the list with a crop or resize to ${c.data.image_size}, or set data.decode_size)`, "data.augment");
+  }
+}
+
 /** Checks that span keys (run after every change, so an override cannot slip past them). */
 function checkConfig(c: RunConfig, raw: Record<string, unknown>, where: string): void {
   if (c.data.fold !== "all" && c.data.fold >= c.data.folds) throw new ConfigError(`${where}: bad value for data.fold: ${c.data.fold} (expected an integer in [0, ${c.data.folds - 1}] for data.folds ${c.data.folds})`, "data.fold");
@@ -270,6 +333,7 @@ function checkConfig(c: RunConfig, raw: Record<string, unknown>, where: string):
   if (m.input === "raw") {
     if (m.encoders.length > 0) throw new ConfigError(`${where}: model.encoders ${JSON.stringify(m.encoders)} is only read with model.input: features (set model.input: features, or remove model.encoders)`, "model.encoders");
     if (m.image.encoder === "none" && m.text.encoder === "none") throw new ConfigError(`${where}: model.image.encoder and model.text.encoder are both none (the model needs an input)`, "model.image.encoder");
+    checkAugment(c, where);
     const both = m.image.encoder !== "none" && m.text.encoder !== "none";
     if (m.fusion.kind !== "none" && !both) throw new ConfigError(`${where}: model.fusion.kind ${m.fusion.kind} needs both an image and a text encoder (set model.fusion.kind: none)`, "model.fusion.kind");
     if (m.fusion.kind === "transformer" && m.text.encoder !== "transformer") throw new ConfigError(`${where}: model.fusion.kind transformer needs model.text.encoder: transformer (it attends over text tokens)`, "model.fusion.kind");
@@ -281,7 +345,7 @@ function checkConfig(c: RunConfig, raw: Record<string, unknown>, where: string):
     const ids = m.encoders.filter((_, i) => mods[i] === mod);
     if (ids.length > 1) throw new ConfigError(`${where}: model.encoders has ${ids.length} ${mod} encoders (${ids.join(", ")}); use at most one image and one text encoder`, "model.encoders");
   }
-  if (c.data.hflip > 0) throw new ConfigError(`${where}: data.hflip ${c.data.hflip} flips raw images, but model.input is features (cached embeddings); set data.hflip: 0`, "data.hflip");
+  if (c.data.augment.length > 0) throw new ConfigError(`${where}: data.augment transforms raw images, but model.input is features (cached embeddings); remove data.augment`, "data.augment");
   if (m.fusion.kind === "transformer") throw new ConfigError(`${where}: model.fusion.kind transformer needs an image feature map and text tokens, not cached features (use concat, add or residual)`, "model.fusion.kind");
   if (m.fusion.kind !== "none" && mods.length < 2) throw new ConfigError(`${where}: model.fusion.kind ${m.fusion.kind} needs an image and a text encoder in model.encoders (set model.fusion.kind: none)`, "model.fusion.kind");
 }

@@ -21,6 +21,8 @@ export interface BatchSource {
   /** Number of training rows. */
   size: number;
   makeBatch(rows: Int32Array, epoch: number): Batch | Promise<Batch>;
+  /** Told, at the start of each epoch (or of the rest of it, after a resume), the batches to come in order, so it can work ahead. Optional. */
+  plan?(epoch: number, batches: Int32Array[]): void;
 }
 
 /** What a forward pass returns: the scalar loss and any tensors callbacks may read (disposed after the batch). */
@@ -249,11 +251,12 @@ export class Learner {
     this.batchesPerEpoch = this.opts.dropLast === false ? Math.ceil(n / this.batchSize) : Math.floor(n / this.batchSize);
     if (this.batchesPerEpoch === 0) throw new Error(`batchSize ${this.batchSize} exceeds the ${n} training rows (lower batch_size)`);
     const order = this.epochOrder(this.epoch);
+    const rowsOf = (b: number) => order.slice(b * this.batchSize, Math.min(n, (b + 1) * this.batchSize));
+    this.opts.data.plan?.(this.epoch, Array.from({ length: this.batchesPerEpoch - this.batchInEpoch }, (_, i) => rowsOf(this.batchInEpoch + i)));
     await this.event("beforeEpoch");
     try {
       for (let b = this.batchInEpoch; b < this.batchesPerEpoch; b++) {
-        const rows = order.slice(b * this.batchSize, Math.min(n, (b + 1) * this.batchSize));
-        await this.oneBatch(rows, b === this.batchesPerEpoch - 1);
+        await this.oneBatch(rowsOf(b), b === this.batchesPerEpoch - 1);
         if (this.stepLimitReached()) {
           this.stopReason = `max_iters (${this.maxSteps}) reached`;
           break;

@@ -20,8 +20,10 @@ import { batchHardTripletLoss } from "../losses/triplet";
 import { setDropoutStep } from "../models/layers";
 import { type BranchName, buildMatchModel, type MatchModel } from "../models/multimodal";
 import { hashedNgrams, tokenIds } from "../models/text";
-import { Rng } from "../rng";
-import type { RunConfig } from "./config";
+import { rowImage } from "../augment/batch";
+import type { Transform } from "../augment/transform";
+import { augmentBatchSource } from "./augment_source";
+import { augmentPipeline, decodeSize, evalPipeline, type RunConfig } from "./config";
 import type { Batch, BatchSource, ForwardResult, Learner } from "./learner";
 import type { NamedParam } from "./optimizer";
 import { balancedBatchSource, classBalancedSampler } from "./sampler";
@@ -32,8 +34,11 @@ export interface PreparedData {
   n: number;
   /** Posting id of each row. */
   ids: string[];
+  /** The model's input side (data.image_size). */
   imageSize: number;
-  /** n × S × S × 3 bytes, RGB (empty when the model has no image encoder). */
+  /** The side the images are decoded at (data.decode_size; defaults to imageSize). */
+  decodeSize?: number;
+  /** n × D × D × 3 bytes, RGB, D the decode side (empty when the model has no image encoder). */
   images: Uint8Array;
   /** n × textDim floats (n-gram) or n × maxLen ids (tokens). */
   text: Float32Array | Int32Array;
@@ -58,14 +63,15 @@ export async function prepareData(ds: Dataset, cfg: RunConfig, opts: PrepareData
   const listings = ds.listings;
   const n = listings.length;
   const S = cfg.data.image_size;
+  const D = decodeSize(cfg);
   const useFeatures = cfg.model.input === "features";
-  const images = !useFeatures && cfg.model.image.encoder !== "none" ? (await loadImageBytes(ds, { size: S, showProgress })).data : new Uint8Array(0);
+  const images = !useFeatures && cfg.model.image.encoder !== "none" ? (await loadImageBytes(ds, { size: D, showProgress })).data : new Uint8Array(0);
   const titles = listings.map((l) => listingText(l, cfg.data.tags));
   const t = cfg.model.text;
   const tEnc = useFeatures ? "none" : t.encoder;
   const text = tEnc === "transformer" ? tokenIds(titles, { vocab: t.vocab, maxLen: t.max_len }) : tEnc === "ngram" ? hashedNgrams(titles, { dim: t.dim }) : new Float32Array(0);
   const textDim = tEnc === "transformer" ? t.max_len : tEnc === "ngram" ? t.dim : 0;
-  const out: PreparedData = { n, ids: listings.map((l) => l.postingId), imageSize: S, images, text, textDim };
+  const out: PreparedData = { n, ids: listings.map((l) => l.postingId), imageSize: S, decodeSize: D, images, text, textDim };
   if (useFeatures) Object.assign(out, await prepareFeatures(ds, cfg, cacheDir));
   return out;
 }
@@ -84,8 +90,45 @@ async function prepareFeatures(ds: Dataset, cfg: RunConfig, cacheDir: string): P
 
 const INV255 = 1 / 255;
 
-/** Builds the model inputs for some rows (with seeded horizontal flips when `flip` is given). */
-export function inputsFor(data: PreparedData, rows: ArrayLike<number>, flip?: (row: number) => boolean): tf.Tensor[] {
+/** The image input of some rows: decoded bytes as floats, through `transform` (the evaluation transform) when given. */
+function imageInput(data: PreparedData, rows: ArrayLike<number>, transform: Transform | null): tf.Tensor {
+  const B = rows.length;
+  const S = data.imageSize;
+  const D = data.decodeSize ?? S;
+  const px = S * S * 3;
+  const buf = new Float32Array(B * px);
+  for (let b = 0; b < B; b++) {
+    if (transform) {
+      const img = transform.run(rowImage(data.images, D, rows[b]!), { seed: 0, epoch: 0, index: rows[b]! }).image;
+      buf.set(img.data, b * px);
+      continue;
+    }
+    const src = data.images.subarray(rows[b]! * px, (rows[b]! + 1) * px);
+    for (let k = 0; k < px; k++) buf[b * px + k] = src[k]! * INV255;
+  }
+  return tf.tensor4d(buf, [B, S, S, 3]);
+}
+
+/** The text input of some rows (n-gram features or token ids), or none. */
+function textInputs(data: PreparedData, rows: ArrayLike<number>): tf.Tensor[] {
+  if (data.textDim === 0) return [];
+  const B = rows.length;
+  const D = data.textDim;
+  if (data.text instanceof Int32Array) {
+    const buf = new Int32Array(B * D);
+    for (let b = 0; b < B; b++) buf.set(data.text.subarray(rows[b]! * D, (rows[b]! + 1) * D), b * D);
+    return [tf.tensor2d(buf, [B, D], "int32")];
+  }
+  const buf = new Float32Array(B * D);
+  for (let b = 0; b < B; b++) buf.set(data.text.subarray(rows[b]! * D, (rows[b]! + 1) * D), b * D);
+  return [tf.tensor2d(buf, [B, D])];
+}
+
+/**
+ * The model inputs of some rows, deterministic: cached features, or the image (through the
+ * evaluation `transform`: centre crop, normalize) and the text features.
+ */
+export function inputsFor(data: PreparedData, rows: ArrayLike<number>, transform: Transform | null = null): tf.Tensor[] {
   if (data.features) {
     return data.features.blocks.map((blk) => {
       const x = new Float32Array(rows.length * blk.dim);
@@ -93,37 +136,7 @@ export function inputsFor(data: PreparedData, rows: ArrayLike<number>, flip?: (r
       return tf.tensor2d(x, [rows.length, blk.dim]);
     });
   }
-  const inputs: tf.Tensor[] = [];
-  const B = rows.length;
-  const S = data.imageSize;
-  if (data.images.length > 0) {
-    const px = S * S * 3;
-    const buf = new Float32Array(B * px);
-    for (let b = 0; b < B; b++) {
-      const r = rows[b]!;
-      const src = data.images.subarray(r * px, (r + 1) * px);
-      const o = b * px;
-      if (flip?.(r)) {
-        for (let y = 0; y < S; y++)
-          for (let x = 0; x < S; x++)
-            for (let c = 0; c < 3; c++) buf[o + (y * S + x) * 3 + c] = src[(y * S + (S - 1 - x)) * 3 + c]! * INV255;
-      } else for (let k = 0; k < px; k++) buf[o + k] = src[k]! * INV255;
-    }
-    inputs.push(tf.tensor4d(buf, [B, S, S, 3]));
-  }
-  if (data.textDim > 0) {
-    const D = data.textDim;
-    if (data.text instanceof Int32Array) {
-      const buf = new Int32Array(B * D);
-      for (let b = 0; b < B; b++) buf.set(data.text.subarray(rows[b]! * D, (rows[b]! + 1) * D), b * D);
-      inputs.push(tf.tensor2d(buf, [B, D], "int32"));
-    } else {
-      const buf = new Float32Array(B * D);
-      for (let b = 0; b < B; b++) buf.set(data.text.subarray(rows[b]! * D, (rows[b]! + 1) * D), b * D);
-      inputs.push(tf.tensor2d(buf, [B, D]));
-    }
-  }
-  return inputs;
+  return [...(data.images.length > 0 ? [imageInput(data, rows, transform)] : []), ...textInputs(data, rows)];
 }
 
 /** The model, its heads and everything the loop and the task's validation need. */
@@ -143,7 +156,7 @@ export interface RunModel {
   params: NamedParam[];
   /** Every state variable by stable name, in a fixed order (hashing, checkpoints). */
   stateVariables(): NamedParam[];
-  /** The training batches. */
+  /** The training batches (augmented in worker threads with data.augment and data.num_workers). */
   source: BatchSource;
   /** The forward pass with losses. */
   forward(batch: Batch, learner: Learner): ForwardResult;
@@ -219,16 +232,20 @@ export function buildRunModel(cfg: RunConfig, data: PreparedData, split: TaskSpl
   const cw = classWeights(counts, cfg.loss.class_weights, { beta: cfg.loss.class_weight_beta, alpha: cfg.loss.class_weight_alpha });
   const cwTensor = cfg.loss.class_weights === "none" ? null : tf.keep(tf.tensor1d(Array.from(cw), "float32"));
 
+  const evalT = evalPipeline(cfg);
+  const augment = feats || data.images.length === 0 ? null : augmentPipeline(cfg);
+  const augmented = augment
+    ? augmentBatchSource({ images: data.images, decode: data.decodeSize ?? data.imageSize, size: data.imageSize, train, classOf, transform: augment, seed: cfg.seed, numWorkers: cfg.data.num_workers, prefetch: cfg.data.prefetch, extraInputs: (rows) => textInputs(data, rows) })
+    : null;
   const natural: BatchSource = feats
     ? featureBatchSource({ ...feats, labels: classOf }, { rows: train })
-    : {
+    : (augmented ?? {
         size: train.length,
-        makeBatch(rows, epoch) {
+        makeBatch(rows) {
           const abs = Int32Array.from(rows, (r) => train[r]!);
-          const flip = cfg.data.hflip > 0 ? (row: number) => Rng.derive(cfg.seed, "hflip", epoch, row).bool(cfg.data.hflip) : undefined;
-          return { inputs: inputsFor(data, abs, flip), labels: tf.tensor1d(Int32Array.from(abs, (r) => classOf[r]!), "int32"), indices: abs };
+          return { inputs: inputsFor(data, abs, evalT), labels: tf.tensor1d(Int32Array.from(abs, (r) => classOf[r]!), "int32"), indices: abs };
         },
-      };
+      });
   const source = cfg.data.sampling === "class_balanced" ? balancedBatchSource(natural, classBalancedSampler(Array.from(train, (r) => classOf[r]!), { alpha: cfg.data.sampling_alpha, seed: cfg.seed })) : natural;
   const lossFn = CLASSIFICATION_LOSSES[cfg.loss.kind];
 
@@ -253,7 +270,7 @@ export function buildRunModel(cfg: RunConfig, data: PreparedData, split: TaskSpl
   };
 
   const branchOutput = (idx: number[], bi: number) => {
-    const inputs = inputsFor(data, idx);
+    const inputs = inputsFor(data, idx, evalT);
     const o = net.model.apply(inputs, { training: false }) as tf.Tensor | tf.Tensor[];
     tf.dispose(inputs);
     return (Array.isArray(o) ? o : [o])[bi]!;
@@ -274,6 +291,7 @@ export function buildRunModel(cfg: RunConfig, data: PreparedData, split: TaskSpl
     return batched(rows, cfg.eval.batch_size, numClasses, (idx) => tf.tidy(() => tf.softmax(head.apply(branchOutput(idx, bi)) as tf.Tensor2D)));
   };
   const dispose = () => {
+    void augmented?.close();
     cwTensor?.dispose();
     net.model.dispose();
     for (const h of headList) h.dispose();

@@ -152,14 +152,24 @@ export function classBalancedSampler(labels: ArrayLike<ClassValue>, opts: ClassB
  */
 export function balancedBatchSource(source: BatchSource, sampler: ClassBalancedSampler): BatchSource {
   let cached: { epoch: number; rows: Int32Array } | null = null;
+  const drawn = (epoch: number) => {
+    if (!cached || cached.epoch !== epoch) cached = { epoch, rows: sampler.epoch(epoch) };
+    return cached.rows;
+  };
   return {
     size: sampler.numSamples,
     makeBatch(rows: Int32Array, epoch: number): Batch | Promise<Batch> {
-      if (!cached || cached.epoch !== epoch) cached = { epoch, rows: sampler.epoch(epoch) };
-      const drawn = cached.rows;
+      const d = drawn(epoch);
       return source.makeBatch(
-        rows.map((p) => drawn[p]!),
+        rows.map((p) => d[p]!),
         epoch,
+      );
+    },
+    plan(epoch, batches) {
+      const d = drawn(epoch);
+      source.plan?.(
+        epoch,
+        batches.map((rows) => rows.map((p) => d[p]!)),
       );
     },
   };

@@ -57,7 +57,7 @@ const CONFIGS = {
     "name: loopa",
     "seed: 1",
     "backend: cpu",
-    "data: { folds: 3, image_size: 8, hflip: 0.5 }",
+    "data: { folds: 3, image_size: 8, augment: [{ horizontalFlip: { p: 0.5 } }] }",
     "model: { image: { widths: [4, 8] }, text: { dim: 32 }, fusion: { kind: concat }, embedding_dim: 8, dropout: 0 }",
     "heads: { fused: { kind: arcface, s: 10, m: 0.2 } }",
     "optim: { batch_size: 4, epochs: 2, lr: 0.01 }",

@@ -61,7 +61,7 @@ describe("model.input: features", () => {
     expect(() => featuresConfig({ model: { input: "features" } })).toThrow(/model\.input: features needs model\.encoders/);
     expect(() => featuresConfig({ model: { encoders: ["use-lite"] } })).toThrow(/only read with model\.input: features/);
     expect(() => featuresConfig({ model: { input: "features", encoders: ["use-lite", "hf-text:tiny-bert"] } })).toThrow(/2 text encoders \(use-lite, hf-text:tiny-bert\)/);
-    expect(() => featuresConfig({ data: { dataset: "x", hflip: 0.5 }, model: { input: "features", encoders: ["use-lite"] } })).toThrow(/set data\.hflip: 0/);
+    expect(() => featuresConfig({ data: { dataset: "x", augment: [{ horizontalFlip: { p: 0.5 } }] }, model: { input: "features", encoders: ["use-lite"], fusion: { kind: "none" } } })).toThrow(/data\.augment transforms raw images, but model\.input is features/);
     expect(resolveConfig({}).model).toMatchObject({ input: "raw", encoders: [] });
   });
 

@@ -16,7 +16,7 @@ export function tinyConfig(over: Record<string, unknown> = {}): RunConfig {
     name: "tiny",
     seed: 3,
     backend: "cpu",
-    data: { image_size: 8, folds: 4, fold: 0, hflip: 0.5 },
+    data: { image_size: 8, folds: 4, fold: 0, augment: [{ horizontalFlip: { p: 0.5 } }] },
     model: { image: { widths: [4, 8], pooling: "gem" }, text: { dim: 64 }, embedding_dim: 16, dropout: 0.1 },
     heads: { fused: { kind: "arcface", s: 10, m: 0.2 }, text: { kind: "adacos" } },
     loss: { triplet_weight: 0.5 },

@@ -30,7 +30,7 @@ function config(fold: number | "all", over: Record<string, unknown> = {}): RunCo
     name: "tinyall",
     seed: 2,
     backend: "cpu",
-    data: { dataset: dsDir, folds: 4, fold, image_size: 8, hflip: 0.5 },
+    data: { dataset: dsDir, folds: 4, fold, image_size: 8, augment: [{ horizontalFlip: { p: 0.5 } }] },
     model: { image: { widths: [4, 8] }, text: { dim: 32 }, embedding_dim: 8, dropout: 0 },
     heads: { fused: { kind: "arcface", s: 10, m: 0.2 } },
     optim: { batch_size: BATCH, epochs: EPOCHS, lr: 0.01 },
