@@ -5,14 +5,17 @@
  * sample's augmentation from (seed, epoch, row index). `state()`/`restore()` resume mid-epoch.
  */
 import path from "node:path";
-import { Worker } from "node:worker_threads";
 import { env } from "../env";
+import { TaskWorker } from "../task_worker";
 import { Rng } from "../rng";
 import { type Dataset, type Listing, labelCodes } from "./dataset";
 import { type ImageFit, sizeHW } from "./image";
 import { type BatchTask, type LoaderTransform, loadBatchImages } from "./loader_task";
 
 export type { LoaderTransform } from "./loader_task";
+
+/** What a worker sends back for a batch. */
+type LoadedBatch = { images: Float32Array; height: number; width: number };
 
 /** Options for {@link dataLoader}. */
 export interface DataLoaderOptions {
@@ -69,63 +72,6 @@ export interface LoaderState {
   dropLast: boolean;
 }
 
-interface Pending {
-  resolve: (b: { images: Float32Array; height: number; width: number }) => void;
-  reject: (e: Error) => void;
-}
-
-class WorkerHandle {
-  readonly worker: Worker;
-  readonly ready: Promise<void>;
-  private pending = new Map<number, Pending>();
-  private nextId = 0;
-  private failed: Error | null = null;
-
-  constructor(workerData: unknown) {
-    this.worker = new Worker(path.join(env.root, "src", "data", "loader_worker.mjs"), { workerData });
-    this.worker.unref();
-    this.ready = new Promise((resolve, reject) => {
-      const onMsg = (m: { ready?: boolean }) => {
-        if (m.ready) {
-          this.worker.off("message", onMsg);
-          resolve();
-        }
-      };
-      this.worker.on("message", onMsg);
-      this.worker.once("error", reject);
-    });
-    this.worker.on("message", (m: { id?: number; error?: string; images?: Float32Array; height?: number; width?: number }) => {
-      if (m.id === undefined) return;
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (this.pending.size === 0) this.worker.unref();
-      if (m.error) p.reject(new Error(m.error));
-      else p.resolve({ images: m.images!, height: m.height!, width: m.width! });
-    });
-    this.worker.on("error", (err) => this.fail(err));
-    this.worker.on("exit", (code) => {
-      if (this.pending.size) this.fail(new Error(`DataLoader worker exited (code ${code}) with ${this.pending.size} batches pending`));
-    });
-  }
-
-  private fail(err: Error) {
-    this.failed = err;
-    for (const p of this.pending.values()) p.reject(new Error(`DataLoader worker failed: ${err.message}`));
-    this.pending.clear();
-  }
-
-  run(task: BatchTask): Promise<{ images: Float32Array; height: number; width: number }> {
-    if (this.failed) return Promise.reject(new Error(`DataLoader worker failed: ${this.failed.message}`));
-    const id = this.nextId++;
-    if (this.pending.size === 0) this.worker.ref();
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, task });
-    });
-  }
-}
-
 /** A DataLoader over a dataset's images and labels; see {@link dataLoader}. */
 export class DataLoader {
   readonly batchSize: number;
@@ -143,7 +89,7 @@ export class DataLoader {
   private readonly labels: Int32Array;
   private epoch: number;
   private batch: number;
-  private workers: WorkerHandle[] | null = null;
+  private workers: TaskWorker<BatchTask, LoadedBatch>[] | null = null;
   private closed = false;
 
   constructor(source: Dataset | readonly Listing[], opts: DataLoaderOptions = {}) {
@@ -228,14 +174,15 @@ export class DataLoader {
     this.batch = batch;
   }
 
-  private ensureWorkers(): WorkerHandle[] {
+  private ensureWorkers(): TaskWorker<BatchTask, LoadedBatch>[] {
     if (this.closed) throw new Error("DataLoader is closed");
     if (!this.workers) {
       const workerData = {
         taskModule: path.join(env.root, "src", "data", "loader_task.ts"),
         transform: this.transform ? { module: this.transform.module, spec: JSON.parse(JSON.stringify(this.transform.spec)) } : null,
       };
-      this.workers = Array.from({ length: this.numWorkers }, () => new WorkerHandle(workerData));
+      const script = path.join(env.root, "src", "data", "loader_worker.mjs");
+      this.workers = Array.from({ length: this.numWorkers }, () => new TaskWorker<BatchTask, LoadedBatch>(script, workerData, "DataLoader worker"));
     }
     return this.workers;
   }
@@ -283,7 +230,7 @@ export class DataLoader {
     } else {
       const workers = this.ensureWorkers();
       await Promise.all(workers.map((w) => w.ready));
-      const inflight = new Map<number, Promise<{ images: Float32Array; height: number; width: number }>>();
+      const inflight = new Map<number, Promise<LoadedBatch>>();
       const depth = this.numWorkers * this.prefetch;
       let next = this.batch;
       const request = () => {
@@ -312,7 +259,7 @@ export class DataLoader {
     this.closed = true;
     const ws = this.workers ?? [];
     this.workers = null;
-    await Promise.all(ws.map((w) => w.worker.terminate()));
+    await Promise.all(ws.map((w) => w.terminate()));
   }
 }
 

@@ -6,11 +6,11 @@
  * plans from its checkpointed position, so resume stays exact.
  */
 import path from "node:path";
-import { Worker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
 import { type AugmentBatchTask, augmentBatch } from "../augment/batch";
 import { augmentModulePath, type Transform } from "../augment/transform";
 import { env } from "../env";
+import { TaskWorker } from "../task_worker";
 import type { Batch, BatchSource } from "./learner";
 
 /** Options for {@link augmentBatchSource}. */
@@ -43,62 +43,6 @@ export interface PlannedBatchSource extends BatchSource {
   close(): Promise<void>;
 }
 
-interface Pending {
-  resolve: (x: Float32Array) => void;
-  reject: (e: Error) => void;
-}
-
-/** One worker thread and its pending requests. */
-class AugmentWorker {
-  readonly ready: Promise<void>;
-  private readonly worker: Worker;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 0;
-  private failed: Error | null = null;
-
-  constructor(workerData: unknown) {
-    this.worker = new Worker(path.join(env.root, "src", "augment", "batch_worker.mjs"), { workerData });
-    this.worker.unref();
-    this.ready = new Promise((resolve, reject) => {
-      const onReady = (m: { ready?: boolean }) => {
-        if (!m.ready) return;
-        this.worker.off("message", onReady);
-        resolve();
-      };
-      this.worker.on("message", onReady);
-      this.worker.once("error", reject);
-    });
-    this.worker.on("message", (m: { id?: number; images?: Float32Array; error?: string }) => {
-      if (m.id === undefined) return;
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (this.pending.size === 0) this.worker.unref();
-      if (m.error) p.reject(new Error(m.error));
-      else p.resolve(m.images!);
-    });
-    this.worker.on("error", (err) => {
-      this.failed = err;
-      for (const p of this.pending.values()) p.reject(new Error(`augmentation worker failed: ${err.message}`));
-      this.pending.clear();
-    });
-  }
-
-  run(task: AugmentBatchTask): Promise<Float32Array> {
-    if (this.failed) return Promise.reject(new Error(`augmentation worker failed: ${this.failed.message}`));
-    const id = this.nextId++;
-    if (this.pending.size === 0) this.worker.ref();
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, task });
-    });
-  }
-
-  terminate(): Promise<number> {
-    return this.worker.terminate();
-  }
-}
-
 const keyOf = (epoch: number, rows: ArrayLike<number>) => `${epoch}:${Array.from(rows).join(",")}`;
 
 /**
@@ -110,25 +54,26 @@ export function augmentBatchSource(opts: AugmentSourceOptions): PlannedBatchSour
   if (!Number.isInteger(numWorkers) || numWorkers < 0) throw new Error(`augmentBatchSource: numWorkers must be an integer >= 0, got ${numWorkers}`);
   if (!Number.isInteger(prefetch) || prefetch < 1) throw new Error(`augmentBatchSource: prefetch must be an integer >= 1, got ${prefetch}`);
   let images = opts.images;
-  let workers: AugmentWorker[] | null = null;
+  let workers: TaskWorker<AugmentBatchTask, { images: Float32Array }>[] | null = null;
   let turn = 0;
   const inflight = new Map<string, Promise<Float32Array>>();
   let queue: { epoch: number; rows: number[] }[] = [];
 
-  const pool = (): AugmentWorker[] => {
+  const pool = (): TaskWorker<AugmentBatchTask, { images: Float32Array }>[] => {
     if (!workers) {
       const shared = new SharedArrayBuffer(images.length);
       new Uint8Array(shared).set(images);
       images = new Uint8Array(shared);
       const workerData = { batchModule: path.join(env.root, "src", "augment", "batch.ts"), augmentModule: augmentModulePath(), spec: transform.spec, images: shared, decode, size };
-      workers = Array.from({ length: numWorkers }, () => new AugmentWorker(workerData));
+      const script = path.join(env.root, "src", "augment", "batch_worker.mjs");
+      workers = Array.from({ length: numWorkers }, () => new TaskWorker<AugmentBatchTask, { images: Float32Array }>(script, workerData, "augmentation worker"));
     }
     return workers;
   };
   const dispatch = (epoch: number, rows: number[]): Promise<Float32Array> => {
     const ws = pool();
     const w = ws[turn++ % ws.length]!;
-    const p = w.ready.then(() => w.run({ rows, seed, epoch }));
+    const p = w.ready.then(() => w.run({ rows, seed, epoch })).then((r) => r.images);
     p.catch(() => {}); // handled when awaited
     return p;
   };

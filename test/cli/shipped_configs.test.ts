@@ -3,26 +3,17 @@
  * with two folds at a time, and `matchlab study` on the matching study config, on the sample
  * dataset (each run cut to a couple of optimiser steps).
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { matchlabCli } from "./spawn_cli";
 
 const ROOT = path.resolve(__dirname, "../..");
 const SAMPLE = path.join(ROOT, "data", "emoji-match-sample");
 let work = "";
 
-function matchlab(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, "bin", "matchlab.js"), ...args], { cwd: ROOT, env: { ...process.env, MATCHLAB_QUIET: "1", MATCHLAB_RUNS_DIR: path.join(work, "runs") } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const matchlab = (args: string[]) => matchlabCli(args, { MATCHLAB_RUNS_DIR: path.join(work, "runs") });
 
 beforeAll(async () => {
   work = mkdtempSync(path.join(os.tmpdir(), "ml-shipped-"));

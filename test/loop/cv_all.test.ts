@@ -2,28 +2,17 @@
  * "Train on everything": `matchlab cv --all` trains a model on every row beside the folds, records it
  * in cv.json, and `matchlab predict --with-all` averages it in with the fold models.
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { memberRuns } from "../../src/train/cv";
+import { matchlabCli } from "../cli/spawn_cli";
 import { writeTinyDataset } from "../train/fixture";
 
-const ROOT = path.resolve(__dirname, "../..");
 let work = "";
 
-function matchlab(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env = { ...process.env, MATCHLAB_QUIET: "1", MATCHLAB_CACHE_DIR: path.join(work, "cache") };
-    const child = spawn(process.execPath, [path.join(ROOT, "bin", "matchlab.js"), ...args, "--runs-dir", path.join(work, "runs")], { cwd: ROOT, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const matchlab = (args: string[]) => matchlabCli([...args, "--runs-dir", path.join(work, "runs")], { MATCHLAB_CACHE_DIR: path.join(work, "cache") });
 
 beforeAll(async () => {
   work = mkdtempSync(path.join(os.tmpdir(), "ml-cv-all-"));
