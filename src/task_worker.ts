@@ -64,8 +64,9 @@ export class TaskWorker<T, R> {
     });
   }
 
-  /** Stops the thread. */
+  /** Stops the thread (held referenced meanwhile, so awaiting this keeps the process alive). */
   terminate(): Promise<number> {
+    this.worker.ref();
     return this.worker.terminate();
   }
 }
