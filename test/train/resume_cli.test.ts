@@ -32,7 +32,7 @@ const TASKS = [
     yaml: [
       "name: tiny",
       "seed: 5",
-      "backend: cpu",
+      "backend: wasm", // with 2 augmentation workers: exact resume through the training loader on the backend the project trains on
       "data: { folds: 4, fold: 1, image_size: 8, decode_size: 10, num_workers: 2, prefetch: 2, augment: [{ randomResizedCrop: { size: 8, scale: [0.6, 1] } }, { horizontalFlip: { p: 0.5 } }] }",
       "model: { image: { widths: [4, 8] }, text: { dim: 64 }, embedding_dim: 16, dropout: 0.1 }",
       "heads: { fused: { kind: arcface, s: 10, m: 0.2 } }",
