@@ -1,7 +1,7 @@
 /**
  * The shipped configs through the real CLI, shortened: `matchlab cv` on the classification config
- * with two folds at a time, and `matchlab study` on the matching study config, on the sample
- * dataset (each run cut to a couple of optimiser steps).
+ * with two folds at a time, the augmented config with 0 and 2 augmentation workers, and `matchlab
+ * study` on the matching study config, on the sample dataset (each run cut to a few optimiser steps).
  */
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
@@ -32,6 +32,18 @@ describe("shipped configs through the CLI", () => {
     expect(lines[3]).toMatchObject({ task: "classify", metric: "val_macro_f1", folds: 3, ok: 3, oof_rows: null });
     const cv = JSON.parse(readFileSync(path.join(work, "runs", lines[3].cv, "cv.json"), "utf8"));
     expect(cv.folds.map((f: { run: string }) => f.run)).toEqual(lines.slice(0, 3).map((l) => l.run));
+  }, 600_000);
+
+  it("configs/augmented.yaml trains through the augmentation workers: the same weights with 0 and 2 workers", async () => {
+    const run = async (workers: string) => {
+      const r = await matchlab(["train", "--config", "configs/augmented.yaml", "--dataset", SAMPLE, "--max_iters", "3", "--set", `data.num_workers=${workers}`, "--json"]);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout.trim().split("\n").pop()!);
+    };
+    const a = await run("0");
+    const b = await run("2");
+    expect(a.steps).toBe(3);
+    expect(b.weights_sha256).toBe(a.weights_sha256);
   }, 600_000);
 
   it("matchlab study on a matching config: the task's metrics, mean ± std per arm", async () => {
