@@ -108,3 +108,42 @@ await ml.imageGrid(
   Array.from({ length: B }, (_, i) => ({ src: { data: withWorker.images.subarray(i * H * W * 3, (i + 1) * H * W * 3), height: H, width: W, channels: 3 }, caption: `${withWorker.postingIds[i]} · label ${withWorker.labels[i]}` })),
   { title: "epoch 0, batch 0 (numWorkers = 1)", size: 100 },
 );
+
+// %% [markdown]
+// ## What training sees: a real config on real listings
+// `configs/augmented.yaml`, a shipped training config: images are decoded once at `data.decode_size`, and each epoch draws a new crop, flip and jitter per row; evaluation centre-crops the same decoded image to `data.image_size`.
+
+// %%
+const cfg = ml.loadConfig("configs/augmented.yaml");
+ml.table([{ "data.image_size": cfg.data.image_size, "data.decode_size": cfg.data.decode_size, "data.num_workers": cfg.data.num_workers, "data.augment": JSON.stringify(cfg.data.augment) }], { maxChars: 200, index: false });
+
+// %%
+const trainT = ml.augmentPipeline(cfg)!;
+const evalT = ml.evalPipeline(cfg)!;
+console.log(`training:   ${JSON.stringify(trainT.spec)}\nevaluation: ${JSON.stringify(evalT.spec)}`);
+
+// %%
+const decode = ml.decodeSize(cfg);
+const bytes = await ml.loadImageBytes(ds, { size: decode });
+const picked = [0, 1, 2, 3, 4].map((k) => Math.floor((k * bytes.n) / 5));
+console.log(`decoded ${bytes.n} listings at ${decode}×${decode} (uint8, as training caches them); rows shown: ${picked.join(", ")}`);
+
+// %%
+const cells = picked.flatMap((row) => {
+  const x = ml.rowImage(bytes.data, decode, row);
+  const ev = evalT.run(x, { seed: cfg.seed, epoch: 0, index: row });
+  return [
+    { src: ev.image, caption: `row ${row} · eval: ${ev.describe() || "centre crop"}` },
+    ...[0, 1, 2].map((epoch) => {
+      const r = trainT.run(x, { seed: cfg.seed, epoch, index: row });
+      return { src: r.image, caption: `epoch ${epoch}: ${r.describe()}` };
+    }),
+  ];
+});
+await ml.imageGrid(cells, { title: `per listing: evaluation, then training epochs 0–2 (${cfg.data.image_size}×${cfg.data.image_size}, what the model sees)`, columns: 4, size: 140, kernel: "nearest", maxCaption: 220 });
+
+// %%
+const per = cfg.data.image_size ** 2 * 3;
+const batch = ml.augmentBatch(bytes.data, decode, { rows: picked, seed: cfg.seed, epoch: 1 }, trainT, cfg.data.image_size);
+const same = picked.every((row, i) => trainT.run(ml.rowImage(bytes.data, decode, row), { seed: cfg.seed, epoch: 1, index: row }).image.data.every((v, k) => v === batch[i * per + k]));
+console.log(`ml.augmentBatch(rows ${picked.join(",")}, epoch 1) gives the same pixels as pipeline.run per image: ${same}`);

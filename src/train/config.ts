@@ -139,7 +139,7 @@ const augmentLeaf: Leaf = {
       if (!AUGMENT_NAMES.includes(name)) throw new ConfigError(`${where}: unknown transform ${at}.${name} (expected one of ${AUGMENT_NAMES.join("|")})`, key);
       if (options !== null && !isMap(options)) throw new ConfigError(`${where}: ${at}.${name} must be a map of options, got ${JSON.stringify(options)}`, key);
       try {
-        transformFromSpec({ name, options: options ?? {} });
+        transformFromSpec({ name, options: (options ?? {}) as Record<string, unknown> });
       } catch (e) {
         throw new ConfigError(`${where}: bad options for ${at}.${name}: ${e instanceof Error ? e.message : String(e)}`, key);
       }

@@ -1,6 +1,7 @@
 // The public surface of src/train: the task table, the one run driver, the loop, callbacks,
 // checkpoints and resume, schedules, samplers, the run registry, studies, validate-pending, and the
 // competition loop (out-of-fold embeddings, cv records, ensemble members, predict).
+export * from "./augment_source";
 export * from "./callbacks";
 export * from "./checkpoint";
 export * from "./config";
