@@ -205,8 +205,3 @@ export function readYaml(file: string): unknown {
 export function configToYaml(c: unknown): string {
   return yaml.dump(c, { lineWidth: 120, noRefs: true });
 }
-
-/** Schema docs as `key: default — doc (allowed)` lines, for `--help` and the README. */
-export function describeSchema(schema: Section, prefix = ""): string[] {
-  return Object.entries(schema).flatMap(([k, v]) => (isLeaf(v) ? [`${prefix}${k}: ${JSON.stringify(v.default)} — ${v.doc} (${allowedText(v)})`] : describeSchema(v, `${prefix}${k}.`)));
-}

@@ -51,7 +51,6 @@ export type {
 
 // core: the config engine
 export {
-	describeSchema,
 	ConfigError,
 } from "./config";
 

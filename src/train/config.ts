@@ -67,13 +67,15 @@ const headsLeaf: Leaf = {
   },
 };
 
+const ENCODERS_ALLOWED = "a list of encoder ids <source>[@variant][:model], source one of mobilenet-v2|use-lite|hf-text|hf-image";
+
 const encodersLeaf: Leaf = {
   type: "custom",
   default: [],
   doc: "frozen encoders whose cached features are the input (model.input: features), at most one image and one text encoder, e.g. [mobilenet-v2@96, use-lite]",
-  allowed: "a list of encoder ids <source>[@variant][:model], source one of mobilenet-v2|use-lite|hf-text|hf-image",
+  allowed: ENCODERS_ALLOWED,
   check(v, key, where) {
-    if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) throw new ConfigError(`${where}: bad value for ${key}: ${JSON.stringify(v)} (expected ${this.type === "custom" ? this.allowed : ""})`, key);
+    if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) throw new ConfigError(`${where}: bad value for ${key}: ${JSON.stringify(v)} (expected ${ENCODERS_ALLOWED})`, key);
     v.forEach((id: string, i) => {
       try {
         encoderSource(id);

@@ -12,7 +12,7 @@ import { env } from "../env";
 import { type RunConfig, overrideConfig, runConfigYaml } from "./config";
 import { readEmbeddingsFile, runEmbeddingsFile } from "../retrieval/embedding_file";
 import { type MergedOof, mergeOofEmbeddings } from "./oof";
-import { writeJsonAtomic } from "./registry";
+import { claimFolder, timeStamp, writeJsonAtomic } from "./registry";
 import { datasetPath, type TrainRunLine, trainRun, trainRunLine } from "./run";
 import { taskDef } from "./tasks/index";
 
@@ -44,23 +44,9 @@ export interface CvRecord {
   created: string;
 }
 
-function stamp(d = new Date()): string {
-  return d.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "");
-}
-
-/** A new cv id, `cv-<name>-s<seed>-<time>` (suffixed when taken), its folder created at once so two cvs never share one. */
+/** A new cv id, `cv-<name>-s<seed>-<time>` (suffixed when taken), its folder claimed at once so two cvs never share one. */
 export function newCvId(runsDir: string, cfg: RunConfig): string {
-  mkdirSync(runsDir, { recursive: true });
-  const base = `cv-${cfg.name}-s${cfg.seed}-${stamp()}`;
-  for (let i = 1; ; i++) {
-    const id = i === 1 ? base : `${base}-${i}`;
-    try {
-      mkdirSync(path.join(runsDir, id));
-      return id;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    }
-  }
+  return claimFolder(runsDir, `cv-${cfg.name}-s${cfg.seed}-${timeStamp()}`);
 }
 
 /**

@@ -10,7 +10,6 @@ import type { Dataset, Listing } from "../data/dataset";
 import { loadImageBytes } from "../data/image_bytes";
 import { listingText } from "../data/labels";
 import { type FeatureTable, featureBatchSource, loadFeatureTable } from "../embeddings/features";
-import { encoderSource } from "../embeddings/registry";
 import { env } from "../env";
 import { makeHead } from "../heads/index";
 import { classWeights } from "../losses/class_weights";
@@ -23,7 +22,7 @@ import { hashedNgrams, tokenIds } from "../models/text";
 import { rowImage } from "../augment/batch";
 import type { Transform } from "../augment/transform";
 import { augmentBatchSource } from "./augment_source";
-import { augmentPipeline, decodeSize, evalPipeline, type RunConfig } from "./config";
+import { augmentPipeline, decodeSize, evalPipeline, featureEncoderModalities, type RunConfig } from "./config";
 import type { Batch, BatchSource, ForwardResult, Learner } from "./learner";
 import type { NamedParam } from "./optimizer";
 import { balancedBatchSource, classBalancedSampler } from "./sampler";
@@ -78,7 +77,7 @@ export async function prepareData(ds: Dataset, cfg: RunConfig, opts: PrepareData
 
 /** Embeds (or reloads from the cache) the listings with `model.encoders`, image block first. */
 async function prepareFeatures(ds: Dataset, cfg: RunConfig, cacheDir: string): Promise<Pick<PreparedData, "features" | "featureModalities">> {
-  const mods = cfg.model.encoders.map((id) => encoderSource(id).modality);
+  const mods = featureEncoderModalities(cfg);
   const order = [...cfg.model.encoders.keys()].sort((a, b) => (mods[a] === mods[b] ? a - b : mods[a] === "image" ? -1 : 1));
   const encoders = order.map((i) => cfg.model.encoders[i]!);
   const features = await loadFeatureTable(ds, { encoders, normalize: true, cacheDir });

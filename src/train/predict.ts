@@ -10,7 +10,8 @@ import { progress } from "../progress";
 import { runDir } from "../retrieval/embedding_file";
 import { latestCheckpoint, loadCheckpoint, restoreWeights } from "./checkpoint";
 import { memberRuns } from "./cv";
-import { buildRunModel, prepareData, type RunModel } from "./model";
+import { decodeSize, type RunConfig } from "./config";
+import { buildRunModel, type PreparedData, prepareData, type RunModel } from "./model";
 import { readRunSummary, runPaths } from "./registry";
 import { runConfig } from "./run";
 
@@ -22,6 +23,8 @@ export interface LoadRunModelOptions {
   showProgress?: boolean;
   /** For a cv member: also average in its model trained on every row (`matchlab cv --all`). Defaults to false. */
   withAll?: boolean;
+  /** Where the run's inputs over `ds` come from. Defaults to `prepareData(ds, cfg)`. */
+  prepare?: (cfg: RunConfig) => Promise<PreparedData>;
 }
 
 /**
@@ -30,7 +33,7 @@ export interface LoadRunModelOptions {
  * @example const m = await loadRunModel("runs", "quick-f0-s0-…", testSet); m.embed(allRows, "fused");
  */
 export async function loadRunModel(runsDir: string, id: string, ds: Dataset, opts: LoadRunModelOptions = {}): Promise<RunModel & { checkpoint: string }> {
-  const { checkpoint = "best", showProgress = false } = opts;
+  const { checkpoint = "best", showProgress = false, prepare = (c: RunConfig) => prepareData(ds, c, { showProgress }) } = opts;
   const dir = runDir(id, runsDir);
   const run = path.basename(dir);
   const base = path.dirname(dir);
@@ -44,7 +47,7 @@ export async function loadRunModel(runsDir: string, id: string, ds: Dataset, opt
   const n = ds.listings.length;
   const all = Int32Array.from({ length: n }, (_, i) => i);
   const split = { train: new Int32Array(0), valid: all, labels: new Int32Array(n), classOf: new Int32Array(n).fill(-1), numClasses: summary.classes, classNames: [] };
-  const data = await prepareData(ds, cfg, { showProgress });
+  const data = await prepare(cfg);
   const model = buildRunModel(cfg, data, split);
   try {
     restoreWeights(model.stateVariables(), loadCheckpoint(file), file);
@@ -75,9 +78,16 @@ export async function embedWithMember(runsDir: string, member: string, ds: Datas
   const all = Int32Array.from({ length: n }, (_, i) => i);
   let sum: Float32Array | null = null;
   let dim = 0;
+  // a cv's fold models share their inputs (their configs differ in data.fold only): prepare them once
+  const prepared = new Map<string, Promise<PreparedData>>();
+  const prepare = (cfg: RunConfig) => {
+    const key = JSON.stringify([decodeSize(cfg), cfg.data.image_size, cfg.data.tags, cfg.model.input, cfg.model.encoders, cfg.model.image.encoder, cfg.model.text]);
+    if (!prepared.has(key)) prepared.set(key, prepareData(ds, cfg, { showProgress: opts.showProgress }));
+    return prepared.get(key)!;
+  };
   const bar = progress({ label: `embed ${member} (${runs.length} model${runs.length > 1 ? "s" : ""})`, total: runs.length });
   for (const run of runs) {
-    const model = await loadRunModel(runsDir, run, ds, opts);
+    const model = await loadRunModel(runsDir, run, ds, { ...opts, prepare });
     try {
       if (!model.net.branches.includes(branch as never)) throw new Error(`run ${run} has no ${branch} branch (it has ${model.net.branches.join("|")})`);
       const e = model.embed(all, branch as never);

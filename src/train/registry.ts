@@ -139,13 +139,28 @@ export function listRuns(runsDir: string): { id: string; summary: RunSummary | n
     .sort((a, b) => b.mtime - a.mtime);
 }
 
-/** A new run id: `<name>-f<fold>-s<seed>-<yyyymmddThhmmss>` (suffixed when taken). */
+/** The time as `yyyymmddThhmmss` (UTC), for ids. */
+export function timeStamp(date = new Date()): string {
+  return date.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "");
+}
+
+/** Creates `<parent>/<base>` (or `<base>-2`, `-3`, … when taken) at once, so two processes never share it; returns the name used. */
+export function claimFolder(parent: string, base: string): string {
+  mkdirSync(parent, { recursive: true });
+  for (let i = 1; ; i++) {
+    const id = i === 1 ? base : `${base}-${i}`;
+    try {
+      mkdirSync(path.join(parent, id));
+      return id;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+  }
+}
+
+/** A new run id, `<name>-f<fold>-s<seed>-<yyyymmddThhmmss>` (suffixed when taken), its folder claimed at once. */
 export function newRunId(runsDir: string, name: string, fold: number | "all", seed: number, date = new Date()): string {
-  const stamp = date.toISOString().replace(/[-:]/g, "").replace(/\..*/, "");
-  const base = `${name}-f${fold}-s${seed}-${stamp}`;
-  let id = base;
-  for (let i = 2; existsSync(path.join(runsDir, id)); i++) id = `${base}-${i}`;
-  return id;
+  return claimFolder(runsDir, `${name}-f${fold}-s${seed}-${timeStamp(date)}`);
 }
 
 /** Creates a run folder (config unless null: a resumed run keeps its own, empty metrics.csv with `columns`, checkpoints/); removes temporary files a killed writer left behind. */

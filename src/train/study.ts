@@ -5,13 +5,14 @@
  * per (arm, fold) and mean ± std per arm of the task's study metrics, written as results.csv and
  * summary.csv beside study.yaml.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { formatCsv } from "../data/csv";
 import { writeFileAtomic } from "../fs_atomic";
 import { type Dataset, loadDataset } from "../data/dataset";
 import { env } from "../env";
 import { configToYaml, overrideConfig, type RunConfig } from "./config";
+import { claimFolder, timeStamp } from "./registry";
 import { datasetPath, type TrainRunResult, trainRun } from "./run";
 import { taskDef } from "./tasks/index";
 
@@ -148,10 +149,6 @@ export interface StudyOutcome {
   rows: number;
 }
 
-function stamp(d = new Date()): string {
-  return d.toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
-}
-
 /** A run id for an (arm, fold): the arm name with path-unsafe characters replaced. */
 export function studyRunId(arm: string, fold: number): string {
   return `${arm.replace(/[^A-Za-z0-9_=.-]+/g, "_")}-fold${fold}`;
@@ -169,8 +166,7 @@ export async function runStudy(cfg: RunConfig, opts: RunStudyOptions = {}): Prom
   const ds = opts.dataset ?? (await loadDataset(datasetPath(cfg), { checkImages: "exists" }));
   const folds = runFolds > 0 ? Math.min(runFolds, cfg.data.folds) : cfg.data.folds;
   const arms = studyArms(cfg);
-  let dir = opts.outDir ?? path.join(env.runsDir, `study-${cfg.name}-${stamp()}`);
-  if (opts.outDir === undefined) for (let i = 2; existsSync(dir); i++) dir = path.join(env.runsDir, `study-${cfg.name}-${stamp()}-${i}`);
+  const dir = opts.outDir ?? path.join(env.runsDir, claimFolder(env.runsDir, `study-${cfg.name}-${timeStamp().replace("T", "-")}`));
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(path.join(dir, "study.yaml"), configToYaml(cfg));
   const gridKeys = Object.keys(cfg.grid);
