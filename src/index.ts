@@ -362,6 +362,7 @@ export {
 	wordTokens,
 	hashedNgrams,
 	tokenIds,
+	bagIds,
 	refCnn,
 	mobileNetV2,
 } from "./models/index";

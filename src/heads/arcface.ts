@@ -39,7 +39,8 @@ export function arcMargin(cos: tf.Tensor, m: number, easyMargin: boolean): tf.Te
 export class ArcFaceHead extends CosineHead {
   static className = "MatchlabArcFaceHead";
   readonly s: number;
-  readonly m: number;
+  /** The margin; a margin schedule sets it before each step. */
+  m: number;
   readonly easyMargin: boolean;
 
   constructor(opts: ArcFaceOptions, kind = "arcface") {

@@ -14,7 +14,8 @@ export interface CosFaceOptions extends HeadOptions {
 export class CosFaceHead extends CosineHead {
   static className = "MatchlabCosFaceHead";
   readonly s: number;
-  readonly m: number;
+  /** The margin; a margin schedule sets it before each step. */
+  m: number;
 
   constructor(opts: CosFaceOptions) {
     super(opts, "cosface");

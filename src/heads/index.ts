@@ -10,6 +10,7 @@ export * from "./arcface";
 export * from "./class_text";
 export { CosineHead, type HeadOptions, l2Normalize, oneHotLabels } from "./common";
 export * from "./cosface";
+export * from "./margin";
 export * from "./softmax";
 
 /** A head name usable in configs. (The class-text head needs embeddings, so it is built in code.) */

@@ -17,7 +17,7 @@ import { SeedSequence } from "./seeds";
 /** An image encoder name. */
 export type ImageEncoderName = "resnet" | "mobilenet_v2" | "features" | "none";
 /** A text encoder name. */
-export type TextEncoderName = "ngram" | "transformer" | "features" | "none";
+export type TextEncoderName = "ngram" | "bag" | "transformer" | "features" | "none";
 /** A fusion name. */
 export type FusionName = "concat" | "add" | "residual" | "transformer" | "none";
 /** A branch whose embedding a head can sit on. */
@@ -47,11 +47,11 @@ export interface TextEncoderOptions {
   encoder?: TextEncoderName;
   /** Hashed n-gram feature dimension. Defaults to 1024. */
   dim?: number;
-  /** Token vocabulary (transformer). Defaults to 4096. */
+  /** Token vocabulary (transformer, bag). Defaults to 4096. */
   vocab?: number;
-  /** Token sequence length (transformer). Defaults to 16. */
+  /** Token sequence length (transformer; bag: sub-word pieces per title). Defaults to 16. */
   maxLen?: number;
-  /** Transformer width. Defaults to 64. */
+  /** Transformer width; bag: the width of each piece's learned vector. Defaults to 64. */
   width?: number;
   /** Transformer blocks. Defaults to 1. */
   layers?: number;
@@ -98,7 +98,7 @@ export interface MatchModel {
 /** The image encoders. */
 export const IMAGE_ENCODERS: readonly ImageEncoderName[] = Object.freeze(["resnet", "mobilenet_v2", "features", "none"]);
 /** The text encoders. */
-export const TEXT_ENCODERS: readonly TextEncoderName[] = Object.freeze(["ngram", "transformer", "features", "none"]);
+export const TEXT_ENCODERS: readonly TextEncoderName[] = Object.freeze(["ngram", "bag", "transformer", "features", "none"]);
 /** The fusions. */
 export const FUSIONS: readonly FusionName[] = Object.freeze(["concat", "add", "residual", "transformer", "none"]);
 
@@ -164,6 +164,12 @@ export function buildMatchModel(opts: MatchModelOptions = {}): MatchModel {
     const inp = tf.input({ shape: [text.dim], name: "text" });
     inputs.push(inp);
     txtVec = tf.layers.dense({ units: Math.max(embeddingDim, 128), activation: "relu", kernelInitializer: seeds.he() as never, name: "txt_hidden" }).apply(inp) as tf.SymbolicTensor;
+  } else if (text.encoder === "bag") {
+    const inp = tf.input({ shape: [text.maxLen], name: "pieces", dtype: "int32" });
+    inputs.push(inp);
+    const mask = new TokenMask({ name: "txt_mask" }).apply(inp) as tf.SymbolicTensor;
+    const h = tf.layers.embedding({ inputDim: text.vocab, outputDim: text.width, embeddingsInitializer: tf.initializers.randomNormal({ stddev: 0.1, seed: seeds.next() }) as never, name: "txt_embed" }).apply(inp) as tf.SymbolicTensor;
+    txtVec = new MaskedMeanPool({ name: "txt_pool" }).apply([h, mask]) as tf.SymbolicTensor;
   } else if (text.encoder === "transformer") {
     const inp = tf.input({ shape: [text.maxLen], name: "tokens", dtype: "int32" });
     inputs.push(inp);

@@ -77,3 +77,40 @@ export function tokenIds(texts: readonly string[], opts: TokenIdOptions = {}): I
   });
   return out;
 }
+
+/** Options for {@link bagIds}. */
+export interface BagIdOptions {
+  /** Hash buckets (id 0 = padding; pieces hash into 1..vocab-1). Defaults to 65536. */
+  vocab?: number;
+  /** Pieces kept per title (word ids first, then character n-grams; padded with 0). Defaults to 128. */
+  maxLen?: number;
+  /** Smallest character n-gram. Defaults to 3. */
+  nMin?: number;
+  /** Largest character n-gram. Defaults to 5. */
+  nMax?: number;
+}
+
+/**
+ * fastText-style sub-word pieces of each title as hashed ids, [texts.length × maxLen] Int32Array: every
+ * word (`w:` prefix), then the character n-grams of `<word>`, each hashed into 1..vocab-1, 0 = padding.
+ * A word shared by two titles in any language is one id; an unseen word still shares its n-grams.
+ * @example bagIds(["red apple"], { vocab: 1024, maxLen: 8 }) // 8 ids: w:red, w:apple, <re, red, ed>, …
+ */
+export function bagIds(texts: readonly string[], opts: BagIdOptions = {}): Int32Array {
+  const { vocab = 65536, maxLen = 128, nMin = 3, nMax = 5 } = opts;
+  if (!Number.isInteger(vocab) || vocab < 2) throw new Error(`bagIds: vocab must be an integer >= 2, got ${vocab}`);
+  if (!Number.isInteger(maxLen) || maxLen < 1) throw new Error(`bagIds: maxLen must be a positive integer, got ${maxLen}`);
+  if (!(nMin >= 1 && nMax >= nMin)) throw new Error(`bagIds: need 1 <= nMin <= nMax, got ${nMin}..${nMax}`);
+  const out = new Int32Array(texts.length * maxLen);
+  texts.forEach((text, i) => {
+    const words = wordTokens(text);
+    const pieces = words.map((w) => `w:${w}`);
+    for (const w of words) {
+      const s = `<${w}>`;
+      for (let n = nMin; n <= nMax; n++) for (let k = 0; k + n <= s.length; k++) pieces.push(s.slice(k, k + n));
+    }
+    const m = Math.min(maxLen, pieces.length);
+    for (let k = 0; k < m; k++) out[i * maxLen + k] = 1 + (hashString(pieces[k]!) % (vocab - 1));
+  });
+  return out;
+}

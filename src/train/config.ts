@@ -16,7 +16,7 @@ import { BACKENDS, type BackendName } from "../env";
 import { HEAD_NAMES, type HeadName } from "../heads/index";
 import { CLASS_WEIGHT_STRATEGIES, type ClassWeightStrategy } from "../losses/class_weights";
 import { CLASSIFICATION_LOSSES, type ClassificationLossName } from "../losses/cross_entropy";
-import { FUSIONS, type FusionName } from "../models/multimodal";
+import { FUSIONS, type FusionName, TEXT_ENCODERS, type TextEncoderName } from "../models/multimodal";
 import { POOLING_NAMES, type PoolingName } from "../models/pooling";
 import { OPTIMIZER_KINDS, type OptimizerKind } from "./optimizer";
 import { SAMPLINGS, type Sampling } from "./sampler";
@@ -35,6 +35,8 @@ export interface HeadConfig {
   kind: HeadName;
   s: number;
   m: number;
+  m_start: number;
+  m_warmup: number;
   k: number;
   easy_margin: boolean;
   weight: number;
@@ -43,7 +45,9 @@ export interface HeadConfig {
 const HEAD_SCHEMA: Section = Object.freeze({
   kind: { type: "enum", default: "arcface", values: HEAD_NAMES, doc: "head type" },
   s: { type: "number", default: 30, min: 0, doc: "scale" },
-  m: { type: "number", default: 0.2, min: 0, doc: "margin" },
+  m: { type: "number", default: 0.2, min: 0, doc: "margin (ArcFace: radians; CosFace: on the cosine); the final margin when m_warmup > 0" },
+  m_start: { type: "number", default: 0, min: 0, doc: "margin at step 0 when m_warmup > 0 (arcface, subcenter_arcface, cosface)" },
+  m_warmup: { type: "number", default: 0, min: 0, max: 1, doc: "fraction of the run's steps over which the margin ramps linearly from m_start to m (0 = m throughout)" },
   k: { type: "int", default: 3, min: 1, doc: "sub-centres (subcenter_arcface)" },
   easy_margin: { type: "bool", default: false, doc: "ArcFace easy margin" },
   weight: { type: "number", default: 1, min: 0, doc: "loss weight of this head" },
@@ -51,11 +55,11 @@ const HEAD_SCHEMA: Section = Object.freeze({
 
 const headsLeaf: Leaf = {
   type: "custom",
-  default: { fused: { kind: "arcface", s: 30, m: 0.2, k: 3, easy_margin: false, weight: 1 } },
-  doc: "a head per branch (image|text|fused), each {kind, s, m, k, easy_margin, weight}; `fused: null` removes the default head",
-  allowed: "a map from image|text|fused to {kind, s, m, k, easy_margin, weight}",
+  default: { fused: { kind: "arcface", s: 30, m: 0.2, m_start: 0, m_warmup: 0, k: 3, easy_margin: false, weight: 1 } },
+  doc: "a head per branch (image|text|fused), each {kind, s, m, m_start, m_warmup, k, easy_margin, weight}; `fused: null` removes the default head",
+  allowed: "a map from image|text|fused to {kind, s, m, m_start, m_warmup, k, easy_margin, weight}",
   check(v, key, where) {
-    if (!isMap(v)) throw new ConfigError(`${where}: ${key} must be a map from image|text|fused to {kind, s, m, k, easy_margin, weight}, got ${JSON.stringify(v)}`, key);
+    if (!isMap(v)) throw new ConfigError(`${where}: ${key} must be a map from image|text|fused to {kind, s, m, m_start, m_warmup, k, easy_margin, weight}, got ${JSON.stringify(v)}`, key);
     const out: Record<string, unknown> = {};
     for (const [branch, hv] of Object.entries(v)) {
       if (!(BRANCHES as readonly string[]).includes(branch)) throw new ConfigError(`${where}: unknown key ${key}.${branch} (expected one of ${BRANCHES.join("|")})`, `${key}.${branch}`);
@@ -203,11 +207,16 @@ export const RUN_SCHEMA: Section = Object.freeze({
       pooling: { type: "enum", default: "gem", values: POOLING_NAMES, doc: "global pooling" },
     },
     text: {
-      encoder: { type: "enum", default: "ngram", values: ["ngram", "transformer", "none"], doc: "text encoder" },
+      encoder: {
+        type: "enum",
+        default: "ngram",
+        values: TEXT_ENCODERS.filter((e) => e !== "features"),
+        doc: "text encoder: ngram (hashed n-gram counts → dense), bag (learned vectors of hashed words and character 3–5-grams, averaged: fastText-style), transformer (over hashed word tokens), none",
+      },
       dim: { type: "int", default: 1024, min: 16, doc: "hashed n-gram dimension (ngram)" },
-      vocab: { type: "int", default: 4096, min: 3, doc: "hashed token vocabulary (transformer)" },
-      max_len: { type: "int", default: 16, min: 2, doc: "tokens per title (transformer)" },
-      width: { type: "int", default: 64, min: 4, doc: "transformer width" },
+      vocab: { type: "int", default: 4096, min: 3, doc: "hashed token / piece vocabulary (transformer, bag)" },
+      max_len: { type: "int", default: 16, min: 2, doc: "tokens per title (transformer); pieces per title (bag: words first, then n-grams)" },
+      width: { type: "int", default: 64, min: 4, doc: "transformer width; bag: each piece's vector width" },
       layers: { type: "int", default: 1, min: 1, doc: "transformer blocks" },
       heads: { type: "int", default: 4, min: 1, doc: "attention heads" },
     },
@@ -276,7 +285,7 @@ export interface RunConfig {
     input: "raw" | "features";
     encoders: string[];
     image: { encoder: "resnet" | "mobilenet_v2" | "none"; alpha: number; widths: number[]; blocks: number; pooling: PoolingName };
-    text: { encoder: "ngram" | "transformer" | "none"; dim: number; vocab: number; max_len: number; width: number; layers: number; heads: number };
+    text: { encoder: Exclude<TextEncoderName, "features">; dim: number; vocab: number; max_len: number; width: number; layers: number; heads: number };
     fusion: { kind: FusionName; layers: number; width: number; heads: number };
     embedding_dim: number;
     dropout: number;

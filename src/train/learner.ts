@@ -117,6 +117,21 @@ export interface LearnerPosition {
   microStep: number;
 }
 
+/** Batches in an epoch of `rows` rows: the last partial batch dropped unless `dropLast` is false. */
+export function batchesPerEpoch(rows: number, batchSize: number, dropLast = true): number {
+  return dropLast ? Math.floor(rows / batchSize) : Math.ceil(rows / batchSize);
+}
+
+/**
+ * Optimizer steps a run will take: ⌈batches per epoch / accumulation⌉ per epoch (a partial accumulation
+ * is flushed at each epoch's end), times the epochs, capped by `maxSteps` when it is > 0.
+ * @example plannedSteps({ rows: 100, batchSize: 32, accumulation: 2, epochs: 3, maxSteps: 0 }) // 6
+ */
+export function plannedSteps(o: { rows: number; batchSize: number; accumulation: number; epochs: number; maxSteps: number; dropLast?: boolean }): number {
+  const all = Math.ceil(batchesPerEpoch(o.rows, o.batchSize, o.dropLast ?? true) / o.accumulation) * o.epochs;
+  return o.maxSteps > 0 ? Math.min(o.maxSteps, all) : all;
+}
+
 /** The training loop. */
 export class Learner {
   readonly params: NamedParam[];
@@ -170,6 +185,11 @@ export class Learner {
     this.maxGradNorm = maxGradNorm;
     this.seed = seed;
     this.callbacks = [...callbacks].sort((a, b) => (a.order ?? 0) - (b.order ?? 0));
+  }
+
+  /** Optimizer steps in the whole run (see {@link plannedSteps}). */
+  get totalSteps(): number {
+    return plannedSteps({ rows: this.opts.data.size, batchSize: this.batchSize, accumulation: this.accumulation, epochs: this.epochs, maxSteps: this.maxSteps, dropLast: this.opts.dropLast !== false });
   }
 
   /** All model state variables (for checkpoints and hashing). */
@@ -248,7 +268,7 @@ export class Learner {
 
   private async oneEpoch(): Promise<void> {
     const n = this.opts.data.size;
-    this.batchesPerEpoch = this.opts.dropLast === false ? Math.ceil(n / this.batchSize) : Math.floor(n / this.batchSize);
+    this.batchesPerEpoch = batchesPerEpoch(n, this.batchSize, this.opts.dropLast !== false);
     if (this.batchesPerEpoch === 0) throw new Error(`batchSize ${this.batchSize} exceeds the ${n} training rows (lower batch_size)`);
     const order = this.epochOrder(this.epoch);
     const rowsOf = (b: number) => order.slice(b * this.batchSize, Math.min(n, (b + 1) * this.batchSize));

@@ -11,14 +11,14 @@ import { loadImageBytes } from "../data/image_bytes";
 import { listingText } from "../data/labels";
 import { type FeatureTable, featureBatchSource, loadFeatureTable } from "../embeddings/features";
 import { env } from "../env";
-import { makeHead } from "../heads/index";
+import { isMarginHead, makeHead, marginAt } from "../heads/index";
 import { classWeights } from "../losses/class_weights";
 import { CLASSIFICATION_LOSSES } from "../losses/cross_entropy";
 import { reduceLoss } from "../losses/reduce";
 import { batchHardTripletLoss } from "../losses/triplet";
 import { setDropoutStep } from "../models/layers";
 import { type BranchName, buildMatchModel, type MatchModel } from "../models/multimodal";
-import { hashedNgrams, tokenIds } from "../models/text";
+import { bagIds, hashedNgrams, tokenIds } from "../models/text";
 import { rowImage } from "../augment/batch";
 import type { Transform } from "../augment/transform";
 import { augmentBatchSource } from "./augment_source";
@@ -68,8 +68,15 @@ export async function prepareData(ds: Dataset, cfg: RunConfig, opts: PrepareData
   const titles = listings.map((l) => listingText(l, cfg.data.tags));
   const t = cfg.model.text;
   const tEnc = useFeatures ? "none" : t.encoder;
-  const text = tEnc === "transformer" ? tokenIds(titles, { vocab: t.vocab, maxLen: t.max_len }) : tEnc === "ngram" ? hashedNgrams(titles, { dim: t.dim }) : new Float32Array(0);
-  const textDim = tEnc === "transformer" ? t.max_len : tEnc === "ngram" ? t.dim : 0;
+  const text =
+    tEnc === "transformer"
+      ? tokenIds(titles, { vocab: t.vocab, maxLen: t.max_len })
+      : tEnc === "bag"
+        ? bagIds(titles, { vocab: t.vocab, maxLen: t.max_len })
+        : tEnc === "ngram"
+          ? hashedNgrams(titles, { dim: t.dim })
+          : new Float32Array(0);
+  const textDim = tEnc === "transformer" || tEnc === "bag" ? t.max_len : tEnc === "ngram" ? t.dim : 0;
   const out: PreparedData = { n, ids: listings.map((l) => l.postingId), imageSize: S, decodeSize: D, images, text, textDim };
   if (useFeatures) Object.assign(out, await prepareFeatures(ds, cfg, cacheDir));
   return out;
@@ -250,6 +257,10 @@ export function buildRunModel(cfg: RunConfig, data: PreparedData, split: TaskSpl
 
   const forward = (batch: Batch, l: Learner): ForwardResult => {
     setDropoutStep(net.model, l.microStep);
+    for (const [branch, head] of Object.entries(heads)) {
+      const h = cfg.heads[branch as BranchName]!;
+      if (h.m_warmup > 0 && isMarginHead(head)) head.m = marginAt({ m: h.m, mStart: h.m_start, warmup: h.m_warmup }, l.step, l.totalSteps);
+    }
     const outs = net.model.apply(batch.inputs, { training: true }) as tf.Tensor | tf.Tensor[];
     const list = Array.isArray(outs) ? outs : [outs];
     const weights = cwTensor ? tf.gather(cwTensor, batch.labels.toInt()) : undefined;

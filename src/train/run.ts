@@ -14,7 +14,7 @@ import type { ProgressRenderer } from "../progress";
 import { earlyStoppingCallback, etaCallback, evaluateEveryCallback, logEveryCallback, meterCallback, progressCallback, stopOnNanCallback, trainMetricsCallback } from "./callbacks";
 import { checkpointCallback, latestCheckpoint, loadCheckpoint, restoreLearner, weightsSha256 } from "./checkpoint";
 import { ConfigError, loadConfig, type RunConfig, resumeDiff, runConfigYaml } from "./config";
-import { type Callback, Learner } from "./learner";
+import { type Callback, Learner, plannedSteps } from "./learner";
 import { buildRunModel, prepareData, type RunModel } from "./model";
 import { writeOofEmbeddings } from "./oof";
 import { AdamW } from "./optimizer";
@@ -91,8 +91,7 @@ export function makeLearner(task: RunTask, cfg: RunConfig, opts: MakeLearnerOpti
   const metric = task.def.metric;
   const optimizer = new AdamW(task.params, { kind: o.optimizer, lr: o.lr, weightDecay: o.weight_decay, groups: o.param_groups.map((g) => ({ match: g.match, lr: g.lr, weightDecay: g.weight_decay })) });
   const bs = o.batch_size;
-  const perEpoch = Math.ceil(Math.floor(task.source.size / bs) / t.gradient_accumulation_steps);
-  const total = t.max_iters > 0 ? Math.min(t.max_iters, perEpoch * o.epochs) : perEpoch * o.epochs;
+  const total = plannedSteps({ rows: task.source.size, batchSize: bs, accumulation: t.gradient_accumulation_steps, epochs: o.epochs, maxSteps: t.max_iters });
   const schedule = lrSchedule({ kind: o.schedule, warmupSteps: t.warmup_steps, totalSteps: Math.max(1, total), minFactor: o.min_lr_factor, stepSize: o.step_size, gamma: o.step_gamma });
   const meters = meterCallback();
   const trainMetrics = trainMetricsCallback(task.split.numClasses);

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildMatchModel, GeMPooling, GridCells, hashedNgrams, MaskedMeanPool, MaxAvgPooling, StepDropout, setDropoutStep, tokenIds, TransformerBlock } from "../../src/models/index";
+import { bagIds, buildMatchModel, GeMPooling, GridCells, hashedNgrams, MaskedMeanPool, MaxAvgPooling, StepDropout, setDropoutStep, tokenIds, TransformerBlock } from "../../src/models/index";
 import { Rng } from "../../src/rng";
 
 beforeAll(async () => {
@@ -116,6 +116,47 @@ describe("text features", () => {
     expect(t[0]).toBe(1);
     expect(t[3]).toBe(0);
     expect(Array.from(t).every((v) => v >= 0 && v < 50)).toBe(true);
+  });
+});
+
+describe("sub-word bags", () => {
+  it("bag ids: every word, then the character 3–5-grams of <word>, hashed into 1..vocab-1, padded with 0", () => {
+    const ids = bagIds(["Red apple", "red", ""], { vocab: 1000, maxLen: 40 });
+    const row = (i: number) => Array.from(ids.subarray(i * 40, (i + 1) * 40));
+    // "<red>" has 3 + 2 + 1 n-grams of length 3..5, "<apple>" 5 + 4 + 3: 2 words + 18 pieces.
+    expect(row(0).filter((v) => v > 0)).toHaveLength(20);
+    expect(row(0).slice(20).every((v) => v === 0)).toBe(true);
+    expect(row(2).every((v) => v === 0)).toBe(true);
+    expect(row(0)[0]).toBe(row(1)[0]); // "Red" and "red": one word id
+    expect(row(1).slice(1, 7)).toEqual(row(0).slice(2, 8)); // red's n-grams come right after the words
+    expect(Array.from(ids).every((v) => v >= 0 && v < 1000)).toBe(true);
+    expect(Array.from(bagIds(["red apple"], { vocab: 1000, maxLen: 3 }))).toEqual(row(0).slice(0, 3)); // truncation keeps the words
+    expect(() => bagIds(["x"], { vocab: 1 })).toThrow(/vocab must be an integer >= 2/);
+  });
+  it("the bag encoder is the mean of the pieces' vectors (padding ignored), against a loop", () => {
+    const { model } = buildMatchModel({ image: { encoder: "none" }, text: { encoder: "bag", vocab: 50, maxLen: 6, width: 4 }, embeddingDim: 3, seed: 2 });
+    const ids = [
+      [3, 7, 7, 0, 0, 0],
+      [49, 1, 2, 3, 4, 5],
+      [0, 0, 0, 0, 0, 0],
+    ];
+    const table = model.getLayer("txt_embed").getWeights()[0]!.arraySync() as number[][];
+    const pooled = tf.model({ inputs: model.inputs, outputs: model.getLayer("txt_pool").output as tf.SymbolicTensor });
+    const x = tf.tensor2d(ids, [3, 6], "int32");
+    const out = pooled.predict(x) as tf.Tensor;
+    const got = out.arraySync() as number[][];
+    out.dispose();
+    ids.forEach((r, i) => {
+      const used = r.filter((v) => v > 0);
+      for (let d = 0; d < 4; d++) {
+        const want = used.length ? used.reduce((s, v) => s + table[v]![d]!, 0) / used.length : 0;
+        expect(got[i]![d]!).toBeCloseTo(want, 6);
+      }
+    });
+    const before = tf.memory().numTensors;
+    tf.dispose(pooled.predict(x) as tf.Tensor);
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
   });
 });
 

@@ -7,7 +7,7 @@ import type { Listing } from "../../src/data/dataset";
 import { buildRunModel, type PreparedData } from "../../src/train/model";
 import { type RunTask, runTask } from "../../src/train/run";
 import { taskDef } from "../../src/train/tasks/index";
-import { hashedNgrams, tokenIds } from "../../src/models/text";
+import { bagIds, hashedNgrams, tokenIds } from "../../src/models/text";
 import { Rng } from "../../src/rng";
 
 /** A small config: 8×8 images, tiny ResNet, n-gram text, concat fusion, ArcFace on the fused branch. */
@@ -51,9 +51,9 @@ export function tinyData(cfg: RunConfig, groups = 12, per = 3, seed = 1): Prepar
   }
   const titles = tinyListings(groups, per).map((l) => l.title);
   const t = cfg.model.text;
-  const tokens = t.encoder === "transformer";
-  const text = tokens ? tokenIds(titles, { vocab: t.vocab, maxLen: t.max_len }) : hashedNgrams(titles, { dim: t.dim });
-  return { n, ids: Array.from({ length: n }, (_, i) => `p${i}`), imageSize: S, images, text, textDim: tokens ? t.max_len : t.dim };
+  const tokens = t.encoder === "transformer" || t.encoder === "bag";
+  const text = t.encoder === "bag" ? bagIds(titles, { vocab: t.vocab, maxLen: t.max_len }) : tokens ? tokenIds(titles, { vocab: t.vocab, maxLen: t.max_len }) : hashedNgrams(titles, { dim: t.dim });
+  return { n, ids: Array.from({ length: n }, (_, i) => `p${i}`), imageSize: S, images: cfg.model.image.encoder === "none" ? new Uint8Array(0) : images, text, textDim: tokens ? t.max_len : t.dim };
 }
 
 /** A task ready for a Learner on the tiny in-memory data: the config's task splits {@link tinyListings}. */
