@@ -3,10 +3,12 @@
  * the flag, config overrides from flags and `--set`, and table formatting. Commands import this and
  * the library; they never import each other.
  */
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { parseAssignments } from "../config";
 import { distanceThreshold, similarityThreshold, type Threshold } from "../retrieval/threshold";
 import { overrideConfig, type RunConfig } from "../train/config";
+import type { SlurmOptions, SlurmTaskView } from "../train/slurm";
 
 /** A `matchlab` command. */
 export interface Command {
@@ -169,4 +171,47 @@ export function thresholdFlags(p: Parsed, minSimilarity: number): Threshold {
   };
   if (dist !== undefined) return distanceThreshold(num("max-distance", dist));
   return similarityThreshold(sim === undefined ? minSimilarity : num("min-similarity", sim));
+}
+
+/** The Slurm flags `matchlab cv` and `matchlab study` share (submission, resources, status). */
+export const SLURM_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freeze({
+  slurm: { type: "boolean", help: "submit to Slurm as one job array (one task per fold or grid cell) instead of training here" },
+  "dry-run": { type: "boolean", help: "with --slurm: print the batch script and submit nothing" },
+  status: { type: "string", help: "show a Slurm submission's tasks (by job id or cv/study id) beside their runs; writes the summary once all are done" },
+  wait: { type: "boolean", help: "with --status: poll until every task is done or failed" },
+  partition: { type: "string", help: "sbatch --partition (default: the cluster's default)" },
+  time: { type: "string", help: "sbatch --time per task, e.g. 04:00:00 (default: the partition's)" },
+  "cpus-per-task": { type: "string", help: "sbatch --cpus-per-task" },
+  "gpus-per-task": { type: "string", help: "sbatch --gpus-per-task" },
+  gres: { type: "string", help: "sbatch --gres, e.g. gpu:1" },
+  mem: { type: "string", help: "sbatch --mem, e.g. 8G" },
+  "array-limit": { type: "string", help: "at most this many tasks at once (--array=0-N%K; default: no limit)" },
+  "signal-grace": { type: "string", help: "seconds before the time limit at which tasks get USR2 to checkpoint and requeue", default: "120" },
+  "max-requeues": { type: "string", help: "requeues per task after such a checkpoint before it is left failed", default: "10" },
+  "sbatch-args": { type: "string", help: 'further sbatch options, space-separated, written with = (--sbatch-args="--account=proj --qos=long")' },
+});
+
+/** The Slurm options from {@link SLURM_FLAGS}. */
+export function slurmOptions(p: Parsed): SlurmOptions {
+  const opt = (k: string) => (p.values[k] === undefined ? undefined : intFlag(p, k, 0));
+  return {
+    partition: stringFlag(p, "partition"),
+    time: stringFlag(p, "time"),
+    cpusPerTask: opt("cpus-per-task"),
+    gpusPerTask: opt("gpus-per-task"),
+    gres: stringFlag(p, "gres"),
+    mem: stringFlag(p, "mem"),
+    arrayLimit: opt("array-limit"),
+    signalGrace: intFlag(p, "signal-grace", 120),
+    maxRequeues: intFlag(p, "max-requeues", 10),
+    extra: (stringFlag(p, "sbatch-args") ?? "").split(/\s+/).filter(Boolean),
+  };
+}
+
+/** The Slurm task table `cv --status` and `study --status` print. */
+export function slurmTaskTable(views: readonly SlurmTaskView[], root: string): string {
+  const rows = views.map((v) => [String(v.task), v.arm ?? "", String(v.fold), v.slurm + (v.reason ? ` (${v.reason})` : ""), String(v.restarts), v.run, v.runStatus, f4(v.best), path.relative(root, v.log).startsWith("..") ? v.log : path.relative(root, v.log)]);
+  const withArm = views.some((v) => v.arm !== undefined);
+  const header = ["task", "arm", "fold", "slurm", "restarts", "run", "run_status", "best", "log"];
+  return formatTable(withArm ? header : header.filter((h) => h !== "arm"), withArm ? rows : rows.map((r) => r.filter((_, i) => i !== 1)));
 }

@@ -1,10 +1,13 @@
 /**
  * `matchlab train --config configs/<name>.yaml [--fold k] [--resume]`: one training run of any
  * task (the config's `task`: match or classify), with flags and `--set` overriding config keys.
+ * On SIGUSR2 it checkpoints at the next step boundary and exits with status 75 (`train/signals.ts`):
+ * a Slurm batch script requeues it and `--resume` continues exactly.
  */
 import { env } from "../env";
 import { loadConfig, overrideConfig, resolveConfig } from "../train/config";
 import { trainRun, trainRunLine } from "../train/run";
+import { CHECKPOINT_SIGNAL, PreemptedError, REQUEUE_EXIT_CODE } from "../train/signals";
 import { applyOverrides, type Command, configFlags, f4, type FlagSpec, parseFlags, stringFlag } from "./common";
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -29,7 +32,14 @@ export const command: Command = {
     if (task !== undefined) cfg = overrideConfig(cfg, "task", task, "--task");
     if (file === undefined) cfg = overrideConfig(cfg, "name", cfg.task, "--task");
     cfg = applyOverrides(cfg, p);
-    const r = await trainRun(cfg, { resume: p.values.resume === true, runId: stringFlag(p, "run"), runsDir: stringFlag(p, "runs-dir") ?? env.runsDir });
+    let r: Awaited<ReturnType<typeof trainRun>>;
+    try {
+      r = await trainRun(cfg, { resume: p.values.resume === true, runId: stringFlag(p, "run"), runsDir: stringFlag(p, "runs-dir") ?? env.runsDir, checkpointSignal: CHECKPOINT_SIGNAL });
+    } catch (e) {
+      if (!(e instanceof PreemptedError)) throw e;
+      console.error(`matchlab train: ${e.message} (exit ${REQUEUE_EXIT_CODE}: requeue me)`);
+      return REQUEUE_EXIT_CODE;
+    }
     if (p.values.json) console.log(JSON.stringify(trainRunLine(r)));
     else console.log(`run ${r.run} (${r.task}): best ${r.metric} ${f4(r.best)} (untrained ${f4(r.untrained)}, final ${f4(r.final)}), ${r.steps} steps, ${r.seconds.toFixed(1)}s${r.stopReason ? ` (${r.stopReason})` : ""}\nweights sha256 ${r.weights_sha256}\nfiles in ${r.dir}`);
     return 0;

@@ -25,7 +25,8 @@ export interface RunSummary {
   seed: number;
   /** Classes the heads learned (predict rebuilds the model with this many). */
   classes: number;
-  status: "running" | "finished" | "stopped" | "failed";
+  /** `preempted`: stopped by a signal after a checkpoint (`train/signals.ts`), to be resumed. */
+  status: "running" | "finished" | "stopped" | "failed" | "preempted";
   stopReason: string;
   steps: number;
   epochs: number;

@@ -20,6 +20,7 @@ import { writeOofEmbeddings } from "./oof";
 import { AdamW } from "./optimizer";
 import { createRunDir, listRuns, metricsCsvCallback, newRunId, type RunSummary, readRunSummary, runPaths, SHARED_METRICS_COLUMNS, writeJsonAtomic } from "./registry";
 import { lrSchedule } from "./schedule";
+import { checkpointOnSignal, PreemptedError } from "./signals";
 import { type TaskDef, taskDef } from "./tasks/index";
 
 /** A task ready to train: the shared model parts plus the task's row and its validation. */
@@ -158,6 +159,8 @@ export interface TrainRunOptions {
   skipBackend?: boolean;
   /** Keep the model's weights in memory after the run (`result.task`); otherwise they are freed. Defaults to false. */
   keepModel?: boolean;
+  /** On this signal, checkpoint at the next step boundary and throw `PreemptedError` (`train/signals.ts`; `matchlab train` uses SIGUSR2). Defaults to none. */
+  checkpointSignal?: NodeJS.Signals;
 }
 
 /** A run's outcome as `matchlab train --json` prints it (and `matchlab cv` reads it back). */
@@ -211,6 +214,16 @@ export async function trainRun(config: string | RunConfig, opts: TrainRunOptions
   }
   id ??= newRunId(runsDir, cfg.name, cfg.data.fold, cfg.seed);
   const p = runPaths(runsDir, id);
+  const onSignal = opts.checkpointSignal ? checkpointOnSignal({ dir: p.checkpoints, signal: opts.checkpointSignal, config: cfg, log }) : null;
+  try {
+    return await trainRunIn(cfg, id, p, opts, backend, t0, log, progressBars, onSignal ? [...(opts.callbacks ?? []), onSignal] : opts.callbacks);
+  } finally {
+    onSignal?.dispose();
+  }
+}
+
+async function trainRunIn(cfg: RunConfig, id: string, p: ReturnType<typeof runPaths>, opts: TrainRunOptions, backend: string, t0: number, log: (line: string) => void, progressBars: boolean, callbacks: Callback[] | undefined): Promise<TrainRunResult> {
+  const { runsDir = env.runsDir } = opts;
   if (opts.resume && !existsSync(p.dir)) throw new Error(`--resume: run folder ${p.dir} does not exist`);
   if (!opts.resume && existsSync(p.summary)) throw new Error(`run ${id} already exists in ${runsDir}; pass --resume to continue it or choose another --run`);
   const ckpt = opts.resume ? latestCheckpoint(p.checkpoints) : null;
@@ -218,7 +231,7 @@ export async function trainRun(config: string | RunConfig, opts: TrainRunOptions
   if (opts.resume && existsSync(p.config)) checkResume(runConfig(runsDir, id), cfg, p.changes, log);
   createRunDir(runsDir, id, opts.resume && existsSync(p.config) ? null : runConfigYaml(cfg), metricsColumns(def));
   const task = await prepareTask(cfg, { progressBars, dataset: opts.dataset });
-  const learner = makeLearner(task, cfg, { checkpointsDir: p.checkpoints, metricsFile: p.metrics, log, progressBars, progressRenderer: opts.progressRenderer, callbacks: opts.callbacks });
+  const learner = makeLearner(task, cfg, { checkpointsDir: p.checkpoints, metricsFile: p.metrics, log, progressBars, progressRenderer: opts.progressRenderer, callbacks });
   const prev = readRunSummary(runsDir, id);
   let untrained: number | null = prev?.untrained ?? null;
   if (ckpt) {
@@ -229,7 +242,7 @@ export async function trainRun(config: string | RunConfig, opts: TrainRunOptions
     log(JSON.stringify({ event: "untrained", [def.metric.name]: untrained }));
   }
   const summary = (status: RunSummary["status"], extra: Partial<RunSummary> = {}): RunSummary => ({
-    run: id!,
+    run: id,
     task: cfg.task,
     name: cfg.name,
     fold: cfg.data.fold,
@@ -254,7 +267,7 @@ export async function trainRun(config: string | RunConfig, opts: TrainRunOptions
   try {
     await learner.fit();
   } catch (e) {
-    writeJsonAtomic(p.summary, summary("failed", { stopReason: e instanceof Error ? e.message : String(e) }));
+    writeJsonAtomic(p.summary, summary(e instanceof PreemptedError ? "preempted" : "failed", { stopReason: e instanceof Error ? e.message : String(e) }));
     if (!opts.keepModel) task.dispose();
     throw e;
   }
