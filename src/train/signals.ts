@@ -56,6 +56,7 @@ export interface SignalCheckpointCallback extends Callback {
  * has arrived, at the next step boundary writes `step-<n>.ckpt` and throws {@link PreemptedError}.
  * It runs after every other callback of the batch, so the checkpoint holds the state an
  * uninterrupted run has at that point; a step that ends an epoch waits for the epoch-end checkpoint.
+ * It lets the event loop turn once per step (signals are delivered only then).
  */
 export function checkpointOnSignal(opts: CheckpointOnSignalOptions): SignalCheckpointCallback {
   const { dir, signal = CHECKPOINT_SIGNAL, config = null, log = () => {} } = opts;
@@ -78,8 +79,12 @@ export function checkpointOnSignal(opts: CheckpointOnSignalOptions): SignalCheck
     },
     request,
     dispose: () => process.off(signal, listener),
-    afterBatch(l) {
-      if (!requested || !l.stepped || l.batchInEpoch >= l.batchesPerEpoch) return;
+    async afterBatch(l) {
+      if (!l.stepped) return;
+      // The training loop can run for minutes on resolved promises alone; a signal is only
+      // delivered when the event loop turns, so let it turn once per optimiser step.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (!requested || l.batchInEpoch >= l.batchesPerEpoch) return;
       const file = path.join(dir, `step-${l.step}.ckpt`);
       saveCheckpoint(file, learnerCheckpoint(l, config));
       stop(l, file);
