@@ -150,7 +150,8 @@ function submitCvSlurm(p: Parsed, cfg: RunConfig): number {
   const given = stringFlag(p, "id");
   if (given !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.=-]*$/.test(given)) throw new Error(`--id ${JSON.stringify(given)}: use letters, digits and _.=- (it names a folder under ${runsDir})`);
   if (given !== undefined && !dry && existsSync(path.join(runsDir, given))) throw new Error(`cv ${given} already exists in ${runsDir} (choose another --id, or remove that folder)`);
-  const id = dry ? (given ?? `cv-${cfg.name}-s${cfg.seed}-${timeStamp()}`) : given !== undefined ? (mkdirSync(path.join(runsDir, given), { recursive: true }), given) : newCvId(runsDir, cfg);
+  if (given !== undefined && !dry) mkdirSync(path.join(runsDir, given), { recursive: true });
+  const id = given ?? (dry ? `cv-${cfg.name}-s${cfg.seed}-${timeStamp()}` : newCvId(runsDir, cfg));
   const dir = path.join(runsDir, id);
   const logs = path.join(dir, SLURM_SUBDIR);
   const cfgFile = path.join(logs, "config.yaml");

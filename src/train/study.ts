@@ -169,14 +169,9 @@ export async function runStudy(cfg: RunConfig, opts: RunStudyOptions = {}): Prom
   const dir = opts.outDir ?? path.join(env.runsDir, claimFolder(env.runsDir, `study-${cfg.name}-${timeStamp().replace("T", "-")}`));
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(path.join(dir, "study.yaml"), configToYaml(cfg));
-  const gridKeys = Object.keys(cfg.grid);
   const metrics = def.studyMetrics;
   const results: StudyResultRow[] = [];
-  const writeResults = () => {
-    const header = ["arm", ...gridKeys, "fold", "run", ...metrics, "steps", "seconds"];
-    const rows = results.map((r) => [r.arm, ...gridKeys.map((g) => String(r.values[g])), r.fold, r.run, ...metrics.map((m) => r.metrics[m] ?? ""), r.steps, r.seconds]);
-    writeFileAtomic(path.join(dir, "results.csv"), formatCsv(header, rows));
-  };
+  const writeResults = () => writeStudyResults(dir, cfg, results);
   for (const arm of arms) {
     for (let f = 0; f < folds; f++) {
       const run = await trainRun(overrideConfig(arm.config, "data.fold", { value: f }), { runsDir: dir, runId: studyRunId(arm.name, f), dataset: ds, skipBackend: true, progressBars, log });
@@ -186,9 +181,26 @@ export async function runStudy(cfg: RunConfig, opts: RunStudyOptions = {}): Prom
       onResult?.(row, run);
     }
   }
+  const summary = writeStudySummary(dir, cfg, results);
+  const listings = cfg.data.limit > 0 ? Math.min(cfg.data.limit, ds.listings.length) : ds.listings.length;
+  return { arms, results, summary, metrics, dir, rows: listings };
+}
+
+/** Writes a study's results.csv: one row per (arm, fold) with the task's study metrics. */
+export function writeStudyResults(dir: string, cfg: RunConfig, results: readonly StudyResultRow[]): void {
+  const gridKeys = Object.keys(cfg.grid);
+  const metrics = taskDef(cfg.task).studyMetrics;
+  const header = ["arm", ...gridKeys, "fold", "run", ...metrics, "steps", "seconds"];
+  const rows = results.map((r) => [r.arm, ...gridKeys.map((g) => String(r.values[g])), r.fold, r.run, ...metrics.map((m) => r.metrics[m] ?? ""), r.steps, r.seconds]);
+  writeFileAtomic(path.join(dir, "results.csv"), formatCsv(header, rows));
+}
+
+/** Summarises a study's results (mean ± std per arm) and writes summary.csv. */
+export function writeStudySummary(dir: string, cfg: RunConfig, results: readonly StudyResultRow[]): StudySummaryRow[] {
+  const gridKeys = Object.keys(cfg.grid);
+  const metrics = taskDef(cfg.task).studyMetrics;
   const summary = summarizeStudy(results, metrics);
   const header = ["arm", ...gridKeys, "folds", ...metrics.flatMap((m) => [`${m}_mean`, `${m}_std`]), "seconds"];
   writeFileAtomic(path.join(dir, "summary.csv"), formatCsv(header, summary.map((s) => [s.arm, ...gridKeys.map((g) => String(s.values[g])), s.folds, ...metrics.flatMap((m) => [s.metrics[m]!.mean, s.metrics[m]!.std]), s.seconds])));
-  const listings = cfg.data.limit > 0 ? Math.min(cfg.data.limit, ds.listings.length) : ds.listings.length;
-  return { arms, results, summary, metrics, dir, rows: listings };
+  return summary;
 }
