@@ -15,7 +15,7 @@ import { configToYaml, loadConfig, type RunConfig, runConfigYaml } from "../trai
 import { claimFolder, readMetricsCsv, readRunSummary, runPaths, timeStamp } from "../train/registry";
 import { findSubmission, SLURM_FORMAT, SLURM_SUBDIR, type SlurmTask, sbatchScript, slurmTaskViews, slurmUnavailable, submitSbatch, taskLog, writeSubmission } from "../train/slurm";
 import { formatMeanStd, runStudy, type StudyResultRow, type StudySummaryRow, studyArms, studyRunId, writeStudyResults, writeStudySummary } from "../train/study";
-import { taskDef } from "../train/tasks/index";
+import { TASK_NAMES, taskDef } from "../train/tasks/index";
 import { applyOverrides, type Command, configFlags, f4, type FlagSpec, formatTable, intFlag, type Parsed, parseFlags, required, SLURM_FLAGS, slurmOptions, slurmTaskTable, stringFlag } from "./common";
 
 const SUMMARY = "run a grid study (the config's grid: dotted key → values) over folds, any task; mean ± std per arm";
@@ -95,6 +95,8 @@ function submitStudySlurm(p: Parsed, cfg: RunConfig, runFolds: number): number {
   }
   mkdirSync(logs, { recursive: true });
   writeFileAtomic(path.join(dir, "study.yaml"), configToYaml(cfg));
+  // the study's config as loadConfig reads it back (for --status): its task's section only, with the grid
+  writeFileAtomic(path.join(logs, "study.yaml"), configToYaml(Object.fromEntries(Object.entries(cfg).filter(([k]) => !(TASK_NAMES as readonly string[]).includes(k) || k === cfg.task))));
   for (const [a, arm] of arms.entries()) writeFileAtomic(path.join(logs, `arm-${a}.yaml`), runConfigYaml(arm.config));
   const scriptFile = path.join(logs, "job.sbatch");
   writeFileAtomic(scriptFile, script);
@@ -132,7 +134,7 @@ async function studyStatus(p: Parsed): Promise<number> {
     else console.log(`${table}\nstudy ${sub.id} (job ${sub.job}): ${done} of ${views.length} tasks done${failed ? `, ${failed} failed (see their logs)` : ""}`);
     return failed > 0 ? 1 : 0;
   }
-  const cfg = loadConfig(path.join(dir, "study.yaml"));
+  const cfg = loadConfig(path.join(sub.logs, "study.yaml"));
   const metrics = taskDef(cfg.task).studyMetrics;
   const values = new Map(studyArms(cfg).map((a) => [a.name, a.values]));
   const results: StudyResultRow[] = sub.tasks.map((t) => {
