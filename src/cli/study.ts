@@ -6,7 +6,7 @@
  * Slurm job array (`train/slurm.ts`); `--status <job>` follows it and, once all are done, writes
  * the same results.csv and summary.csv.
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { initBackend } from "../backend/init_backend";
 import { env } from "../env";
@@ -77,6 +77,7 @@ function submitStudySlurm(p: Parsed, cfg: RunConfig, runFolds: number): number {
   const base = `study-${cfg.name}-${timeStamp().replace("T", "-")}`;
   const out = stringFlag(p, "out");
   const dir = out !== undefined ? path.resolve(out) : path.join(path.resolve(env.runsDir), dry ? base : claimFolder(env.runsDir, base));
+  if (!dry && out !== undefined && existsSync(path.join(dir, "slurm.json"))) throw new Error(`--out ${out}: a Slurm study was already submitted there (choose another --out, or remove that folder)`);
   const logs = path.join(dir, SLURM_SUBDIR);
   const folds = runFolds > 0 ? Math.min(runFolds, cfg.data.folds) : cfg.data.folds;
   const arms = studyArms(cfg);

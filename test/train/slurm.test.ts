@@ -78,14 +78,14 @@ describe("the batch script", () => {
   it("runs one matchlab train per array task, resuming once its run exists", () => {
     for (const f of [0, 1, 2]) expect(script).toContain(`  ${f}) RUN=cv-quick-s0-x-f${f}; ARGS=(--config /shared/runs/cv-quick-s0-x/slurm/config.yaml --fold ${f} --run cv-quick-s0-x-f${f} --runs-dir /shared/runs --json) ;;`);
     expect(script).toContain('if [ -f /shared/runs/"$RUN"/summary.json ]; then ARGS+=(--resume); fi');
-    expect(script).toContain('/usr/bin/node /srv/matchlab/bin/matchlab.js train "${ARGS[@]}" &');
+    expect(script).toContain(`/usr/bin/node /srv/matchlab/bin/matchlab.js train "\${ARGS[@]}" &`);
     expect(script).toContain("cd /srv/matchlab || exit 1");
   });
 
   it("forwards USR2 to the trainer and requeues its own array task on exit 75, at most maxRequeues times", () => {
     expect(script).toMatch(/trap '.*kill -USR2 "\$PID".*' USR2/);
     expect(script).toContain(`if [ "$RC" -eq ${REQUEUE_EXIT_CODE} ]`);
-    expect(script).toContain('TASK="${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"');
+    expect(script).toContain(`TASK="\${SLURM_ARRAY_JOB_ID}_\${SLURM_ARRAY_TASK_ID}"`);
     expect(script).toContain('scontrol requeue "$TASK"');
     expect(script).toContain("MAX_REQUEUES=3");
     expect(script).toContain('if [ "$RESTART" -lt "$MAX_REQUEUES" ]');
