@@ -1,5 +1,5 @@
 // The public surface of src/train: the task table, the one run driver, the loop, callbacks,
-// checkpoints and resume, schedules, samplers, the run registry, studies, validate-pending, and the
+// checkpoints and resume (and checkpoint-on-signal), Slurm job arrays, schedules, samplers, the run registry, studies, validate-pending, and the
 // competition loop (out-of-fold embeddings, cv records, ensemble members, predict).
 export * from "./augment_source";
 export * from "./callbacks";
@@ -16,6 +16,8 @@ export * from "./registry";
 export * from "./run";
 export * from "./sampler";
 export * from "./schedule";
+export * from "./signals";
+export * from "./slurm";
 export * from "./study";
 export * from "./tasks/index";
 export * from "./validate_pending";
