@@ -73,7 +73,12 @@ if [ ! -f "$conf" ] || [ "$(cat "$conf")" != "$want" ]; then
   log "wrote $conf (node ${host}: ${cpus} CPUs, ${mem} MB)"
 fi
 
-running() { pgrep -x "$1" >/dev/null 2>&1; }
+# Whether a daemon runs, from its pid file (pgrep's procps may be absent on a fresh machine).
+running() {
+  local f="/run/$1.pid"
+  [ "$1" = munged ] && f=/run/munge/munged.pid
+  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null
+}
 if ! running munged; then
   [ -f /etc/munge/munge.key ] || { /usr/sbin/mungekey --create --force 2>/dev/null || /usr/sbin/create-munge-key -f; }
   chown -R munge:munge /etc/munge /var/lib/munge /var/log/munge /run/munge 2>/dev/null || true
