@@ -150,7 +150,7 @@ RESTART="\${SLURM_RESTART_COUNT:-0}"
 TASK="\${SLURM_ARRAY_JOB_ID}_\${SLURM_ARRAY_TASK_ID}"
 if [ -f ${q(spec.runsDir)}/"$RUN"/summary.json ]; then ARGS+=(--resume); fi
 echo "matchlab-slurm: task $TASK (job \${SLURM_JOB_ID}) on $(hostname -s) restart $RESTART run $RUN at $(date -u +%FT%TZ)"
-export MATCHLAB_QUIET=1 MATCHLAB_SLURM_RESTART_COUNT="$RESTART"
+export MATCHLAB_QUIET=1
 SIGNALLED=0
 PID=""
 trap 'SIGNALLED=1; echo "matchlab-slurm: USR2 (time limit near): trainer checkpoints at the next step"; if [ -n "$PID" ]; then kill -USR2 "$PID" 2>/dev/null; fi' USR2
