@@ -19,7 +19,7 @@ describe("run configs", () => {
     expect(() => resolveConfig({ constructor: 1 })).toThrow(/unknown key constructor/);
     expect(() => resolveConfig({ optim: { toString: 1 } })).toThrow(/unknown key optim\.toString/);
     expect(() => resolveConfig({ heads: { fused: { hasOwnProperty: 1 } } })).toThrow(/unknown key heads\.fused\.hasOwnProperty/);
-    expect(() => resolveConfig({ heads: { fused: { kind: "arcface", margin: 1 } } })).toThrow(/unknown key heads\.fused\.margin \(expected one of kind\|s\|m\|k\|easy_margin\|weight\)/);
+    expect(() => resolveConfig({ heads: { fused: { kind: "arcface", margin: 1 } } })).toThrow(/unknown key heads\.fused\.margin \(expected one of kind\|s\|m\|m_start\|m_warmup\|k\|easy_margin\|weight\)/);
     expect(() => resolveConfig({ heads: { middle: {} } })).toThrow(/unknown key heads\.middle \(expected one of image\|text\|fused\)/);
   });
 
