@@ -4,36 +4,13 @@
  * (MATCHLAB_DATASET) with runs in a temporary folder (MATCHLAB_RUNS_DIR), so the README cannot
  * promise what no command produces.
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ROOT, readmeBlock, sh } from "./readme_blocks";
 
-const ROOT = path.resolve(__dirname, "..");
 const SAMPLE = path.join(ROOT, "data", "emoji-match-sample");
-
-/** The commands of the README's loop block, in order. */
-function readmeLoopCommands(readme: string): string[] {
-  const m = readme.match(/<!-- loop:start -->\s*```sh\n([\s\S]*?)```\s*<!-- loop:end -->/);
-  if (!m) throw new Error("README.md has no <!-- loop:start --> ```sh … ``` <!-- loop:end --> block");
-  return m[1]!
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "" && !l.startsWith("#"));
-}
-
-/** Runs a command line through bash from the project root (asynchronously: the test worker must stay responsive). */
-function sh(cmd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("bash", ["-c", cmd], { cwd: ROOT, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 let runs = "";
 beforeAll(async () => {
@@ -46,12 +23,12 @@ beforeAll(async () => {
 
 describe("the README's competition loop", () => {
   it("has the loop's commands, each a matchlab command", () => {
-    const cmds = readmeLoopCommands(readFileSync(path.join(ROOT, "README.md"), "utf8"));
+    const cmds = readmeBlock("loop");
     expect(cmds.map((c) => c.split(" ").slice(0, 3).join(" "))).toEqual(["npx matchlab holdout", "npx matchlab cv", "npx matchlab cv", "npx matchlab match", "npx matchlab predict", "npx matchlab score"]);
   });
 
   it("runs verbatim on the sample and scores the held-out test set", async () => {
-    const cmds = readmeLoopCommands(readFileSync(path.join(ROOT, "README.md"), "utf8"));
+    const cmds = readmeBlock("loop");
     const env = { ...process.env, MATCHLAB_DATASET: SAMPLE, MATCHLAB_RUNS_DIR: runs, MATCHLAB_QUIET: "1" };
     let last = "";
     for (const cmd of cmds) {
