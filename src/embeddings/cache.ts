@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { env } from "../env";
-import { writeFileAtomic } from "../fs_atomic";
+import { removeAtomicLeftovers, writeFileAtomic } from "../fs_atomic";
 import { encoderDirName } from "./encoder";
 
 /** The manifest format tag. */
@@ -235,6 +235,7 @@ export async function openEmbeddingCache(opts: EmbeddingCacheOptions): Promise<E
   };
   const dir = embeddingCacheDir(key.encoder, key.pooling, cacheDir);
   const mfile = path.join(dir, "manifest.json");
+  removeAtomicLeftovers(dir);
   if (!existsSync(mfile)) return new EmbeddingCache(dir, key, emptyManifest(key), new Float32Array(0), null, compactAfter);
   let m: Manifest;
   try {
