@@ -1,10 +1,10 @@
 /**
  * README command blocks for the tests that run them: the lines of the ```sh block between
  * `<!-- NAME:start -->` and `<!-- NAME:end -->` in README.md, and a bash runner from the project root
- * (asynchronous: the test worker must stay responsive).
+ * (asynchronous: the test worker must stay responsive), and the sample dataset they run on.
  */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -30,4 +30,14 @@ export function sh(cmd: string, env: NodeJS.ProcessEnv): Promise<{ code: number 
     child.stderr.on("data", (d) => (stderr += d));
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** The emoji-match sample the README tests run on, built on first use. */
+export const SAMPLE = path.join(ROOT, "data", "emoji-match-sample");
+
+/** Builds the sample dataset when it is missing. */
+export async function ensureSample(): Promise<void> {
+  if (existsSync(path.join(SAMPLE, "train.csv"))) return;
+  const r = await sh(`node bin/matchlab.js data --sample --out ${JSON.stringify(SAMPLE)}`, { ...process.env, MATCHLAB_QUIET: "1" });
+  if (r.code !== 0) throw new Error(`building the sample failed:\n${r.stderr}`);
 }

@@ -4,20 +4,16 @@
  * (MATCHLAB_DATASET) with runs in a temporary folder (MATCHLAB_RUNS_DIR), so the README cannot
  * promise what no command produces.
  */
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROOT, readmeBlock, sh } from "./readme_blocks";
+import { ROOT, SAMPLE, ensureSample, readmeBlock, sh } from "./readme_blocks";
 
-const SAMPLE = path.join(ROOT, "data", "emoji-match-sample");
 
 let runs = "";
 beforeAll(async () => {
-  if (!existsSync(path.join(SAMPLE, "train.csv"))) {
-    const r = await sh(`node bin/matchlab.js data --sample --out ${JSON.stringify(SAMPLE)}`, { ...process.env, MATCHLAB_QUIET: "1" });
-    if (r.code !== 0) throw new Error(`building the sample failed:\n${r.stderr}`);
-  }
+  await ensureSample();
   runs = mkdtempSync(path.join(os.tmpdir(), "ml-readme-loop-"));
 });
 

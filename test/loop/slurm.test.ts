@@ -8,13 +8,13 @@
  * where no cluster answers; with MATCHLAB_REQUIRE_SLURM=1 (CI) it starts one with
  * scripts/slurm_single_node.sh and fails if it cannot.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { ROOT, readmeBlock, sh } from "../readme_blocks";
 
-const ROOT = path.resolve(__dirname, "../..");
 const SETUP = path.join(ROOT, "scripts", "slurm_single_node.sh");
 
 /** Why the test cannot run here, or null when a cluster answers (started here when CI requires one). */
@@ -30,28 +30,6 @@ function clusterUnavailable(): string | null {
 
 const why = clusterUnavailable();
 if (why) console.warn(`test/loop/slurm.test.ts skipped: ${why}`);
-
-/** The commands of the README's Slurm block, in order. */
-function readmeSlurmCommands(): string[] {
-  const m = readFileSync(path.join(ROOT, "README.md"), "utf8").match(/<!-- slurm:start -->\s*```sh\n([\s\S]*?)```\s*<!-- slurm:end -->/);
-  if (!m) throw new Error("README.md has no <!-- slurm:start --> ```sh … ``` <!-- slurm:end --> block");
-  return m[1]!
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "" && !l.startsWith("#"));
-}
-
-/** Runs a command line through bash from the project root (asynchronously: the test worker stays responsive). */
-function sh(cmd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("bash", ["-c", cmd], { cwd: ROOT, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -78,7 +56,7 @@ describe.skipIf(why !== null)("the README's Slurm session on a single-node clust
     const runs = mkdtempSync(path.join(os.tmpdir(), "ml-slurm-"));
     rmSync(path.join(ROOT, "runs", "slurm-study"), { recursive: true, force: true });
     const env = { ...process.env, MATCHLAB_RUNS_DIR: runs, MATCHLAB_QUIET: "1", MATCHLAB_SLURM_POLL_S: "2" };
-    const cmds = readmeSlurmCommands();
+    const cmds = readmeBlock("slurm");
     expect(cmds.map((c) => c.split(" ").slice(0, 3).join(" "))).toEqual(["bash scripts/slurm_single_node.sh", "npx matchlab cv", "npx matchlab cv", "npx matchlab runs", "npx matchlab study", "npx matchlab study", "npx matchlab cv"]);
     const cvSubmit = cmds[1]!;
     let signalled: number[] = [];
