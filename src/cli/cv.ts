@@ -16,6 +16,7 @@ import { writeFileAtomic } from "../fs_atomic";
 import { loadDataset } from "../data/dataset";
 import { loadConfig, type RunConfig, runConfigYaml } from "../train/config";
 import { type CvFold, type CvRecord, finishCv, newCvId, readCv } from "../train/cv";
+import { DIVERGED_EXIT_CODE } from "../train/divergence";
 import { readRunSummary, timeStamp } from "../train/registry";
 import { datasetPath } from "../train/run";
 import type { TrainRunLine } from "../train/run";
@@ -42,6 +43,11 @@ export interface FoldResult {
   code: number;
   /** What the fold's `matchlab train --json` printed, or null when it failed. */
   result: TrainRunLine | null;
+}
+
+/** A fold's status word: ok, diverged (exit 3: non-finite loss, its last good checkpoint kept), or the exit status. */
+export function foldStatus(code: number): string {
+  return code === 0 ? "ok" : code === DIVERGED_EXIT_CODE ? "diverged" : `exit ${code}`;
 }
 
 /** Runs `matchlab train` for each fold (0..folds-1, then `all` with `withAll`) in child processes, `parallel` at a time. */
@@ -112,14 +118,17 @@ export const command: Command = {
       const folds = res.filter((r) => r.fold !== "all").map((r) => ({ fold: r.fold as number, ...r.result! }));
       const all = res.find((r) => r.fold === "all")?.result ?? null;
       cv = await writeCvRecord(runsDir, id, cfg, folds, all);
-    } else process.stderr.write(`cv: ${res.length - ok.length} of ${res.length} folds failed; no cv record written\n`);
+    } else {
+      const bad = res.filter((r) => !(r.code === 0 && r.result));
+      process.stderr.write(`cv: ${bad.length} of ${res.length} folds failed (${bad.map((r) => `fold ${r.fold}: ${foldStatus(r.code)}`).join(", ")}); no cv record written\n`);
+    }
     const okFolds = ok.filter((r) => r.fold !== "all"); // the every-row model has no validation
     const mean = (k: "best" | "untrained") => okFolds.reduce((a, r) => a + (r.result![k] ?? 0), 0) / Math.max(1, okFolds.length);
     if (p.values.json) {
-      for (const r of res) console.log(JSON.stringify({ fold: r.fold, code: r.code, ...r.result }));
+      for (const r of res) console.log(JSON.stringify({ fold: r.fold, code: r.code, status: foldStatus(r.code), ...r.result }));
       console.log(JSON.stringify({ cv: cv?.id ?? null, task: cfg.task, metric, folds: cfg.data.folds, ok: okFolds.length, all: cv?.all?.run ?? null, mean_best: mean("best"), mean_untrained: mean("untrained"), oof_rows: cv?.oof?.rows ?? null }));
     } else {
-      const rows = res.map((r) => [String(r.fold), r.code === 0 ? "ok" : `exit ${r.code}`, r.result?.run ?? "-", f4(r.result?.best), f4(r.result?.untrained), String(r.result?.steps ?? "-")]);
+      const rows = res.map((r) => [String(r.fold), foldStatus(r.code), r.result?.run ?? "-", f4(r.result?.best), f4(r.result?.untrained), String(r.result?.steps ?? "-")]);
       console.log(formatTable(["fold", "status", "run", `best_${metric}`, `untrained_${metric}`, "steps"], rows));
       console.log(`mean best ${metric} ${mean("best").toFixed(4)} over ${okFolds.length}/${cfg.data.folds} folds`);
     }

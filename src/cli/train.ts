@@ -2,10 +2,12 @@
  * `matchlab train --config configs/<name>.yaml [--fold k] [--resume]`: one training run of any
  * task (the config's `task`: match or classify), with flags and `--set` overriding config keys.
  * On SIGUSR2 it checkpoints at the next step boundary and exits with status 75 (`train/signals.ts`):
- * a Slurm batch script requeues it and `--resume` continues exactly.
+ * a Slurm batch script requeues it and `--resume` continues exactly. A diverged run (non-finite loss,
+ * gradient or weights; `train/divergence.ts`) ends with one line and exit status 3.
  */
 import { env } from "../env";
 import { loadConfig, overrideConfig, resolveConfig } from "../train/config";
+import { DIVERGED_EXIT_CODE, DivergedError } from "../train/divergence";
 import { trainRun, trainRunLine } from "../train/run";
 import { CHECKPOINT_SIGNAL, PreemptedError, REQUEUE_EXIT_CODE } from "../train/signals";
 import { applyOverrides, type Command, configFlags, f4, type FlagSpec, parseFlags, stringFlag } from "./common";
@@ -36,6 +38,10 @@ export const command: Command = {
     try {
       r = await trainRun(cfg, { resume: p.values.resume === true, runId: stringFlag(p, "run"), runsDir: stringFlag(p, "runs-dir") ?? env.runsDir, checkpointSignal: CHECKPOINT_SIGNAL });
     } catch (e) {
+      if (e instanceof DivergedError) {
+        console.error(`matchlab train: ${e.message}`);
+        return DIVERGED_EXIT_CODE;
+      }
       if (!(e instanceof PreemptedError)) throw e;
       console.error(`matchlab train: ${e.message} (exit ${REQUEUE_EXIT_CODE}: requeue me)`);
       return REQUEUE_EXIT_CODE;

@@ -58,8 +58,12 @@ export function weightsSha256(vars: readonly NamedParam[]): string {
   return h.digest("hex");
 }
 
-/** Saves a checkpoint record atomically. */
+/** Saves a checkpoint record atomically; refuses (naming the tensor) a record whose weights hold NaN or ±Inf. */
 export function saveCheckpoint(file: string, record: CheckpointRecord): void {
+  for (const t of record.tensors) {
+    if (t.dtype !== "float32" || !t.name.startsWith("w/")) continue;
+    for (let i = 0; i < t.data.length; i++) if (!Number.isFinite(t.data[i]!)) throw new Error(`${file}: not written: weights ${t.name.slice(2)} hold ${t.data[i]} at index ${i} (a diverged model; the previous checkpoint is kept)`);
+  }
   const entries = record.tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype, bytes: t.data.byteLength }));
   const header = new TextEncoder().encode(JSON.stringify({ meta: record.meta, tensors: entries }));
   const len = new Uint8Array(4);
@@ -189,6 +193,7 @@ export function checkpointCallback(opts: CheckpointCallbackOptions): Callback & 
   const best = new Tracker(mode);
   const save = (l: Learner, name: string) => {
     const file = path.join(dir, name);
+    l.assertFiniteWeights(); // a diverged model never overwrites the last good checkpoint
     saveCheckpoint(file, learnerCheckpoint(l, config));
     onSave?.(file, l);
     if (name.startsWith("step-")) {

@@ -263,7 +263,8 @@ export const RUN_SCHEMA: Section = Object.freeze({
     evaluate_during_training: { type: "bool", default: false, doc: "also validate at every ckpt_period checkpoint" },
     early_stopping_patience: { type: "int", default: 0, min: 0, doc: "stop after N validations without improvement of the task's primary metric (0 = off)" },
     early_stopping_min_delta: { type: "number", default: 0, min: 0, doc: "least improvement" },
-    stop_on_nan: { type: "bool", default: true, doc: "stop when the loss is NaN" },
+    stop_on_nan: { type: "bool", default: true, doc: "stop the run as diverged after max_nonfinite_steps steps with a NaN or ±Inf loss or gradient norm (each is skipped before the optimiser step; false: skip them and go on)" },
+    max_nonfinite_steps: { type: "int", default: 1, min: 1, doc: "non-finite (NaN or ±Inf loss or gradient norm) steps skipped before the run stops with status diverged (exit 3), its last good checkpoint kept" },
   },
   eval: {
     branch: { type: "enum", default: "fused", values: BRANCHES, doc: "the branch whose embeddings are matched (match) or whose head predicts (classify)" },
@@ -293,7 +294,7 @@ export interface RunConfig {
   heads: Partial<Record<Branch, HeadConfig>>;
   loss: { kind: ClassificationLossName; label_smoothing: number; gamma: number; class_weights: ClassWeightStrategy; class_weight_beta: number; class_weight_alpha: number; triplet_weight: number; triplet_margin: number };
   optim: { optimizer: OptimizerKind; lr: number; weight_decay: number; param_groups: { match: string; lr: number; weight_decay?: number }[]; batch_size: number; epochs: number; schedule: ScheduleKind; min_lr_factor: number; step_size: number; step_gamma: number };
-  train: { max_iters: number; warmup_steps: number; max_grad_norm: number; gradient_accumulation_steps: number; ckpt_period: number; keep_checkpoints: number; log_period: number; evaluate_during_training: boolean; early_stopping_patience: number; early_stopping_min_delta: number; stop_on_nan: boolean };
+  train: { max_iters: number; warmup_steps: number; max_grad_norm: number; gradient_accumulation_steps: number; ckpt_period: number; keep_checkpoints: number; log_period: number; evaluate_during_training: boolean; early_stopping_patience: number; early_stopping_min_delta: number; stop_on_nan: boolean; max_nonfinite_steps: number };
   eval: { branch: Branch; batch_size: number; oof_checkpoint: "best" | "last" };
   match: { knn: number };
   classify: { label: string };
@@ -401,7 +402,7 @@ export function runConfigYaml(c: RunConfig): string {
 
 /** Keys a resumed run may change: how long it trains (noted), and how it logs, checkpoints and runs (silently). */
 const RESUME_SCHEDULE_KEYS = Object.freeze(["optim.epochs", "train.max_iters"]);
-const RESUME_FREE_KEYS = Object.freeze(["name", "backend", "grid", "train.log_period", "train.ckpt_period", "train.keep_checkpoints", "train.evaluate_during_training", "eval.batch_size", "eval.oof_checkpoint"]);
+const RESUME_FREE_KEYS = Object.freeze(["name", "backend", "grid", "train.log_period", "train.ckpt_period", "train.keep_checkpoints", "train.evaluate_during_training", "train.max_nonfinite_steps", "eval.batch_size", "eval.oof_checkpoint"]);
 
 /** How a config differs from the one a run started with: keys that may change (schedule length, noted) and keys that may not. */
 export interface ResumeDiff {

@@ -6,6 +6,7 @@ export * from "./callbacks";
 export * from "./checkpoint";
 export * from "./config";
 export * from "./cv";
+export * from "./divergence";
 export * from "./learner";
 export * from "./members";
 export * from "./model";

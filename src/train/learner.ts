@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../rng";
+import { DivergenceGuard, finiteStep, finiteWeights, NonFiniteOutputError, type NonFiniteStep } from "./divergence";
 import { type AdamW, clipByGlobalNorm, GradientAccumulator, type NamedParam } from "./optimizer";
 
 /** One batch: model inputs, integer class labels, and the dataset rows it holds. */
@@ -94,6 +95,8 @@ export interface LearnerOptions {
   gradientAccumulationSteps?: number;
   /** Clip gradients to this global norm (0 = off). Defaults to 0. */
   maxGradNorm?: number;
+  /** A step whose loss or gradient norm is NaN or ±Inf is skipped; after this many such steps fit throws `DivergedError` (0 = skip them and go on). Defaults to 1. */
+  maxNonfiniteSteps?: number;
   /** LR multiplier per optimiser step. Defaults to constant 1. */
   schedule?: (step: number) => number;
   /** Drop the last incomplete batch of each epoch. Defaults to true. */
@@ -169,10 +172,14 @@ export class Learner {
   metrics: Record<string, number> = {};
   /** Why training stopped ("" while running or when all epochs ran). */
   stopReason = "";
+  /** Counts skipped non-finite steps (see `maxNonfiniteSteps`). */
+  readonly divergence: DivergenceGuard;
   private accum = new GradientAccumulator();
+  /** The first non-finite micro-batch loss of the pending accumulation, or null. */
+  private badLoss: number | null = null;
 
   constructor(opts: LearnerOptions) {
-    const { batchSize = 32, epochs = 1, maxSteps = 0, gradientAccumulationSteps = 1, maxGradNorm = 0, seed = 0, callbacks = [] } = opts;
+    const { batchSize = 32, epochs = 1, maxSteps = 0, gradientAccumulationSteps = 1, maxGradNorm = 0, maxNonfiniteSteps = 1, seed = 0, callbacks = [] } = opts;
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
     if (!Number.isInteger(gradientAccumulationSteps) || gradientAccumulationSteps < 1) throw new Error(`gradientAccumulationSteps must be a positive integer, got ${gradientAccumulationSteps}`);
     this.opts = opts;
@@ -184,6 +191,7 @@ export class Learner {
     this.accumulation = gradientAccumulationSteps;
     this.maxGradNorm = maxGradNorm;
     this.seed = seed;
+    this.divergence = new DivergenceGuard(maxNonfiniteSteps);
     this.callbacks = [...callbacks].sort((a, b) => (a.order ?? 0) - (b.order ?? 0));
   }
 
@@ -231,11 +239,31 @@ export class Learner {
     this.callbacks.sort((a, b) => (a.order ?? 0) - (b.order ?? 0));
   }
 
+  /** The learning rate of the next step: the largest base LR of the optimiser × the schedule's factor. */
+  currentLr(factor = this.lrFactor): number {
+    return Math.max(0, ...this.optimizer.lrs) * factor;
+  }
+
+  private nonFinite(loss: number, gradNorm: number): NonFiniteStep {
+    return { step: this.step + 1, epoch: this.epoch, loss, gradNorm, lr: this.currentLr() };
+  }
+
+  /** Throws `DivergedError` when any model weight is NaN or ±Inf (checked before validations and checkpoints, so no broken checkpoint is written). */
+  assertFiniteWeights(): void {
+    if (!finiteWeights(this.stateVariables())) throw this.divergence.weights({ ...this.nonFinite(this.loss, this.gradNorm), step: this.step });
+  }
+
   /** Runs validation now (fires before/afterValidate). */
   async runValidate(): Promise<Record<string, number>> {
     if (!this.opts.validate) return {};
+    this.assertFiniteWeights();
     await this.event("beforeValidate");
-    this.metrics = await this.opts.validate(this);
+    try {
+      this.metrics = await this.opts.validate(this);
+    } catch (e) {
+      if (e instanceof NonFiniteOutputError) throw this.divergence.weights({ ...this.nonFinite(this.loss, this.gradNorm), step: this.step }, "outputs");
+      throw e;
+    }
     await this.event("afterValidate");
     return this.metrics;
   }
@@ -262,6 +290,7 @@ export class Learner {
       this.stopReason = e.message;
     } finally {
       this.accum.reset();
+      this.badLoss = null;
     }
     await this.event("afterFit");
   }
@@ -306,6 +335,7 @@ export class Learner {
       }, vars);
       this.loss = value.dataSync()[0]!;
       value.dispose();
+      if (!Number.isFinite(this.loss) && this.badLoss === null) this.badLoss = this.loss;
       const ordered = this.params.map((p) => {
         const g = grads[p.variable.name];
         return g ?? tf.zerosLike(p.variable);
@@ -315,10 +345,13 @@ export class Learner {
       tf.dispose(Object.values(grads).filter((g) => !ordered.includes(g)));
       this.microStep++;
       this.batchInEpoch++;
-      if (this.accum.count >= this.accumulation || lastInEpoch) await this.optimizerStep();
-      await this.event("afterBatch");
-      tf.dispose(kept);
-      this.outputs = {};
+      try {
+        if (this.accum.count >= this.accumulation || lastInEpoch) await this.optimizerStep();
+        await this.event("afterBatch");
+      } finally {
+        tf.dispose(kept);
+        this.outputs = {};
+      }
     } finally {
       tf.dispose([...this.batch.inputs, this.batch.labels]);
       this.batch = null;
@@ -332,6 +365,14 @@ export class Learner {
     tf.dispose(mean);
     this.gradNorm = norm;
     this.lrFactor = this.opts.schedule ? this.opts.schedule(this.step) : 1;
+    const badLoss = this.badLoss;
+    this.badLoss = null;
+    if (badLoss !== null || !finiteStep(this.loss, norm)) {
+      // skipped before it touches the weights or the optimiser state; throws once the limit is reached
+      tf.dispose(grads);
+      this.divergence.skip(this.nonFinite(badLoss ?? this.loss, norm));
+      return;
+    }
     this.optimizer.step(grads, this.lrFactor);
     tf.dispose(grads);
     this.step++;

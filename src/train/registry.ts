@@ -25,8 +25,8 @@ export interface RunSummary {
   seed: number;
   /** Classes the heads learned (predict rebuilds the model with this many). */
   classes: number;
-  /** `preempted`: stopped by a signal after a checkpoint (`train/signals.ts`), to be resumed. */
-  status: "running" | "finished" | "stopped" | "failed" | "preempted";
+  /** `preempted`: stopped by a signal after a checkpoint (`train/signals.ts`), to be resumed; `diverged`: stopped on a non-finite loss, gradient or weights (`train/divergence.ts`), its last good checkpoint kept. */
+  status: "running" | "finished" | "stopped" | "failed" | "preempted" | "diverged";
   stopReason: string;
   steps: number;
   epochs: number;

@@ -11,8 +11,9 @@ import { initBackend } from "../backend/index";
 import { type Dataset, loadDataset } from "../data/dataset";
 import { env } from "../env";
 import type { ProgressRenderer } from "../progress";
-import { earlyStoppingCallback, etaCallback, evaluateEveryCallback, logEveryCallback, meterCallback, progressCallback, stopOnNanCallback, trainMetricsCallback } from "./callbacks";
+import { earlyStoppingCallback, etaCallback, evaluateEveryCallback, logEveryCallback, meterCallback, progressCallback, trainMetricsCallback } from "./callbacks";
 import { checkpointCallback, latestCheckpoint, loadCheckpoint, restoreLearner, weightsSha256 } from "./checkpoint";
+import { DivergedError } from "./divergence";
 import { ConfigError, loadConfig, type RunConfig, resumeDiff, runConfigYaml } from "./config";
 import { type Callback, Learner, plannedSteps } from "./learner";
 import { buildRunModel, prepareData, type RunModel } from "./model";
@@ -98,7 +99,6 @@ export function makeLearner(task: RunTask, cfg: RunConfig, opts: MakeLearnerOpti
   const trainMetrics = trainMetricsCallback(task.split.numClasses);
   const eta = etaCallback();
   const callbacks: Callback[] = [meters, trainMetrics, eta];
-  if (t.stop_on_nan) callbacks.push(stopOnNanCallback());
   if (opts.progressRenderer) callbacks.push(progressCallback({ meters, eta, renderer: opts.progressRenderer, metric: metric.name }));
   else if (progressBars) callbacks.push(progressCallback({ meters, eta, metric: metric.name }));
   if (t.log_period > 0) callbacks.push(logEveryCallback({ period: t.log_period, write: log, meters }));
@@ -130,6 +130,7 @@ export function makeLearner(task: RunTask, cfg: RunConfig, opts: MakeLearnerOpti
     maxSteps: t.max_iters,
     gradientAccumulationSteps: t.gradient_accumulation_steps,
     maxGradNorm: t.max_grad_norm,
+    maxNonfiniteSteps: t.stop_on_nan ? t.max_nonfinite_steps : 0,
     schedule,
     seed: cfg.seed,
     validate: task.split.valid.length > 0 ? () => task.validate() : undefined,
@@ -267,7 +268,13 @@ async function trainRunIn(cfg: RunConfig, id: string, p: ReturnType<typeof runPa
   try {
     await learner.fit();
   } catch (e) {
-    writeJsonAtomic(p.summary, summary(e instanceof PreemptedError ? "preempted" : "failed", { stopReason: e instanceof Error ? e.message : String(e) }));
+    if (e instanceof DivergedError) {
+      const last = latestCheckpoint(p.checkpoints);
+      e.message += last ? `; last good checkpoint ${path.basename(last)} kept` : "; no checkpoint written";
+      log(JSON.stringify({ event: "diverged", ...e.info, loss: String(e.info.loss), gradNorm: String(e.info.gradNorm), checkpoint: last ? path.basename(last) : null }));
+    }
+    const status: RunSummary["status"] = e instanceof PreemptedError ? "preempted" : e instanceof DivergedError ? "diverged" : "failed";
+    writeJsonAtomic(p.summary, summary(status, { stopReason: e instanceof Error ? e.message : String(e) }));
     if (!opts.keepModel) task.dispose();
     throw e;
   }

@@ -86,6 +86,7 @@ export function checkpointOnSignal(opts: CheckpointOnSignalOptions): SignalCheck
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (!requested || l.batchInEpoch >= l.batchesPerEpoch) return;
       const file = path.join(dir, `step-${l.step}.ckpt`);
+      l.assertFiniteWeights();
       saveCheckpoint(file, learnerCheckpoint(l, config));
       stop(l, file);
     },

@@ -134,7 +134,7 @@ describe("other heads, losses and fusions train too", () => {
 });
 
 describe("callbacks", () => {
-  function toyLearner(losses: number[], callbacks: Callback[] = [], metrics: number[] = []) {
+  function toyLearner(losses: number[], callbacks: Callback[] = [], metrics: number[] = [], maxNonfiniteSteps?: number) {
     const w = tf.variable(tf.scalar(1));
     let i = 0;
     let v = 0;
@@ -145,15 +145,21 @@ describe("callbacks", () => {
       optimizer: new AdamW([{ name: "w", variable: w }]),
       batchSize: 2,
       epochs: 10,
+      maxNonfiniteSteps,
       validate: async () => ({ val_f1: metrics[Math.min(v++, metrics.length - 1)] ?? 0 }),
       callbacks,
     });
   }
 
-  it("stops on NaN", async () => {
-    const l = toyLearner([1, 2, Number.NaN], [stopOnNanCallback()]);
+  it("stops on NaN (the callback, with the learner's own divergence stop off)", async () => {
+    const l = toyLearner([1, 2, Number.NaN], [stopOnNanCallback()], [], 0);
     await l.fit();
-    expect(l.stopReason).toMatch(/loss is NaN at step 3/);
+    expect(l.stopReason).toMatch(/loss is NaN at step 2/); // the NaN step was skipped: 2 steps taken
+  });
+
+  it("by default a NaN loss ends fit with DivergedError before the step (test/train/divergence.test.ts has the rest)", async () => {
+    const l = toyLearner([1, 2, Number.NaN], [stopOnNanCallback()]);
+    await expect(l.fit()).rejects.toThrow(/^diverged: non-finite loss or gradient at step 3 \(epoch 2\)/);
   });
 
   it("early stopping with patience", async () => {

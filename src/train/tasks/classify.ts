@@ -8,6 +8,7 @@ import type { Section } from "../../config";
 import { encodeClassLabels } from "../../data/labels";
 import { stratifiedKFold } from "../../folds/stratified_kfold";
 import { CLASSIFY_METRICS, classificationMetrics } from "../../metrics/classification";
+import { assertFiniteOutputs } from "../divergence";
 import { foldRows, type TaskDef, type TaskSplit } from "./types";
 
 const section: Section = Object.freeze({
@@ -34,6 +35,7 @@ export const classifyTask: TaskDef = Object.freeze<TaskDef>({
   async validate(model, split) {
     const C = split.numClasses;
     const probs = model.predict(split.valid);
+    assertFiniteOutputs(probs, "validation probabilities");
     const y = Int32Array.from(split.valid, (r) => split.labels[r]!);
     let loss = 0;
     for (let i = 0; i < y.length; i++) loss -= Math.log(Math.max(probs[i * C + y[i]!]!, 1e-12));

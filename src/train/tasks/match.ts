@@ -10,6 +10,7 @@ import { groupKFold } from "../../folds/group_kfold";
 import { CLASSIFY_METRICS, precisionRecallF1 } from "../../metrics/classification";
 import { knnSearch } from "../../retrieval/knn";
 import { bestThreshold } from "../../retrieval/thresholds";
+import { assertFiniteOutputs } from "../divergence";
 import { foldRows, type TaskDef, type TaskSplit } from "./types";
 
 const section: Section = Object.freeze({
@@ -43,6 +44,7 @@ export const matchTask: TaskDef = Object.freeze<TaskDef>({
     const D = cfg.model.embedding_dim;
     const { valid } = split;
     const emb = model.embed(valid, cfg.eval.branch);
+    assertFiniteOutputs(emb, `validation embeddings (${cfg.eval.branch} branch)`);
     const labels = Int32Array.from(valid, (r) => split.labels[r]!);
     const nv = valid.length;
     const nb = await knnSearch(emb, D, { k: Math.min(cfg.match.knn, nv), engine: "js", label: null });
