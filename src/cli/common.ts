@@ -81,7 +81,7 @@ export function intFlag(p: Parsed, key: string, fallback: number): number {
   const v = p.values[key];
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n)) throw new Error(`--${key} must be an integer, got ${String(v)}`);
+  if (typeof v !== "string" || v.trim() === "" || !Number.isInteger(n)) throw new Error(`--${key} must be an integer, got ${String(v) || "\"\""}`);
   return n;
 }
 

@@ -2,6 +2,7 @@
  * `matchlab <command> [options]`: each command is a thin shell over the library,
  * loaded on demand so that `matchlab --help` stays fast.
  */
+import { checkEnv } from "../env";
 import type { Command } from "./common";
 
 type Loader = () => Promise<{ command: Command }>;
@@ -38,8 +39,9 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`matchlab: unknown command '${name}' (expected ${Object.keys(COMMANDS).join("|")})`);
     return 2;
   }
-  const { command } = await load();
   try {
+    checkEnv();
+    const { command } = await load();
     return await command.run(rest);
   } catch (err) {
     console.error(`matchlab ${name}: ${err instanceof Error ? err.message : String(err)}`);
