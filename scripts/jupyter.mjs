@@ -51,3 +51,18 @@ export function ensureSample({ quiet = false } = {}) {
   if (r.status !== 0) throw new Error("could not build the sample dataset: see the output above");
   return dir;
 }
+
+/**
+ * The `jupyter notebook` arguments of `npm run lab`: on 127.0.0.1, no browser, at notebooks/, token
+ * auth left on; as root (uid 0: containers, cloud notebook machines) `--allow-root` is added, else
+ * Jupyter refuses to start. Returns the arguments and the notes to print.
+ */
+export function labArgs({ uid = typeof process.getuid === "function" ? process.getuid() : -1, extra = [] } = {}) {
+  const args = ["notebook", "--ip=127.0.0.1", "--no-browser", `--notebook-dir=${path.join(root, "notebooks")}`];
+  const notes = [];
+  if (uid === 0 && !extra.includes("--allow-root")) {
+    args.push("--allow-root");
+    notes.push("running as root: adding --allow-root (still on 127.0.0.1 with token auth)");
+  }
+  return { args: [...args, ...extra], notes };
+}

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// `npm run lab`: Jupyter on 127.0.0.1 with token auth, opened at notebooks/, with the project kernel.
+// `npm run lab`: Jupyter on 127.0.0.1 with token auth, opened at notebooks/, with the project kernel
+// (as root, with --allow-root, which it says).
 import { spawn } from "node:child_process";
-import path from "node:path";
-import { root, jupyterEnv, writeKernelSpec, findJupyter } from "./jupyter.mjs";
+import { root, jupyterEnv, writeKernelSpec, findJupyter, labArgs } from "./jupyter.mjs";
 
 const jupyter = findJupyter();
 if (!jupyter) {
@@ -10,7 +10,8 @@ if (!jupyter) {
   process.exit(1);
 }
 writeKernelSpec();
-const args = ["notebook", "--ip=127.0.0.1", "--no-browser", `--notebook-dir=${path.join(root, "notebooks")}`, ...process.argv.slice(2)];
+const { args, notes } = labArgs({ extra: process.argv.slice(2) });
+for (const n of notes) console.log(n);
 console.log(`starting: ${jupyter} ${args.join(" ")}  (token auth on: open the URL with ?token=… printed below)`);
 const child = spawn(jupyter, args, { cwd: root, env: jupyterEnv(), stdio: "inherit" });
 child.on("exit", (code) => process.exit(code ?? 0));
