@@ -12,6 +12,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { env } from "../env";
+import { checkName } from "../names";
 import { writeFileAtomic } from "../fs_atomic";
 import { loadDataset } from "../data/dataset";
 import { loadConfig, type RunConfig, runConfigYaml } from "../train/config";
@@ -106,7 +107,7 @@ export const command: Command = {
     const runsDir = stringFlag(p, "runs-dir") ?? env.runsDir;
     const given = stringFlag(p, "id");
     if (given !== undefined) {
-      if (!/^[A-Za-z0-9][A-Za-z0-9_.=-]*$/.test(given)) throw new Error(`--id ${JSON.stringify(given)}: use letters, digits and _.=- (it names a folder under ${runsDir})`);
+      checkName("--id", given);
       if (existsSync(path.join(runsDir, given))) throw new Error(`cv ${given} already exists in ${runsDir} (choose another --id, or remove that folder)`);
       mkdirSync(path.join(runsDir, given), { recursive: true });
     }
@@ -157,7 +158,7 @@ function submitCvSlurm(p: Parsed, cfg: RunConfig): number {
   for (const k of ["parallel", "gpus"]) if (p.values[k] !== undefined && !(k === "parallel" && p.values[k] === "1")) throw new Error(`--${k} is for local cv; with --slurm use --array-limit and --gpus-per-task/--gres`);
   const runsDir = path.resolve(stringFlag(p, "runs-dir") ?? env.runsDir);
   const given = stringFlag(p, "id");
-  if (given !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.=-]*$/.test(given)) throw new Error(`--id ${JSON.stringify(given)}: use letters, digits and _.=- (it names a folder under ${runsDir})`);
+  if (given !== undefined) checkName("--id", given);
   if (given !== undefined && !dry && existsSync(path.join(runsDir, given))) throw new Error(`cv ${given} already exists in ${runsDir} (choose another --id, or remove that folder)`);
   if (given !== undefined && !dry) mkdirSync(path.join(runsDir, given), { recursive: true });
   const id = given ?? (dry ? `cv-${cfg.name}-s${cfg.seed}-${timeStamp()}` : newCvId(runsDir, cfg));

@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
+import { checkName } from "../names";
 import { env } from "../env";
 import { writeFileAtomic } from "../fs_atomic";
 import { encoderDirName } from "./encoder";
@@ -242,6 +243,8 @@ export async function openEmbeddingCache(opts: EmbeddingCacheOptions): Promise<E
   } catch (err) {
     return new EmbeddingCache(dir, key, emptyManifest(key), new Float32Array(0), `unreadable manifest ${mfile}: ${(err as Error).message}`, compactAfter);
   }
+  // chunk names are joined to the folder and, when stale, removed: each must be one plain file name
+  if (Array.isArray(m.chunks)) for (const c of m.chunks) checkName(`${mfile}: chunk file`, c?.file);
   let reason = staleReason(m, key);
   let data = new Float32Array(0);
   if (!reason) {

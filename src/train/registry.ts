@@ -9,6 +9,7 @@ import path from "node:path";
 import { formatCsv, parseCsv } from "../data/csv";
 import { CLASSIFY_METRICS } from "../metrics/classification";
 import { ATOMIC_TEMP, writeFileAtomic } from "../fs_atomic";
+import { checkName } from "../names";
 import type { Callback, Learner } from "./learner";
 import type { TaskName } from "./tasks/index";
 
@@ -48,7 +49,7 @@ export interface RunSummary {
 
 /** Paths of a run folder. */
 export function runPaths(runsDir: string, id: string) {
-  const dir = path.join(runsDir, id);
+  const dir = path.join(runsDir, checkName("run id", id));
   return {
     dir,
     config: path.join(dir, "config.yaml"),
@@ -147,6 +148,7 @@ export function timeStamp(date = new Date()): string {
 
 /** Creates `<parent>/<base>` (or `<base>-2`, `-3`, … when taken) at once, so two processes never share it; returns the name used. */
 export function claimFolder(parent: string, base: string): string {
+  checkName("id", base);
   mkdirSync(parent, { recursive: true });
   for (let i = 1; ; i++) {
     const id = i === 1 ? base : `${base}-${i}`;

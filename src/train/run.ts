@@ -10,6 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend/index";
 import { type Dataset, loadDataset } from "../data/dataset";
 import { env } from "../env";
+import { checkName } from "../names";
 import type { ProgressRenderer } from "../progress";
 import { earlyStoppingCallback, etaCallback, evaluateEveryCallback, logEveryCallback, meterCallback, progressCallback, trainMetricsCallback } from "./callbacks";
 import { checkpointCallback, latestCheckpoint, loadCheckpoint, restoreLearner, weightsSha256 } from "./checkpoint";
@@ -206,6 +207,8 @@ export async function trainRun(config: string | RunConfig, opts: TrainRunOptions
   const cfg = typeof config === "string" ? loadConfig(config) : config;
   if (Object.keys(cfg.grid).length > 0) throw new ConfigError(`${typeof config === "string" ? config : "config"}: has a grid (${Object.keys(cfg.grid).join(", ")}); run it with matchlab study (train runs one config)`, "grid");
   const { runsDir = env.runsDir, log = (s: string) => process.stderr.write(`${s}\n`), progressBars = env.progress } = opts;
+  checkName("config name", cfg.name);
+  if (opts.runId !== undefined) checkName("run id", opts.runId);
   const t0 = Date.now();
   const backend = opts.skipBackend ? tf.getBackend() : (await initBackend({ backend: cfg.backend })).backend;
   let id = opts.runId;
