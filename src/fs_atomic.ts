@@ -15,6 +15,55 @@ export type AtomicData = string | Uint8Array | Iterable<Uint8Array>;
 
 let counter = 0;
 
+const REASONS: Readonly<Record<string, string>> = Object.freeze({
+  EACCES: "permission denied (a read-only folder?)",
+  EPERM: "operation not permitted",
+  EROFS: "read-only file system",
+  ENOSPC: "no space left on the device",
+  EDQUOT: "disk quota exceeded",
+  ENOTDIR: "a part of the path is a file, not a folder",
+  EISDIR: "it is a folder",
+  ENOENT: "a folder on the way does not exist",
+  EEXIST: "a file is in the way where a folder should be",
+});
+
+/** A write that failed (permissions, a read-only or full disk, a file where a folder should be); one line naming the path, the operation and why. */
+export class FileError extends Error {
+  constructor(
+    /** The file or folder that could not be written. */
+    readonly path: string,
+    /** What was being done: "write", "create folder". */
+    readonly op: string,
+    /** The system error code (EACCES, EROFS, …), or "" when none. */
+    readonly code: string,
+    detail: string,
+  ) {
+    super(`cannot ${op} ${path}: ${REASONS[code] ?? detail}${code ? ` (${code})` : ""}`);
+    this.name = "FileError";
+  }
+
+  /** Wraps a Node file-system error (a FileError passes through). */
+  static from(e: unknown, file: string, op: string): FileError {
+    if (e instanceof FileError) return e;
+    const err = e as NodeJS.ErrnoException;
+    return new FileError(file, op, typeof err?.code === "string" ? err.code : "", err instanceof Error ? err.message : String(e));
+  }
+}
+
+/** Creates a folder (and its parents), throwing {@link FileError} naming it on failure. */
+export function makeDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw FileError.from(e, dir, "create folder");
+  }
+}
+
+/** The temporary sibling {@link writeFileAtomic} writes first: `<file>.tmp-<pid>-<counter>` (matched by {@link ATOMIC_TEMP}). */
+export function atomicTempName(file: string): string {
+  return `${path.resolve(file)}.tmp-${process.pid}-${++counter}`;
+}
+
 /** Errors of platforms (or file systems) that cannot fsync a folder; the folder sync is best effort. */
 const DIR_SYNC_UNSUPPORTED = new Set(["EINVAL", "EISDIR", "EPERM", "EACCES", "EBADF", "ENOTSUP", "EOPNOTSUPP"]);
 
@@ -38,15 +87,15 @@ function syncDir(dir: string): void {
 /**
  * Writes `data` to `file` atomically: a temporary file in the same folder (created if needed),
  * fsync, rename over `file`, fsync of the folder. On any error the temporary file is removed and
- * the error rethrown; `file` keeps its old content.
+ * a {@link FileError} naming `file` is thrown; `file` keeps its old content.
  * @example writeFileAtomic("runs/x/summary.json", JSON.stringify(summary));
  * @example writeFileAtomic("model.ckpt", [header, ...tensorBytes]);
  */
 export function writeFileAtomic(file: string, data: AtomicData): void {
   const abs = path.resolve(file);
   const dir = path.dirname(abs);
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${abs}.tmp-${process.pid}-${++counter}`;
+  makeDir(dir);
+  const tmp = atomicTempName(abs);
   let fd: number | null = null;
   try {
     fd = openSync(tmp, "w");
@@ -65,8 +114,16 @@ export function writeFileAtomic(file: string, data: AtomicData): void {
         // already failing: the original error is the one to report
       }
     }
-    rmSync(tmp, { force: true });
-    throw e;
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // the temporary file could not be removed either; the next run's clean-up (ATOMIC_TEMP) will
+    }
+    throw typeof (e as NodeJS.ErrnoException)?.code === "string" ? FileError.from(e, abs, "write") : e; // the data's own errors pass unchanged
   }
-  syncDir(dir);
+  try {
+    syncDir(dir);
+  } catch (e) {
+    throw FileError.from(e, dir, "sync folder");
+  }
 }

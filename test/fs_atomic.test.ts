@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ATOMIC_TEMP, writeFileAtomic } from "../src/fs_atomic";
-import { createRunDir } from "../src/train/registry";
+import { ATOMIC_TEMP, atomicTempName, FileError, writeFileAtomic } from "../src/fs_atomic";
+import { claimFolder, createRunDir } from "../src/train/registry";
+import { matchlabCli } from "./cli/spawn_cli";
 
 const tmpDir = () => mkdtempSync(path.join(os.tmpdir(), "matchlab-atomic-"));
 const bytes = (...v: number[]) => new Uint8Array(v);
@@ -80,7 +81,8 @@ describe("writeFileAtomic", () => {
   it("fails cleanly when the parent is a file or the target is a folder", () => {
     const dir = tmpDir();
     writeFileSync(path.join(dir, "plain"), "x");
-    expect(() => writeFileAtomic(path.join(dir, "plain", "out.txt"), "y")).toThrow(/ENOTDIR|EEXIST/);
+    expect(() => writeFileAtomic(path.join(dir, "plain", "out.txt"), "y")).toThrow(FileError);
+    expect(() => writeFileAtomic(path.join(dir, "plain", "out.txt"), "y")).toThrow(`cannot create folder ${path.join(dir, "plain")}: a file is in the way where a folder should be (EEXIST)`);
     mkdirSync(path.join(dir, "sub", "inner"), { recursive: true });
     expect(() => writeFileAtomic(path.join(dir, "sub"), "z")).toThrow();
     expect(readdirSync(dir).sort()).toEqual(["plain", "sub"]);
@@ -121,4 +123,47 @@ describe("writeFileAtomic", () => {
     expect(readdirSync(path.join(runDir, "checkpoints"))).toEqual([]);
     expect(readdirSync(runDir).filter((x) => ATOMIC_TEMP.test(x))).toEqual([]);
   });
+
+  it("atomicTempName is what ATOMIC_TEMP (the registry's clean-up) matches", () => {
+    for (let i = 0; i < 3; i++) expect(path.basename(atomicTempName("runs/x/metrics.csv"))).toMatch(ATOMIC_TEMP);
+    expect(path.dirname(atomicTempName("runs/x/metrics.csv"))).toBe(path.resolve("runs/x"));
+  });
+});
+
+describe("failing writes give a FileError naming the path", () => {
+  it("a folder in the way of a file: FileError with the path, the operation and the code", () => {
+    const dir = tmpDir();
+    mkdirSync(path.join(dir, "out.csv"));
+    let err: unknown;
+    try {
+      writeFileAtomic(path.join(dir, "out.csv"), "a,b\n");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(FileError);
+    expect((err as FileError).message).toBe(`cannot write ${path.join(dir, "out.csv")}: it is a folder (EISDIR)`);
+    expect(readdirSync(dir)).toEqual(["out.csv"]); // no temp file left
+  });
+
+  it("a runs folder that cannot be created: claimFolder names it", () => {
+    const dir = tmpDir();
+    writeFileSync(path.join(dir, "runs"), "a file");
+    expect(() => claimFolder(path.join(dir, "runs"), "r1")).toThrow(`cannot create folder ${path.join(dir, "runs")}: a file is in the way where a folder should be (EEXIST)`);
+  });
+
+  it.runIf(typeof process.getuid === "function" && process.getuid() !== 0)("a read-only folder (not testable as root, who may write anywhere)", () => {
+    const dir = tmpDir();
+    const ro = path.join(dir, "ro");
+    mkdirSync(ro, { mode: 0o500 });
+    expect(() => writeFileAtomic(path.join(ro, "summary.json"), "{}")).toThrow(`cannot write ${path.join(ro, "summary.json")}: permission denied (a read-only folder?) (EACCES)`);
+  });
+
+  it("matchlab train with an unwritable runs folder: one line naming it, no stack", async () => {
+    const dir = tmpDir();
+    writeFileSync(path.join(dir, "runs"), "a file");
+    const r = await matchlabCli(["train", "--runs-dir", path.join(dir, "runs", "sub"), "--max_iters", "1"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split("\n").filter((l) => l.startsWith("matchlab train:"))).toEqual([`matchlab train: cannot create folder ${path.join(dir, "runs", "sub")}: a part of the path is a file, not a folder (ENOTDIR)`]);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  }, 120_000);
 });

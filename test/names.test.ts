@@ -54,7 +54,7 @@ describe("checkName", () => {
     const dir = path.join(cacheDir, "embeddings", "tiny", "mean");
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, "manifest.json"), JSON.stringify({ chunks: [{ file: "../../../victim.txt", rows: 1, ids: ["a"] }] }));
-    await expect(openEmbeddingCache({ encoder: "tiny", pooling: "mean", weightsHash: "h", preprocessing: "p", dim: 2, cacheDir })).rejects.toThrow(/manifest\.json: chunk file "..\/..\/..\/victim.txt" has a path separator/);
+    await expect(openEmbeddingCache({ encoder: "tiny", pooling: "mean", weightsHash: "h", preprocessing: {}, dim: 2, cacheDir })).rejects.toThrow(/manifest\.json: chunk file "..\/..\/..\/victim.txt" has a path separator/);
   });
 });
 

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } fr
 import path from "node:path";
 import { formatCsv, parseCsv } from "../data/csv";
 import { CLASSIFY_METRICS } from "../metrics/classification";
-import { ATOMIC_TEMP, writeFileAtomic } from "../fs_atomic";
+import { ATOMIC_TEMP, FileError, makeDir, writeFileAtomic } from "../fs_atomic";
 import { checkName } from "../names";
 import type { Callback, Learner } from "./learner";
 import type { TaskName } from "./tasks/index";
@@ -149,14 +149,14 @@ export function timeStamp(date = new Date()): string {
 /** Creates `<parent>/<base>` (or `<base>-2`, `-3`, … when taken) at once, so two processes never share it; returns the name used. */
 export function claimFolder(parent: string, base: string): string {
   checkName("id", base);
-  mkdirSync(parent, { recursive: true });
+  makeDir(parent);
   for (let i = 1; ; i++) {
     const id = i === 1 ? base : `${base}-${i}`;
     try {
       mkdirSync(path.join(parent, id));
       return id;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw FileError.from(e, path.join(parent, id), "create folder");
     }
   }
 }
@@ -169,7 +169,7 @@ export function newRunId(runsDir: string, name: string, fold: number | "all", se
 /** Creates a run folder (config unless null: a resumed run keeps its own, empty metrics.csv with `columns`, checkpoints/); removes temporary files a killed writer left behind. */
 export function createRunDir(runsDir: string, id: string, configYaml: string | null, columns: readonly string[]): ReturnType<typeof runPaths> {
   const p = runPaths(runsDir, id);
-  mkdirSync(p.checkpoints, { recursive: true });
+  makeDir(p.checkpoints);
   for (const d of [p.dir, p.checkpoints]) for (const f of readdirSync(d)) if (ATOMIC_TEMP.test(f)) rmSync(path.join(d, f), { force: true });
   if (configYaml !== null) writeFileAtomic(p.config, configYaml);
   if (!existsSync(p.metrics)) writeMetricsCsv(p.metrics, columns, []);
