@@ -396,6 +396,8 @@ export {
 	embeddingCacheDir,
 	openEmbeddingCache,
 	EmbeddingCache,
+	contentKey,
+	contentKeys,
 	hfMissingFilesMessage,
 	loadHfEncoder,
 	mobilenetBackbone,

@@ -1,11 +1,13 @@
 /**
  * The on-disk embedding cache: `<cacheDir>/embeddings/<encoder-id>/<pooling>/` holds raw float32
- * chunk files (`rows × dim`, little-endian) and one `manifest.json` naming them with their
- * posting ids, the weights hash and the preprocessing config. Behind two methods, `match` and
+ * chunk files (`rows × dim`, little-endian) and one `manifest.json` naming them with their rows'
+ * content keys (`content_key.ts`: the image bytes' or title's hash, never a posting id), the
+ * weights hash and the preprocessing config. Behind two methods, `match` and
  * `put` (like transformers.js's cache). Writes go to a temp file then rename, chunk first and
  * manifest last, so a crash leaves the previous state readable. A manifest whose weights hash,
  * preprocessing, pooling or width differ from the encoder's is stale: it is never served, and
- * the next `put` replaces it.
+ * the next `put` replaces it, as it does a manifest of an older format (format 1 keyed rows on
+ * posting ids alone).
  */
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -16,7 +18,7 @@ import { writeFileAtomic } from "../fs_atomic";
 import { encoderDirName } from "./encoder";
 
 /** The manifest format tag. */
-export const EMBEDDING_CACHE_FORMAT = "matchlab-embeddings/1";
+export const EMBEDDING_CACHE_FORMAT = "matchlab-embeddings/2";
 
 /** What a cache entry must match to be served. */
 export interface EmbeddingCacheKey {
@@ -35,7 +37,8 @@ export interface EmbeddingCacheKey {
 interface Chunk {
   file: string;
   rows: number;
-  ids: string[];
+  /** The content key of each row (`content_key.ts`). */
+  keys: string[];
 }
 
 interface Manifest extends EmbeddingCacheKey {
@@ -47,11 +50,11 @@ interface Manifest extends EmbeddingCacheKey {
 
 /** The result of {@link EmbeddingCache.match}. */
 export interface EmbeddingCacheMatch {
-  /** `[ids.length, dim]`; rows of missing ids are zeros. */
+  /** `[keys.length, dim]`; rows of missing keys are zeros. */
   vectors: Float32Array;
-  /** 1 where the id was found. */
+  /** 1 where the key was found. */
   hit: Uint8Array;
-  /** Indexes (into the ids asked for) of the ids not found. */
+  /** Indexes (into the keys asked for) of the keys not found. */
   missing: number[];
 }
 
@@ -133,27 +136,27 @@ export class EmbeddingCache {
     this.stale = stale;
     this.compactAfter = compactAfter;
     let r = 0;
-    for (const c of manifest.chunks) for (const id of c.ids) this.rows.set(id, r++);
+    for (const c of manifest.chunks) for (const k of c.keys) this.rows.set(k, r++);
   }
 
-  /** How many rows are stored (distinct ids). */
+  /** How many rows are stored (distinct content keys). */
   get size(): number {
     return this.rows.size;
   }
 
-  /** Whether `id` is stored. */
-  has(id: string): boolean {
-    return this.rows.has(id);
+  /** Whether a content key is stored. */
+  has(key: string): boolean {
+    return this.rows.has(key);
   }
 
-  /** Looks the ids up: their rows (zeros where missing), a hit mask and the missing indexes. */
-  async match(ids: readonly string[]): Promise<EmbeddingCacheMatch> {
+  /** Looks content keys up: their rows (zeros where missing), a hit mask and the missing indexes. */
+  async match(keys: readonly string[]): Promise<EmbeddingCacheMatch> {
     const d = this.key.dim;
-    const vectors = new Float32Array(ids.length * d);
-    const hit = new Uint8Array(ids.length);
+    const vectors = new Float32Array(keys.length * d);
+    const hit = new Uint8Array(keys.length);
     const missing: number[] = [];
-    ids.forEach((id, i) => {
-      const r = this.rows.get(id);
+    keys.forEach((k, i) => {
+      const r = this.rows.get(k);
       if (r === undefined) {
         missing.push(i);
         return;
@@ -164,12 +167,12 @@ export class EmbeddingCache {
     return { vectors, hit, missing };
   }
 
-  /** Stores rows `[ids.length, dim]` for `ids` as a new chunk (a later put of an id wins). */
-  async put(ids: readonly string[], vectors: Float32Array): Promise<void> {
+  /** Stores rows `[keys.length, dim]` for content `keys` as a new chunk (a later put of a key wins). */
+  async put(keys: readonly string[], vectors: Float32Array): Promise<void> {
     const d = this.key.dim;
-    if (vectors.length !== ids.length * d) throw new Error(`EmbeddingCache.put: ${vectors.length} values for ${ids.length} ids × dim ${d}`);
-    if (new Set(ids).size !== ids.length) throw new Error("EmbeddingCache.put: duplicate ids in one put");
-    if (ids.length === 0) return;
+    if (vectors.length !== keys.length * d) throw new Error(`EmbeddingCache.put: ${vectors.length} values for ${keys.length} keys × dim ${d}`);
+    if (new Set(keys).size !== keys.length) throw new Error("EmbeddingCache.put: duplicate keys in one put");
+    if (keys.length === 0) return;
     mkdirSync(this.dir, { recursive: true });
     const file = `chunk-${String(this.manifest.chunks.length).padStart(5, "0")}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}.f32`;
     writeFileAtomic(path.join(this.dir, file), new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength));
@@ -178,9 +181,9 @@ export class EmbeddingCache {
     grown.set(this.data);
     grown.set(vectors, this.data.length);
     this.data = grown;
-    let r = this.data.length / d - ids.length;
-    for (const id of ids) this.rows.set(id, r++);
-    this.manifest.chunks.push({ file, rows: ids.length, ids: [...ids] });
+    let r = this.data.length / d - keys.length;
+    for (const k of keys) this.rows.set(k, r++);
+    this.manifest.chunks.push({ file, rows: keys.length, keys: [...keys] });
     this.manifest.updatedAt = new Date().toISOString();
     writeFileAtomic(path.join(this.dir, "manifest.json"), JSON.stringify(this.manifest));
     if (this.manifest.chunks.length > this.compactAfter) await this.compact();
@@ -188,16 +191,16 @@ export class EmbeddingCache {
 
   /** Rewrites every chunk into one (dropping replaced rows) and removes the old chunk files. */
   async compact(): Promise<void> {
-    const ids = [...this.rows.keys()];
-    const m = await this.match(ids);
+    const keys = [...this.rows.keys()];
+    const m = await this.match(keys);
     const old = this.manifest.chunks.map((c) => c.file);
     const file = `chunk-all-${Date.now().toString(36)}.f32`;
     writeFileAtomic(path.join(this.dir, file), new Uint8Array(m.vectors.buffer));
-    this.manifest.chunks = [{ file, rows: ids.length, ids }];
+    this.manifest.chunks = [{ file, rows: keys.length, keys }];
     writeFileAtomic(path.join(this.dir, "manifest.json"), JSON.stringify(this.manifest));
     for (const f of old) rmSync(path.join(this.dir, f), { force: true });
     this.data = m.vectors;
-    this.rows = new Map(ids.map((id, i) => [id, i]));
+    this.rows = new Map(keys.map((k, i) => [k, i]));
   }
 }
 
@@ -223,7 +226,7 @@ export function embeddingCacheDir(encoder: string, pooling: string, cacheDir: st
  * and the first `put` writes a fresh manifest over it (its old chunks are then deleted).
  * @example
  * const cache = await openEmbeddingCache({ encoder: "use-lite", pooling: "mean", weightsHash, preprocessing, dim: 512 });
- * const { missing } = await cache.match(ids);
+ * const { missing } = await cache.match(await contentKeys(titles, "text"));
  */
 export async function openEmbeddingCache(opts: EmbeddingCacheOptions): Promise<EmbeddingCache> {
   const { cacheDir = env.cacheDir, compactAfter = 64, ...rest } = opts;
@@ -254,7 +257,7 @@ export async function openEmbeddingCache(opts: EmbeddingCacheOptions): Promise<E
     for (const c of m.chunks) {
       const f = path.join(dir, c.file);
       const want = c.rows * key.dim * 4;
-      if (!existsSync(f) || statSync(f).size !== want || c.ids.length !== c.rows) {
+      if (!existsSync(f) || statSync(f).size !== want || !Array.isArray(c.keys) || c.keys.length !== c.rows) {
         reason = `chunk ${c.file} is missing or has the wrong size (expected ${want} bytes)`;
         break;
       }
@@ -269,8 +272,8 @@ export async function openEmbeddingCache(opts: EmbeddingCacheOptions): Promise<E
     // The first put writes the fresh manifest; then the stale chunks go.
     const staleFiles = Array.isArray(m.chunks) ? m.chunks.map((c) => c.file) : [];
     const put = cache.put.bind(cache);
-    cache.put = async (ids, vectors) => {
-      await put(ids, vectors);
+    cache.put = async (keys, vectors) => {
+      await put(keys, vectors);
       const keep = new Set(fresh.chunks.map((c) => c.file));
       for (const f of staleFiles) if (!keep.has(f)) rmSync(path.join(dir, f), { force: true });
       staleFiles.length = 0;

@@ -1,4 +1,4 @@
-/** Embedding a whole dataset's images or titles through the cache, keyed by posting_id. */
+/** Embedding a whole dataset's images or titles through the cache (rows keyed on content, not posting_id). */
 import { type Dataset, type Listing, loadDataset } from "../data/index";
 import { type EmbedOptions, type EmbedResult, embedItems } from "./embed";
 import type { Modality } from "./encoder";

@@ -1,11 +1,14 @@
 /**
  * `embed(items, {model, pooling, normalize, batchSize})`: one entry point over every encoder,
- * batched, with a progress bar, and (given posting ids) served from and written to the on-disk
- * cache so that only new rows are computed.
+ * batched, with a progress bar, and (with the cache on) served from and written to the on-disk
+ * cache so that only new rows are computed. Cache rows are keyed on content (the image file's
+ * bytes or the title's text, see `content_key.ts`), never on posting ids, so identical content is
+ * computed once and datasets that reuse ids with other content never share a row.
  */
 import { env } from "../env";
 import { progress } from "../progress";
 import { hashWeightFiles, openEmbeddingCache } from "./cache";
+import { contentKeys } from "./content_key";
 import type { EmbedItem, EncoderOptions } from "./encoder";
 import { normalizeEmbeddingRows, parsePooling, type Pooling } from "./pooling";
 import { loadEncoder } from "./registry";
@@ -20,9 +23,9 @@ export interface EmbedOptions extends EncoderOptions {
   normalize?: boolean;
   /** Items per forward pass. Defaults to 32. */
   batchSize?: number;
-  /** One posting id per item: turns on the cache (only rows not cached are computed). Defaults to none (no cache). */
+  /** One posting id per item, checked to be one per item (rows are cached by content, not by id). Defaults to none. */
   ids?: readonly string[];
-  /** Use the cache when ids are given. Defaults to true. */
+  /** Read and write the on-disk cache (rows keyed on content: image bytes or title text). Defaults to true when `ids` are given, false otherwise. */
   cache?: boolean;
   /** The cache root. Defaults to `env.cacheDir`. */
   cacheDir?: string;
@@ -54,7 +57,7 @@ export interface EmbedResult {
 /**
  * Embeds items and reports what was computed and what came from the cache.
  * @example
- * const r = await embedItems(listings.map((l) => l.title), { model: "use-lite", ids: listings.map((l) => l.postingId) });
+ * const r = await embedItems(listings.map((l) => l.title), { model: "use-lite", cache: true });
  * console.log(r.computed, r.cached, r.dim);
  */
 export async function embedItems(items: readonly EmbedItem[], opts: EmbedOptions): Promise<EmbedResult> {
@@ -64,7 +67,7 @@ export async function embedItems(items: readonly EmbedItem[], opts: EmbedOptions
     normalize = false,
     batchSize = 32,
     ids,
-    cache = true,
+    cache = ids !== undefined,
     cacheDir = env.cacheDir,
     label,
     log = (l: string) => process.stderr.write(`${l}\n`),
@@ -82,9 +85,8 @@ export async function embedItems(items: readonly EmbedItem[], opts: EmbedOptions
   let vectors = new Float32Array(n * dim);
   let todo: number[] = Array.from({ length: n }, (_, i) => i);
   let stale: string | null = null;
-  const store =
-    ids && cache
-      ? await openEmbeddingCache({
+  const store = cache
+    ? await openEmbeddingCache({
           cacheDir,
           encoder: enc.id,
           pooling,
@@ -93,10 +95,12 @@ export async function embedItems(items: readonly EmbedItem[], opts: EmbedOptions
           dim,
         })
       : null;
+  // with the cache on, each item's content key (identical content: one key, computed once)
+  const keys = store ? await contentKeys(items, enc.modality) : null;
   if (store) {
     stale = store.stale;
     if (stale) log(`embed ${model}: cache at ${store.dir} is stale and will be recomputed: ${stale}`);
-    const m = await store.match(ids!);
+    const m = await store.match(keys!);
     vectors = m.vectors;
     todo = m.missing;
   }
@@ -115,21 +119,25 @@ export async function embedItems(items: readonly EmbedItem[], opts: EmbedOptions
         rows.set(vectors.subarray(i * dim, (i + 1) * dim), r * dim);
       });
       await store.put(
-        pending.map((i) => ids![i]!),
+        pending.map((i) => keys![i]!),
         rows,
       );
       pending = [];
     };
     try {
-      // Identical string items (the same image path or title) are computed once.
+      // Identical items (the same content key, or without the cache the same path or title) are computed once.
+      const dedupeKey = (i: number): string | undefined => {
+        const it = items[i];
+        return keys ? keys[i] : typeof it === "string" ? it : undefined;
+      };
       const firstOf = new Map<string, number>();
       const copies = new Map<number, number[]>();
       const unique: number[] = [];
       for (const i of todo) {
-        const it = items[i];
-        const f = typeof it === "string" ? firstOf.get(it) : undefined;
+        const k = dedupeKey(i);
+        const f = k === undefined ? undefined : firstOf.get(k);
         if (f === undefined) {
-          if (typeof it === "string") firstOf.set(it, i);
+          if (k !== undefined) firstOf.set(k, i);
           unique.push(i);
         } else {
           const c = copies.get(f);
@@ -149,9 +157,9 @@ export async function embedItems(items: readonly EmbedItem[], opts: EmbedOptions
           const row = out.subarray(r * dim, (r + 1) * dim);
           for (const j of [i, ...(copies.get(i) ?? [])]) {
             vectors.set(row, j * dim);
-            pending.push(j);
             done++;
           }
+          pending.push(i);
         });
         if (pending.length >= flushRows) await flush();
         bar.tick(done);

@@ -2,6 +2,7 @@
 export * from "./pooling";
 export * from "./encoder";
 export * from "./cache";
+export * from "./content_key";
 export * from "./hf";
 export * from "./mobilenet";
 export * from "./use_lite";

@@ -24,7 +24,7 @@ const key = (over: Partial<EmbeddingCacheKey> = {}): EmbeddingCacheKey => ({
 });
 
 describe("EmbeddingCache (match / put)", () => {
-  it("stores, reloads and serves rows by posting id; later puts replace", async () => {
+  it("stores, reloads and serves rows by key; later puts replace", async () => {
     const cacheDir = path.join(root, "c1");
     const c = await openEmbeddingCache({ cacheDir, ...key() });
     expect(c.stale).toBeNull();
@@ -88,12 +88,12 @@ describe("EmbeddingCache (match / put)", () => {
     expect(broken.stale).toMatch(/wrong size/);
   });
 
-  it("rejects rows of the wrong width and duplicate ids", async () => {
+  it("rejects rows of the wrong width and duplicate keys", async () => {
     const c = await openEmbeddingCache({
       cacheDir: path.join(root, "c4"),
       ...key(),
     });
-    await expect(c.put(["a"], new Float32Array(4))).rejects.toThrow(/4 values for 1 ids × dim 3/);
+    await expect(c.put(["a"], new Float32Array(4))).rejects.toThrow(/4 values for 1 keys × dim 3/);
     await expect(c.put(["a", "a"], new Float32Array(6))).rejects.toThrow(/duplicate/);
   });
 
@@ -106,7 +106,7 @@ describe("EmbeddingCache (match / put)", () => {
   });
 });
 
-describe("embed with ids: incremental, and stale on new weights", () => {
+describe("embed with the cache: incremental, and stale on new weights", () => {
   it("computes only new rows, then recomputes everything when the model files change", async () => {
     const models = path.join(root, "models");
     writeTinyBert(path.join(models, "tb"), { seed: 5 });
