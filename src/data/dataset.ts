@@ -4,12 +4,12 @@
  * error listing the offending rows, or (onBadRow: "skip") drops them with a report. Nothing is
  * dropped silently.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { DataFrame } from "danfojs-node";
 import { progress } from "../progress";
-import { parseCsv } from "./csv";
-import { imageHeader } from "./image";
+import { formatCsv, parseCsv } from "./csv";
+import { ImageDecodeError, imageHeader, MAX_IMAGE_PIXELS, readImage } from "./image";
 
 /** One listing (one CSV row). */
 export interface Listing {
@@ -24,6 +24,8 @@ export interface Listing {
   labelGroup: string;
   /** Every other column, by name. */
   extra: Record<string, string>;
+  /** The 1-based CSV line of the row (the header is line 1), for error messages; absent for listings not read from a CSV. */
+  line?: number;
 }
 
 /** A loaded, validated dataset. */
@@ -53,6 +55,7 @@ export type DatasetIssueKind =
   | "image-escapes-folder"
   | "missing-image"
   | "corrupt-image"
+  | "image-too-large"
   | "empty-label-group"
   | "small-group"
   | "wrong-field-count";
@@ -73,10 +76,12 @@ export interface LoadDatasetOptions {
   csv?: string;
   /** The image folder, absolute or relative to the dataset folder. Defaults to "train_images". */
   imageDir?: string;
-  /** `error` throws a {@link DatasetError} listing every bad row; `skip` drops them and lists them in `skipped`. Defaults to "error". */
-  onBadRow?: "error" | "skip";
-  /** `true` checks each image exists and its header decodes (sharp metadata); `"exists"` only checks it exists; `false` checks nothing. Defaults to true. */
-  checkImages?: boolean | "exists";
+  /** What to do with bad rows, a key of {@link ON_BAD_ROW}: `error` throws a {@link DatasetError} listing every bad row; `skip` drops them and lists them in `skipped`. Defaults to "error". */
+  onBadRow?: OnBadRow;
+  /** `"decode"` decodes every image in full (catches truncated files too); `true` checks each image exists, stays inside the image folder (symlinks resolved), and its header reads with at most `maxPixels` pixels; `"exists"` only checks it exists and stays inside; `false` checks nothing. Defaults to true. */
+  checkImages?: boolean | "exists" | "decode";
+  /** With `checkImages` true or "decode": the most pixels an image may have. Defaults to {@link MAX_IMAGE_PIXELS} (40 million). */
+  maxPixels?: number;
   /** The least rows a label_group may have (a group of one has nothing to match). Set 1 to allow singletons. Defaults to 2. */
   minGroupSize?: number;
   /** Keep only the first `limit` valid rows (after validation). Defaults to all. */
@@ -86,6 +91,18 @@ export interface LoadDatasetOptions {
   /** `required`: the CSV must have label_group; `optional`: an unlabelled CSV (a test set) loads too, with `hasLabels` false. Defaults to "required". */
   labels?: "required" | "optional";
 }
+
+/** What {@link loadDataset} does with bad rows (`onBadRow`, and a run config's `data.on_bad_row`). */
+export const ON_BAD_ROW = Object.freeze({
+  error: "stop with one error listing every bad row (line, posting_id, what is wrong)",
+  skip: "drop the bad rows and list them (stderr, and bad_rows.csv in a run folder)",
+} as const);
+
+/** A key of {@link ON_BAD_ROW}. */
+export type OnBadRow = keyof typeof ON_BAD_ROW;
+
+/** The values of {@link ON_BAD_ROW}, for enums. */
+export const ON_BAD_ROW_NAMES: readonly OnBadRow[] = Object.freeze(Object.keys(ON_BAD_ROW) as OnBadRow[]);
 
 /** The columns every dataset CSV must have. */
 export const REQUIRED_COLUMNS: readonly string[] = Object.freeze(["posting_id", "image", "title", "label_group"]);
@@ -111,6 +128,26 @@ export class DatasetError extends Error {
   }
 }
 
+/**
+ * The error of one listing's image failing after loading (decoding in a cache, a loader or an
+ * encoder): a {@link DatasetError} naming the CSV line, posting_id and image path, with the
+ * underlying reason.
+ * @example throw rowImageError(ds, ds.listings[i], err);
+ */
+export function rowImageError(ds: Pick<Dataset, "csvPath">, listing: Listing, err: unknown): DatasetError {
+  const e = err instanceof ImageDecodeError ? err : null;
+  const why = e ? e.reason : err instanceof Error ? err.message : String(err);
+  return new DatasetError(ds.csvPath, [{ line: listing.line ?? 0, postingId: listing.postingId, kind: e?.kind ?? "corrupt-image", reason: `image ${listing.imagePath}: ${why}` }]);
+}
+
+/** The bad rows as a CSV (`line,posting_id,kind,reason`), e.g. a run folder's `bad_rows.csv`. */
+export function badRowsCsv(issues: readonly DatasetIssue[]): string {
+  return formatCsv(
+    ["line", "posting_id", "kind", "reason"],
+    issues.map((i) => [String(i.line), i.postingId, i.kind, i.reason]),
+  );
+}
+
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T, i: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
@@ -131,10 +168,12 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T, i: 
  * ds.listings[0].title; ds.frame().head().print();
  */
 export async function loadDataset(dir: string, opts: LoadDatasetOptions = {}): Promise<Dataset> {
-  const { csv = "train.csv", imageDir = "train_images", onBadRow = "error", checkImages = true, minGroupSize = 2, limit, warn = true, labels = "required" } = opts;
-  const known = ["csv", "imageDir", "onBadRow", "checkImages", "minGroupSize", "limit", "warn", "labels"];
+  const { csv = "train.csv", imageDir = "train_images", onBadRow = "error", checkImages = true, maxPixels = MAX_IMAGE_PIXELS, minGroupSize = 2, limit, warn = true, labels = "required" } = opts;
+  const known = ["csv", "imageDir", "onBadRow", "checkImages", "maxPixels", "minGroupSize", "limit", "warn", "labels"];
   for (const k of Object.keys(opts)) if (!known.includes(k)) throw new Error(`loadDataset: unknown option ${k} (expected ${known.join("|")})`);
-  if (onBadRow !== "error" && onBadRow !== "skip") throw new Error(`unknown onBadRow: ${String(onBadRow)} (expected error|skip)`);
+  if (!Object.hasOwn(ON_BAD_ROW, onBadRow)) throw new Error(`loadDataset: bad value for onBadRow: ${JSON.stringify(onBadRow)} (expected one of ${ON_BAD_ROW_NAMES.join("|")})`);
+  if (![true, false, "exists", "decode"].includes(checkImages)) throw new Error(`loadDataset: bad value for checkImages: ${JSON.stringify(checkImages)} (expected true|false|"exists"|"decode")`);
+  if (!Number.isInteger(maxPixels) || maxPixels < 1) throw new Error(`loadDataset: bad value for maxPixels: ${JSON.stringify(maxPixels)} (expected a positive integer)`);
   const root = path.resolve(dir);
   const csvPath = path.resolve(root, csv);
   const imgDir = path.resolve(root, imageDir);
@@ -192,15 +231,23 @@ export async function loadDataset(dir: string, opts: LoadDatasetOptions = {}): P
 
   if (checkImages !== false && candidates.length > 0) {
     const bar = progress({ label: "checking images", total: candidates.length, renderer: candidates.length >= 500 ? undefined : null });
+    // symlinks are resolved: a file whose real path leaves the real image folder escapes it
+    const realRoot = realpathSync(imgDir) + path.sep;
     const results = await mapLimit(candidates, 16, async (r) => {
       const abs = path.resolve(imgDir, table.rows[r]![cImg]!.trim());
       let res: [DatasetIssueKind, string] | null = null;
       if (!existsSync(abs)) res = ["missing-image", `image file not found: ${abs}`];
-      else if (checkImages === true) {
-        try {
-          await imageHeader(abs);
-        } catch (err) {
-          res = ["corrupt-image", `image ${abs} does not decode (${err instanceof Error ? err.message : String(err)}; expected a PNG/JPEG/WebP file)`];
+      else {
+        const real = realpathSync(abs);
+        if (!real.startsWith(realRoot)) res = ["image-escapes-folder", `image ${abs} is a symlink to ${real}, outside the image folder ${imgDir} (expected a file inside it)`];
+        else if (checkImages === true || checkImages === "decode") {
+          try {
+            if (checkImages === "decode") await readImage(abs, { size: 8, maxPixels });
+            else await imageHeader(abs, maxPixels);
+          } catch (err) {
+            const e = err instanceof ImageDecodeError ? err : null;
+            res = [e?.kind ?? "corrupt-image", `image ${abs}: ${e ? e.reason : String(err)}`];
+          }
         }
       }
       bar.tick();
@@ -253,6 +300,7 @@ export async function loadDataset(dir: string, opts: LoadDatasetOptions = {}): P
       title: row[cTitle]!,
       labelGroup: hasLabels ? row[cLab]!.trim() : "",
       extra,
+      line: table.lines[r]!,
     });
   }
   let cached: DataFrame | null = null;

@@ -8,8 +8,8 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type { Dataset } from "./dataset";
-import { readImage } from "./image";
+import { type Dataset, rowImageError } from "./dataset";
+import { imageError, MAX_IMAGE_PIXELS, readImage } from "./image";
 import { env } from "../env";
 import { writeFileAtomic } from "../fs_atomic";
 import { progress } from "../progress";
@@ -39,13 +39,13 @@ export function imageCacheFile(sha256: string, size: number, cacheDir: string = 
   return path.join(cacheDir, "images", String(size), sha256.slice(0, 2), `${sha256}.u8`);
 }
 
-/** Decodes image file bytes to `size`² RGB bytes (the [0, 1] floats of {@link readImage}, × 255 rounded). */
+/** Decodes image file bytes to `size`² RGB bytes (the [0, 1] floats of {@link readImage}, × 255 rounded); errors are ImageDecodeErrors naming `where`. */
 async function decodeBytes(bytes: Uint8Array, size: number, where: string): Promise<Uint8Array> {
   let img: Awaited<ReturnType<typeof readImage>>;
   try {
     img = await readImage(bytes, { size });
   } catch (e) {
-    throw new Error(`loadImageBytes: cannot decode ${where}: ${(e as Error).message}`);
+    throw await imageError(bytes, e, MAX_IMAGE_PIXELS, where);
   }
   const out = new Uint8Array(size * size * 3);
   for (let k = 0; k < out.length; k++) out[k] = Math.round(Math.min(1, Math.max(0, img.data[k]!)) * 255);
@@ -53,7 +53,8 @@ async function decodeBytes(bytes: Uint8Array, size: number, where: string): Prom
 }
 
 /**
- * Decodes every listing's image to `size`² RGB bytes, through the content-addressed cache.
+ * Decodes every listing's image to `size`² RGB bytes, through the content-addressed cache. An image
+ * that is missing or does not decode throws a DatasetError naming its CSV line, posting_id and path.
  * @example const imgs = await loadImageBytes(ds, { size: 32 });
  */
 export async function loadImageBytes(ds: Dataset, opts: ImageBytesOptions = {}): Promise<ImageBytes> {
@@ -84,23 +85,35 @@ export async function loadImageBytes(ds: Dataset, opts: ImageBytesOptions = {}):
   const bar = showProgress ? progress({ label: `decode images ${size}px`, total: n }) : null;
   let next = 0;
   let failed = false;
+  const one = async (i: number): Promise<void> => {
+    const where = ds.listings[i]!.imagePath;
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(where);
+    } catch (e) {
+      throw await imageError(where, e);
+    }
+    if (!cache) data.set(await decodeBytes(bytes, size, where), i * per);
+    else {
+      const hash = createHash("sha256").update(bytes).digest("hex");
+      const first = firstRow.get(hash);
+      if (first) {
+        const j = await first;
+        data.copyWithin(i * per, j * per, (j + 1) * per);
+      } else {
+        const done = fill(i, hash, bytes, where).then(() => i);
+        firstRow.set(hash, done);
+        await done;
+      }
+    }
+  };
   const worker = async () => {
     while (!failed && next < n) {
       const i = next++;
-      const where = ds.listings[i]!.imagePath;
-      const bytes = await readFile(where);
-      if (!cache) data.set(await decodeBytes(bytes, size, where), i * per);
-      else {
-        const hash = createHash("sha256").update(bytes).digest("hex");
-        const first = firstRow.get(hash);
-        if (first) {
-          const j = await first;
-          data.copyWithin(i * per, j * per, (j + 1) * per);
-        } else {
-          const done = fill(i, hash, bytes, where).then(() => i);
-          firstRow.set(hash, done);
-          await done;
-        }
+      try {
+        await one(i);
+      } catch (e) {
+        throw rowImageError(ds, ds.listings[i]!, e);
       }
       bar?.tick();
     }

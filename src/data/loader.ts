@@ -191,6 +191,10 @@ export class DataLoader {
     return {
       paths: Array.from(rows, (r) => this.listings[r]!.imagePath),
       indices: Array.from(rows),
+      rows: Array.from(rows, (r) => {
+        const l = this.listings[r]!;
+        return `${l.line ? `line ${l.line}` : `row ${r}`} (posting_id ${l.postingId})`;
+      }),
       seed: this.seed,
       epoch,
       size: this.imageSize,

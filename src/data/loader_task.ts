@@ -21,18 +21,20 @@ export interface BatchTask {
   paths: string[];
   /** Dataset row index of each sample (keys its augmentation). */
   indices: number[];
+  /** Where each sample comes from, for errors (e.g. `line 12 (posting_id abc)`). Defaults to `row <index>`. */
+  rows?: string[];
   seed: number;
   epoch: number;
   size: [number, number];
   fit: ImageFit;
 }
 
-/** Decodes, augments and packs one batch; errors name the image and the row. */
+/** Decodes, augments and packs one batch; errors name the row (CSV line and posting_id when given) and the image. */
 export async function loadBatchImages(task: BatchTask, transform: LoaderTransform | null): Promise<{ images: Float32Array; height: number; width: number }> {
   const decoded = await Promise.all(
     task.paths.map((p, i) =>
       readImage(p, { size: task.size, fit: task.fit }).catch((err: unknown) => {
-        throw new Error(`cannot decode ${p} (row ${task.indices[i]}): ${err instanceof Error ? err.message : String(err)}`);
+        throw new Error(`${task.rows?.[i] ?? `row ${task.indices[i]}`}: ${err instanceof Error ? err.message : String(err)}`);
       }),
     ),
   );

@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utime
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { loadDataset, type Dataset } from "../../src/data/dataset";
+import { DatasetError, loadDataset, type Dataset } from "../../src/data/dataset";
 import { writeHoldout } from "../../src/data/holdout";
 import { readImage } from "../../src/data/image";
 import { imageCacheFile, loadImageBytes } from "../../src/data/image_bytes";
@@ -156,9 +156,22 @@ describe("loadImageBytes", () => {
     expect(readdirSync(path.dirname(file)).filter((f) => f.includes(".tmp-"))).toEqual([]);
   });
 
-  it("names the image it cannot decode", async () => {
+  it("names the row (CSV line, posting_id) and the image it cannot decode: not an image, empty, truncated, missing", async () => {
     const ds = await dataset(4);
-    writeFileSync(ds.listings[1]!.imagePath, "not a png");
-    await expect(loadImageBytes(ds, { size: SIZE })).rejects.toThrow(/cannot decode .*i1\.png/);
+    const good = readFileSync(ds.listings[1]!.imagePath);
+    const cases: [Uint8Array | null, RegExp][] = [
+      [Buffer.from("not a png"), /line 3 \(posting_id p1\): corrupt-image: image .*i1\.png: does not decode \(.*expected a complete PNG/],
+      [new Uint8Array(0), /line 3 \(posting_id p1\): corrupt-image: image .*i1\.png: the file is empty \(0 bytes/],
+      [good.subarray(0, Math.floor(good.length / 2)), /line 3 \(posting_id p1\): corrupt-image: image .*i1\.png: does not decode/],
+      [null, /line 3 \(posting_id p1\): missing-image: image .*i1\.png: file not found/],
+    ];
+    for (const [bytes, want] of cases) {
+      if (bytes) writeFileSync(ds.listings[1]!.imagePath, bytes);
+      else rmSync(ds.listings[1]!.imagePath);
+      const err = await loadImageBytes(ds, { size: SIZE, cache: false }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DatasetError);
+      expect((err as DatasetError).message).toMatch(want);
+      expect((err as DatasetError).issues.map((i) => [i.line, i.postingId])).toEqual([[3, "p1"]]);
+    }
   });
 });

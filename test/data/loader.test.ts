@@ -102,10 +102,10 @@ describe("DataLoader", () => {
     const dir = await makeDataset(goodRows(6));
     const d = await loadDataset(dir);
     writeFileSync(path.join(dir, "train_images", "i3.png"), "garbage");
-    await expect(collect(dataLoader(d, { batchSize: 2, imageSize: 4 }))).rejects.toThrow(/cannot decode .*i3\.png \(row 3\)/);
+    await expect(collect(dataLoader(d, { batchSize: 2, imageSize: 4 }))).rejects.toThrow(/line 5 \(posting_id p3\): image .*i3\.png: does not decode \(.*expected a complete PNG/);
     const lw = dataLoader(d, { batchSize: 2, imageSize: 4, numWorkers: 1 });
     open.push(lw);
-    await expect(collect(lw)).rejects.toThrow(/cannot decode .*i3\.png \(row 3\)/);
+    await expect(collect(lw)).rejects.toThrow(/line 5 \(posting_id p3\): image .*i3\.png: does not decode \(.*expected a complete PNG/);
   });
 
   it("rejects bad options clearly", () => {
