@@ -19,7 +19,7 @@ import { loadConfig, type RunConfig, runConfigYaml } from "../train/config";
 import { type CvFold, type CvRecord, finishCv, newCvId, readCv } from "../train/cv";
 import { DIVERGED_EXIT_CODE } from "../train/divergence";
 import { readRunSummary, timeStamp } from "../train/registry";
-import { datasetPath } from "../train/run";
+import { datasetPath, loadRunDataset } from "../train/run";
 import type { TrainRunLine } from "../train/run";
 import { findSubmission, SLURM_FORMAT, SLURM_SUBDIR, type SlurmTask, sbatchScript, slurmTaskViews, slurmUnavailable, submitSbatch, taskLog, writeSubmission } from "../train/slurm";
 import { taskDef } from "../train/tasks/index";
@@ -139,7 +139,8 @@ export const command: Command = {
 
 /** Writes the cv record (merging the folds' OOF embeddings over the dataset's postings) and says where. */
 async function writeCvRecord(runsDir: string, id: string, cfg: RunConfig, folds: CvFold[], all: TrainRunLine | null): Promise<CvRecord> {
-  const ds = await loadDataset(datasetPath(cfg), { checkImages: false, minGroupSize: 1 });
+  // with data.on_bad_row skip the folds dropped the bad rows: the record covers the same postings
+  const ds = cfg.data.on_bad_row === "skip" ? await loadRunDataset(cfg) : await loadDataset(datasetPath(cfg), { checkImages: false, minGroupSize: 1 });
   const listings = cfg.data.limit > 0 ? ds.listings.slice(0, cfg.data.limit) : ds.listings;
   const cv = finishCv(runsDir, id, cfg, folds, listings.map((l) => l.postingId), all);
   const oof = cv.oof ? `; out-of-fold embeddings of all ${cv.oof.rows} postings, each exactly once, branches ${cv.oof.branches.join("|")} in ${path.join(runsDir, id, "oof")}` : "";

@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { ConfigError, readYaml, resolveSection, type Section } from "../config";
-import { loadDataset } from "../data/index";
+import { loadDataset, ON_BAD_ROW_NAMES, type OnBadRow } from "../data/index";
 import { disposeEncoders, ENCODER_SOURCES, embedDataset, parsePooling, POOLINGS, type EmbedDatasetOptions } from "../embeddings/index";
 import { env } from "../env";
 import { formatDuration } from "../progress";
@@ -58,6 +58,7 @@ const FLAGS: Record<string, FlagSpec> = {
   limit: { type: "string", help: "embed only the first N listings" },
   "cache-dir": { type: "string", help: "cache root (default: env.cacheDir)" },
   json: { type: "boolean", help: "end with one JSON line per encoder" },
+  "on-bad-row": { type: "string", help: `a row whose image is missing or does not decode: ${ON_BAD_ROW_NAMES.join("|")} (skip decodes every image first and lists the dropped rows)`, default: "error" },
 };
 
 /** The schema of an embed YAML config (the one config engine of src/config.ts). */
@@ -153,7 +154,9 @@ export const command: Command = {
       if (other.length) throw new Error(`--config cannot be combined with ${other.map((k) => `--${k}`).join(", ")} (put them in the YAML)`);
     }
     const plan = typeof p.values.config === "string" ? readEmbedConfig(p.values.config) : planFromFlags(p);
-    const ds = await loadDataset(plan.dataset, { checkImages: "exists" });
+    const onBadRow = p.values["on-bad-row"] as string;
+    if (!(ON_BAD_ROW_NAMES as readonly string[]).includes(onBadRow)) throw new Error(`bad value for --on-bad-row: ${JSON.stringify(onBadRow)} (expected one of ${ON_BAD_ROW_NAMES.join("|")})`);
+    const ds = await loadDataset(plan.dataset, { onBadRow: onBadRow as OnBadRow, checkImages: onBadRow === "skip" ? "decode" : true });
     const lines: string[] = [];
     try {
       for (const model of plan.encoders) {

@@ -62,7 +62,7 @@ export const command: Command = {
     const spec = specOf(p);
     await initBackend({ backend: stringFlag(p, "backend") ?? env.backend });
     const csv = String(p.values.csv);
-    const ds = await loadDataset(path.resolve(stringFlag(p, "dataset") ?? env.dataset), { csv, imageDir: stringFlag(p, "images") ?? `${path.basename(csv, ".csv")}_images`, checkImages: "exists", minGroupSize: 1, labels: "optional" });
+    const ds = await loadDataset(path.resolve(stringFlag(p, "dataset") ?? env.dataset), { csv, imageDir: stringFlag(p, "images") ?? `${path.basename(csv, ".csv")}_images`, minGroupSize: 1, labels: "optional" });
     const n = ds.listings.length;
     const k = Math.min(spec.k, n);
     const members = await buildMembers(ds, spec.members.map((m) => m.source), { runsDir: stringFlag(p, "runs-dir") ?? env.runsDir, mode: "predict", k, inb: spec.inb, engine: "auto", withAll: p.values["with-all"] === true });

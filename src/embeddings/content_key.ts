@@ -8,6 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
+import { ImageDecodeError } from "../data/image";
 import type { EmbedItem, Modality } from "./encoder";
 
 const fileMemo = new Map<string, string>();
@@ -20,7 +21,7 @@ async function hashFile(file: string): Promise<string> {
     st = await stat(file);
     bytes = await readFile(file);
   } catch (e) {
-    throw new Error(`cannot read image ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; expected an image file to embed)`);
+    throw new ImageDecodeError(file, "missing-image", `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; expected an image file to embed)`);
   }
   const memo = `${file}\0${st.size}\0${st.mtimeMs}`;
   let h = fileMemo.get(memo);

@@ -10,6 +10,7 @@ import { checkLeaf, ConfigError, configToYaml, isMap, type Leaf, leafAt, leafKey
 import { centerCrop } from "../augment/center_crop";
 import { compose, TRANSFORMS, transformFromSpec } from "../augment/compose";
 import type { Transform } from "../augment/transform";
+import { ON_BAD_ROW_NAMES, type OnBadRow } from "../data/dataset";
 import { emptyImage } from "../data/image";
 import { encoderSource } from "../embeddings/registry";
 import { BACKENDS, type BackendName } from "../env";
@@ -187,6 +188,7 @@ export const RUN_SCHEMA: Section = Object.freeze({
     fold: foldLeaf,
     fold_seed: { type: "int", default: 0, min: 0, doc: "shuffle seed of the folds (the same for every seed of a config, so seeds share folds)" },
     limit: { type: "int", default: 0, min: 0, doc: "use only the first N listings (0 = all)" },
+    on_bad_row: { type: "enum", default: "error", values: ON_BAD_ROW_NAMES, doc: "a bad row (missing or undecodable image, empty title, …): error stops naming every one (line, posting_id, image); skip decodes every image up front, drops the bad rows and lists them (stderr and the run's bad_rows.csv)" },
     image_size: { type: "int", default: 32, min: 8, max: 512, doc: "image side in pixels" },
     augment: augmentLeaf,
     decode_size: { type: "int", default: 0, min: 0, max: 1024, doc: "side images are decoded (and cached) at before augmentation (0 = image_size); larger than image_size for random crops, then validation centre-crops" },
@@ -281,7 +283,7 @@ export interface RunConfig {
   name: string;
   seed: number;
   backend: BackendName;
-  data: { dataset: string; folds: number; fold: number | "all"; fold_seed: number; limit: number; image_size: number; augment: Record<string, Record<string, unknown>>[]; decode_size: number; num_workers: number; prefetch: number; tags: boolean; sampling: Sampling; sampling_alpha: number };
+  data: { dataset: string; folds: number; fold: number | "all"; fold_seed: number; limit: number; on_bad_row: OnBadRow; image_size: number; augment: Record<string, Record<string, unknown>>[]; decode_size: number; num_workers: number; prefetch: number; tags: boolean; sampling: Sampling; sampling_alpha: number };
   model: {
     input: "raw" | "features";
     encoders: string[];

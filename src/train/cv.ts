@@ -7,13 +7,12 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Dataset } from "../data/dataset";
-import { loadDataset } from "../data/dataset";
 import { env } from "../env";
 import { type RunConfig, overrideConfig, runConfigYaml } from "./config";
 import { readEmbeddingsFile, runEmbeddingsFile } from "../retrieval/embedding_file";
 import { type MergedOof, mergeOofEmbeddings } from "./oof";
 import { claimFolder, timeStamp, writeJsonAtomic } from "./registry";
-import { datasetPath, type TrainRunLine, trainRun, trainRunLine } from "./run";
+import { loadRunDataset, type TrainRunLine, trainRun, trainRunLine } from "./run";
 import { taskDef } from "./tasks/index";
 
 /** The format tag of cv.json. */
@@ -122,7 +121,7 @@ export interface CrossValidateOptions {
  */
 export async function crossValidate(cfg: RunConfig, opts: CrossValidateOptions = {}): Promise<CvRecord> {
   const { runsDir = env.runsDir, progressBars = env.progress, log = () => {} } = opts;
-  const ds = opts.dataset ?? (await loadDataset(datasetPath(cfg), { checkImages: "exists" }));
+  const ds = opts.dataset ?? (await loadRunDataset(cfg));
   const listings = cfg.data.limit > 0 ? ds.listings.slice(0, cfg.data.limit) : ds.listings;
   const id = newCvId(runsDir, cfg);
   const folds: CvFold[] = [];

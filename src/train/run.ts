@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend/index";
-import { type Dataset, loadDataset } from "../data/dataset";
+import { badRowsCsv, type Dataset, loadDataset } from "../data/dataset";
+import { writeFileAtomic } from "../fs_atomic";
 import { env } from "../env";
 import { checkName } from "../names";
 import type { ProgressRenderer } from "../progress";
@@ -38,6 +39,16 @@ export function datasetPath(cfg: RunConfig): string {
   return path.isAbsolute(cfg.data.dataset) ? cfg.data.dataset : path.join(env.root, cfg.data.dataset);
 }
 
+/**
+ * Loads a config's dataset as runs do: with `data.on_bad_row: error` every image's header is read
+ * (size cap, symlinks) and a bad row stops the load naming it; with `skip` every image is decoded
+ * once so that undecodable rows are dropped (and listed in `skipped`) before the folds are made.
+ */
+export async function loadRunDataset(cfg: RunConfig): Promise<Dataset> {
+  const onBadRow = cfg.data.on_bad_row;
+  return loadDataset(datasetPath(cfg), { onBadRow, checkImages: onBadRow === "skip" ? "decode" : true });
+}
+
 /** Options for {@link prepareTask}. */
 export interface PrepareTaskOptions {
   /** Show a progress bar while decoding images. Defaults to `env.progress`. */
@@ -52,7 +63,7 @@ export interface PrepareTaskOptions {
  */
 export async function prepareTask(cfg: RunConfig, opts: PrepareTaskOptions = {}): Promise<RunTask> {
   const def = taskDef(cfg.task);
-  const full = opts.dataset ?? (await loadDataset(datasetPath(cfg), { checkImages: "exists" }));
+  const full = opts.dataset ?? (await loadRunDataset(cfg));
   const ds = cfg.data.limit > 0 ? { ...full, listings: full.listings.slice(0, cfg.data.limit) } : full;
   const split = def.split(ds.listings, cfg);
   const data = await prepareData(ds, cfg, { showProgress: opts.progressBars });
@@ -234,7 +245,12 @@ async function trainRunIn(cfg: RunConfig, id: string, p: ReturnType<typeof runPa
   const def = taskDef(cfg.task);
   if (opts.resume && existsSync(p.config)) checkResume(runConfig(runsDir, id), cfg, p.changes, log);
   createRunDir(runsDir, id, opts.resume && existsSync(p.config) ? null : runConfigYaml(cfg), metricsColumns(def));
-  const task = await prepareTask(cfg, { progressBars, dataset: opts.dataset });
+  const dataset = opts.dataset ?? (await loadRunDataset(cfg));
+  if (dataset.skipped.length > 0) {
+    writeFileAtomic(path.join(p.dir, "bad_rows.csv"), badRowsCsv(dataset.skipped));
+    log(JSON.stringify({ event: "bad_rows", skipped: dataset.skipped.length, file: path.join(p.dir, "bad_rows.csv") }));
+  }
+  const task = await prepareTask(cfg, { progressBars, dataset });
   const learner = makeLearner(task, cfg, { checkpointsDir: p.checkpoints, metricsFile: p.metrics, log, progressBars, progressRenderer: opts.progressRenderer, callbacks });
   const prev = readRunSummary(runsDir, id);
   let untrained: number | null = prev?.untrained ?? null;

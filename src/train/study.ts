@@ -9,11 +9,11 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { formatCsv } from "../data/csv";
 import { writeFileAtomic } from "../fs_atomic";
-import { type Dataset, loadDataset } from "../data/dataset";
+import type { Dataset } from "../data/dataset";
 import { env } from "../env";
 import { configToYaml, overrideConfig, type RunConfig } from "./config";
 import { claimFolder, timeStamp } from "./registry";
-import { datasetPath, type TrainRunResult, trainRun } from "./run";
+import { loadRunDataset, type TrainRunResult, trainRun } from "./run";
 import { taskDef } from "./tasks/index";
 
 /** A grid value. */
@@ -163,7 +163,7 @@ export async function runStudy(cfg: RunConfig, opts: RunStudyOptions = {}): Prom
   const { runFolds = 0, progressBars = env.progress, onResult, log = () => {} } = opts;
   if (!Number.isInteger(runFolds) || runFolds < 0) throw new Error(`runStudy: runFolds must be an integer >= 0, got ${runFolds}`);
   const def = taskDef(cfg.task);
-  const ds = opts.dataset ?? (await loadDataset(datasetPath(cfg), { checkImages: "exists" }));
+  const ds = opts.dataset ?? (await loadRunDataset(cfg));
   const folds = runFolds > 0 ? Math.min(runFolds, cfg.data.folds) : cfg.data.folds;
   const arms = studyArms(cfg);
   const dir = opts.outDir ?? path.join(env.runsDir, claimFolder(env.runsDir, `study-${cfg.name}-${timeStamp().replace("T", "-")}`));

@@ -132,7 +132,7 @@ describe("embedding cache keyed on content", () => {
     expect(await contentKey(a, "image")).toBe(await contentKey(c, "image"));
     expect(await contentKey(a, "image")).not.toBe(await contentKey(b, "image"));
     expect(await contentKey("red heart", "text")).not.toBe(await contentKey("red heart ", "text"));
-    await expect(contentKey(path.join(root, "nope.png"), "image")).rejects.toThrow(/cannot read image .*nope\.png \(ENOENT; expected an image file/);
+    await expect(contentKey(path.join(root, "nope.png"), "image")).rejects.toThrow(/image .*nope\.png: cannot read the file \(ENOENT; expected an image file/);
 
     // a format-1 manifest (rows keyed on posting ids) is stale: never served, replaced by the next put
     const cacheDir = path.join(root, "cache-old");
