@@ -1,6 +1,6 @@
 // Bad images, named by their row in every command that reads them: loadDataset's checks (symlinks
 // leaving the image folder, a pixel cap, empty files, non-images, truncated files under "decode"),
-// decode-time errors (line, posting_id, path) in `matchlab train` and `matchlab embed`, and
+// decode-time errors (line, posting_id, path) in `matchlab train`, `match --baseline` and `embed`, and
 // `data.on_bad_row: skip` / `--on-bad-row skip` dropping and listing the rows (bad_rows.csv).
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -200,6 +200,15 @@ describe("through the CLI", () => {
     const bogus = await matchlab(["train", "--config", cfg, "--runs-dir", runsDir, "--set", "data.on_bad_row=drop"]);
     expect(bogus.code).not.toBe(0);
     expect(bogus.err).toMatch(/data\.on_bad_row.*drop.*error\|skip/);
+  });
+
+  it("matchlab match --baseline: a truncated image fails naming line, posting_id and path", async () => {
+    const dir = await tiny();
+    truncate(img(dir, "g7_0.png")); // line 23
+    const r = await matchlab(["match", "--dataset", dir, "--baseline", "--out", path.join(work, "submission.csv")]);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/matchlab match: .*train\.csv: 1 bad row:\n {2}line 23 \(posting_id p7_0\): corrupt-image: image .*g7_0\.png: does not decode/);
+    expect(r.err).not.toMatch(/\n\s+at /);
   });
 
   it("matchlab embed: a bad image fails naming its row; --on-bad-row skip embeds the rest", async () => {
