@@ -10,7 +10,7 @@
  * to the caller (per-key docs and defaults for `--help`, parsing a flag's text by the key's type,
  * "expected one of a|b|c" from the registries, dotted overrides), in about 200 lines.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import yaml from "js-yaml";
 
 /** A leaf of a schema: a typed value with its default and one line of doc. */
@@ -194,9 +194,13 @@ export function parseAssignments(text: string, where = "--set"): [string, string
 
 /** Reads and parses a YAML file; read and parse errors become ConfigErrors naming the file. */
 export function readYaml(file: string): unknown {
+  if (!existsSync(file)) throw new ConfigError(`config file not found: ${file} (expected a YAML file, e.g. configs/quick.yaml)`);
   try {
     return yaml.load(readFileSync(file, "utf8"));
   } catch (e) {
+    if (e instanceof yaml.YAMLException && e.mark) {
+      throw new ConfigError(`${file}:${e.mark.line + 1}:${e.mark.column + 1}: YAML syntax error: ${e.reason} (expected valid YAML)${e.mark.snippet ? `\n${e.mark.snippet}` : ""}`);
+    }
     throw new ConfigError(`${file}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }

@@ -10,6 +10,14 @@ import { distanceThreshold, similarityThreshold, type Threshold } from "../retri
 import { overrideConfig, type RunConfig } from "../train/config";
 import type { SlurmOptions, SlurmTaskView } from "../train/slurm";
 
+/** Thrown for a bad command line (unknown flag, missing or malformed flag value): the message names the flag and what it takes. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
 /** A `matchlab` command. */
 export interface Command {
   /** One line for `matchlab --help`. */
@@ -65,14 +73,14 @@ export function parseFlags(
     return { values: values as Parsed["values"], positionals };
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
-    throw new Error(`${msg}\nknown options: ${Object.keys(flags).map((k) => `--${k}`).join(", ")}`);
+    throw new UsageError(`${msg}\nknown options: ${Object.keys(flags).map((k) => `--${k}`).join(", ")}`);
   }
 }
 
 /** Reads a required string flag, or throws naming it. */
 export function required(p: Parsed, key: string): string {
   const v = p.values[key];
-  if (typeof v !== "string" || v === "") throw new Error(`--${key} is required`);
+  if (typeof v !== "string" || v === "") throw new UsageError(`--${key} is required`);
   return v;
 }
 
@@ -81,7 +89,7 @@ export function intFlag(p: Parsed, key: string, fallback: number): number {
   const v = p.values[key];
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (typeof v !== "string" || v.trim() === "" || !Number.isInteger(n)) throw new Error(`--${key} must be an integer, got ${String(v) || "\"\""}`);
+  if (typeof v !== "string" || v.trim() === "" || !Number.isInteger(n)) throw new UsageError(`--${key} must be an integer, got ${String(v) || "\"\""}`);
   return n;
 }
 
@@ -162,11 +170,11 @@ export function thresholdFlags(p: Parsed, minSimilarity: number): Threshold {
   const sim = p.values["min-similarity"];
   const dist = p.values["max-distance"];
   if (sim !== undefined && dist !== undefined) {
-    throw new Error(`--min-similarity ${String(sim)} and --max-distance ${String(dist)} set the same rule (cosine distance = 1 − similarity): give one of them`);
+    throw new UsageError(`--min-similarity ${String(sim)} and --max-distance ${String(dist)} set the same rule (cosine distance = 1 − similarity): give one of them`);
   }
   const num = (flag: string, v: unknown) => {
     const x = Number(v);
-    if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(x)) throw new Error(`--${flag} must be a number, got ${String(v)}`);
+    if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(x)) throw new UsageError(`--${flag} must be a number, got ${String(v)}`);
     return x;
   };
   if (dist !== undefined) return distanceThreshold(num("max-distance", dist));

@@ -4,7 +4,7 @@ import path from "node:path";
 import { buildEmojiMatch, EMOJI_ART_SETS, type EmojiBackground, emojiLocales } from "../data/emoji/index";
 import { env } from "../env";
 import { formatDuration } from "../progress";
-import { type Command, type FlagSpec, intFlag, parseFlags } from "./common";
+import { type Command, type FlagSpec, intFlag, parseFlags, UsageError } from "./common";
 
 const SUMMARY = "build the emoji-match dataset (Shopee-style train.csv + train_images/) from the emoji npm packages";
 
@@ -36,11 +36,11 @@ export const command: Command = {
   async run(argv) {
     const p = parseFlags("data", SUMMARY, FLAGS, argv);
     if (!p) return 0;
-    if (p.positionals.length) throw new Error(`unexpected argument: ${p.positionals[0]} (matchlab data takes only options; see --help)`);
+    if (p.positionals.length) throw new UsageError(`unexpected argument: ${p.positionals[0]} (matchlab data takes only options; see --help)`);
     const background = String(p.values.background);
-    if (background !== "white" && background !== "transparent") throw new Error(`--background must be white or transparent, got ${background}`);
+    if (background !== "white" && background !== "transparent") throw new UsageError(`--background must be white or transparent, got ${background}`);
     const seed = intFlag(p, "seed", env.seed);
-    if (seed < 0) throw new Error(`--seed must be a non-negative integer, got ${seed}`);
+    if (seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${seed}`);
     const groups = p.values.groups === undefined ? undefined : intFlag(p, "groups", 0);
     const concurrency = p.values.concurrency === undefined ? undefined : intFlag(p, "concurrency", 1);
     const outFlag = p.values.out === FLAGS.out!.default ? path.join(env.dataDir, "emoji-match") : String(p.values.out);

@@ -1,9 +1,9 @@
 /** `matchlab folds`: makes cross-validation folds for a dataset CSV and writes `posting_id,fold`. */
-import { readFileSync } from "node:fs";
-import { parseCsv } from "../data/csv";
+import { existsSync, readFileSync } from "node:fs";
+import { CsvError, parseCsv } from "../data/csv";
 import { env } from "../env";
 import { FOLD_SCHEMES, assertNoLeakage, columnForSplit, leakageReport, makeFolds, parseFoldScheme, saveFolds } from "../folds/index";
-import { type Command, type FlagSpec, intFlag, parseFlags, required } from "./common";
+import { type Command, type FlagSpec, intFlag, parseFlags, required, UsageError } from "./common";
 
 const SUMMARY = "make cross-validation folds (kfold|stratified|group|stratified-group|unseen) and write posting_id,fold";
 const FLAGS: Record<string, FlagSpec> = {
@@ -22,19 +22,21 @@ export const command: Command = {
   async run(argv) {
     const p = parseFlags("folds", SUMMARY, FLAGS, argv);
     if (!p) return 0;
-    if (p.positionals.length) throw new Error(`unexpected argument ${p.positionals[0]} (options start with --)`);
+    if (p.positionals.length) throw new UsageError(`unexpected argument ${p.positionals[0]} (options start with --)`);
     const csv = required(p, "csv");
     const out = required(p, "out");
+    if (!Object.hasOwn(FOLD_SCHEMES, String(p.values.scheme))) throw new UsageError(`--scheme: unknown fold scheme: ${String(p.values.scheme)} (expected ${Object.keys(FOLD_SCHEMES).join("|")})`);
     const scheme = parseFoldScheme(String(p.values.scheme));
     const k = intFlag(p, "k", 5);
     const seed = intFlag(p, "seed", env.seed);
     const shuffle = Boolean(p.values.shuffle);
+    if (!existsSync(csv)) throw new CsvError(`--csv ${csv}: file not found (expected a dataset CSV with a posting_id column)`);
     const t = parseCsv(readFileSync(csv, "utf8"), csv);
     const col = (name: string, why: string) => {
       const i = t.header.indexOf(name);
-      if (i < 0) throw new Error(`${csv}: no column ${name} (${why}); columns are ${t.header.join(", ")}`);
+      if (i < 0) throw new CsvError(`${csv}: no column ${name} (${why}); columns are ${t.header.join(", ")}`);
       return t.rows.map((r, j) => {
-        if (r.length !== t.header.length) throw new Error(`${csv}:${t.lines[j]}: ${r.length} fields, expected ${t.header.length}`);
+        if (r.length !== t.header.length) throw new CsvError(`${csv}:${t.lines[j]}: ${r.length} fields, expected ${t.header.length}`);
         return r[i]!;
       });
     };

@@ -8,7 +8,7 @@ import { loadDataset } from "../data/dataset";
 import { writeHoldout } from "../data/holdout";
 import { env } from "../env";
 import { holdoutGroups } from "../folds/holdout";
-import { type Command, type FlagSpec, parseFlags, required, stringFlag } from "./common";
+import { type Command, type FlagSpec, parseFlags, required, stringFlag, UsageError } from "./common";
 
 const SUMMARY = "hold out whole label groups as an unlabelled test set (test.csv, test_labels.csv) beside the rest (train.csv)";
 const FLAGS: Record<string, FlagSpec> = {
@@ -26,8 +26,8 @@ export const command: Command = {
     if (!p) return 0;
     const frac = Number(p.values.frac);
     const seed = Number(p.values.seed);
-    if (!(frac > 0 && frac < 1)) throw new Error(`--frac must be a number in (0, 1), got ${String(p.values.frac)}`);
-    if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be an integer >= 0, got ${String(p.values.seed)}`);
+    if (!(frac > 0 && frac < 1)) throw new UsageError(`--frac must be a number in (0, 1), got ${String(p.values.frac)}`);
+    if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be an integer >= 0, got ${String(p.values.seed)}`);
     const ds = await loadDataset(path.resolve(stringFlag(p, "dataset") ?? env.dataset), { checkImages: "exists" });
     const out = path.resolve(required(p, "out"));
     const split = holdoutGroups(ds.listings.map((l) => l.labelGroup), { frac, seed });

@@ -21,7 +21,7 @@ import { matchScores } from "../metrics/index";
 import { asSimilarity, combineMatches, exactKeyMatches, formatThreshold, type KnnEngineName, type KnnResult, knnWithinFolds, similarityThreshold, sparseKnn } from "../retrieval/index";
 import { cvFoldAssignment, readCv } from "../train/cv";
 import { type BuiltMember, buildMembers } from "../train/members";
-import { type Command, type FlagSpec, intFlag, parseFlags, required, thresholdFlags } from "./common";
+import { type Command, type FlagSpec, intFlag, parseFlags, required, thresholdFlags, UsageError } from "./common";
 
 const SUMMARY = "match postings from embeddings (runs or .f32 files) and write a posting_id,matches submission";
 
@@ -76,7 +76,7 @@ function numberList(v: unknown, flag: string, allowOff = false): Array<number | 
   return list(v).map((s) => {
     if (allowOff && s === "off") return null;
     const x = Number(s);
-    if (!Number.isFinite(x)) throw new Error(`--${flag}: ${s} is not a number${allowOff ? " or off" : ""}`);
+    if (!Number.isFinite(x)) throw new UsageError(`--${flag}: ${s} is not a number${allowOff ? " or off" : ""}`);
     return x;
   });
 }
@@ -98,14 +98,14 @@ export const command: Command = {
     }
     const p = parseFlags("match", SUMMARY, FLAGS, argv);
     if (!p) return 0;
-    if (p.positionals.length) throw new Error(`unexpected argument: ${p.positionals[0]} (matchlab match takes only options; see --help)`);
+    if (p.positionals.length) throw new UsageError(`unexpected argument: ${p.positionals[0]} (matchlab match takes only options; see --help)`);
     const out = path.resolve(required(p, "out"));
     const k = intFlag(p, "k", 50);
     const inb = intFlag(p, "inb", 0);
     const engine = String(p.values.engine) as KnnEngineName | "auto";
-    if (!["auto", "onnx", "tfjs", "js"].includes(engine)) throw new Error(`unknown engine: ${engine} (expected auto|onnx|tfjs|js)`);
+    if (!["auto", "onnx", "tfjs", "js"].includes(engine)) throw new UsageError(`unknown engine: ${engine} (expected auto|onnx|tfjs|js)`);
     const tune = p.values.tune as string | undefined;
-    if (tune !== undefined && !["grid", "coordinate", "nelder-mead"].includes(tune)) throw new Error(`unknown --tune method: ${tune} (expected grid|coordinate|nelder-mead)`);
+    if (tune !== undefined && !["grid", "coordinate", "nelder-mead"].includes(tune)) throw new UsageError(`unknown --tune method: ${tune} (expected grid|coordinate|nelder-mead)`);
     if (tune !== undefined) {
       for (const f of ["weights", "min-similarity", "max-distance", "branch-min-similarities"]) {
         if (p.values[f] !== undefined) throw new Error(`--${f} is what --tune ${tune} tunes: give one of them`);

@@ -2,8 +2,9 @@
  * `matchlab score --submission sub.csv --labels test_labels.csv`: the competition metric (mean
  * per-posting F1) of a `posting_id,matches` submission against `posting_id,label_group` labels.
  */
-import { readFileSync } from "node:fs";
-import { parseCsv } from "../data/csv";
+import { existsSync, readFileSync } from "node:fs";
+import { CsvError, parseCsv } from "../data/csv";
+import { SubmissionError } from "../data/submission";
 import { matchScores } from "../metrics/matching";
 import { type Command, type FlagSpec, parseFlags, required } from "./common";
 
@@ -15,11 +16,15 @@ const FLAGS: Record<string, FlagSpec> = {
 };
 
 function columns(file: string, want: readonly string[]): string[][] {
+  if (!existsSync(file)) throw new CsvError(`file not found: ${file} (expected a CSV with columns ${want.join(",")})`);
   const t = parseCsv(readFileSync(file, "utf8"), file);
   const at = want.map((c) => t.header.indexOf(c));
   const missing = want.filter((_, i) => at[i]! < 0);
-  if (missing.length) throw new Error(`${file}: no column ${missing.join(", ")} (header: ${t.header.join(",")})`);
-  return t.rows.map((r) => at.map((i) => r[i]!));
+  if (missing.length) throw new CsvError(`${file}: no column ${missing.join(", ")} (header: ${t.header.join(",")}; expected columns ${want.join(",")})`);
+  return t.rows.map((r, j) => {
+    if (r.length !== t.header.length) throw new CsvError(`${file}:${t.lines[j]}: ${r.length} fields, expected ${t.header.length} (${t.header.join(",")})`);
+    return at.map((i) => r[i]!);
+  });
 }
 
 export const command: Command = {
@@ -34,14 +39,14 @@ export const command: Command = {
     for (const [file, rows] of [[labFile, labels], [subFile, sub]] as const) {
       const seen = new Set<string>();
       const twice = rows.filter(([id]) => seen.has(id!) || !seen.add(id!)).map(([id]) => id!);
-      if (twice.length) throw new Error(`${file}: ${twice.length} posting id(s) appear more than once (e.g. ${twice.slice(0, 3).join(", ")}); expected one row per posting`);
+      if (twice.length) throw new SubmissionError(`${file}: ${twice.length} posting id(s) appear more than once (e.g. ${twice.slice(0, 3).join(", ")}); expected one row per posting`);
     }
     const index = new Map(labels.map(([id], i) => [id!, i]));
     const byId = new Map(sub.map(([id, m]) => [id!, m!]));
     const missing = labels.filter(([id]) => !byId.has(id!)).map(([id]) => id!);
-    if (missing.length) throw new Error(`${subFile}: ${missing.length} of ${labels.length} labelled postings have no row (e.g. ${missing.slice(0, 3).join(", ")})`);
+    if (missing.length) throw new SubmissionError(`${subFile}: ${missing.length} of ${labels.length} labelled postings have no row (e.g. ${missing.slice(0, 3).join(", ")}; expected one row per labelled posting)`);
     const extra = sub.filter(([id]) => !index.has(id!)).map(([id]) => id!);
-    if (extra.length) throw new Error(`${subFile}: ${extra.length} rows are not in ${labFile} (e.g. ${extra.slice(0, 3).join(", ")})`);
+    if (extra.length) throw new SubmissionError(`${subFile}: ${extra.length} rows are not in ${labFile} (e.g. ${extra.slice(0, 3).join(", ")}; expected only the labelled postings)`);
     const sets = labels.map(([id]) =>
       byId
         .get(id!)!
@@ -49,7 +54,7 @@ export const command: Command = {
         .filter(Boolean)
         .map((m) => {
           const j = index.get(m);
-          if (j === undefined) throw new Error(`${subFile}: posting ${id} matches ${m}, which is not in ${labFile}`);
+          if (j === undefined) throw new SubmissionError(`${subFile}: posting ${id} matches ${m}, which is not in ${labFile} (expected matches among the labelled postings)`);
           return j;
         }),
     );

@@ -4,6 +4,14 @@
  * are written with src/fs_atomic's `writeFileAtomic`.
  */
 
+/** Thrown by {@link parseCsv} (and by readers of a CSV's columns): the message names the file, the line and what was expected. */
+export class CsvError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CsvError";
+  }
+}
+
 /** A parsed CSV: the header and the data rows, each with the 1-based line it started on. */
 export interface CsvTable {
   header: string[];
@@ -31,7 +39,7 @@ export function parseCsv(text: string, file = "<csv>"): CsvTable {
       i++;
       const qLine = line;
       for (;;) {
-        if (i >= n) throw new Error(`${file}:${qLine}: unterminated quoted field (a field opened with " must close with ")`);
+        if (i >= n) throw new CsvError(`${file}:${qLine}: unterminated quoted field (a field opened with " must close with ")`);
         const d = text[i]!;
         if (d === '"') {
           if (text[i + 1] === '"') {
@@ -48,7 +56,7 @@ export function parseCsv(text: string, file = "<csv>"): CsvTable {
       }
       const e = text[i];
       if (e !== undefined && e !== "," && e !== "\n" && e !== "\r") {
-        throw new Error(`${file}:${line}: unexpected character ${JSON.stringify(e)} after a closing quote (quotes inside a quoted field must be doubled: "")`);
+        throw new CsvError(`${file}:${line}: unexpected character ${JSON.stringify(e)} after a closing quote (quotes inside a quoted field must be doubled: "")`);
       }
       atFieldStart = false;
       continue;
@@ -75,7 +83,7 @@ export function parseCsv(text: string, file = "<csv>"): CsvTable {
       atFieldStart = true;
       continue;
     }
-    if (c === '"') throw new Error(`${file}:${line}: stray quote inside an unquoted field (quote the whole field and double inner quotes)`);
+    if (c === '"') throw new CsvError(`${file}:${line}: stray quote inside an unquoted field (quote the whole field and double inner quotes)`);
     field += c;
     atFieldStart = false;
     i++;
@@ -87,7 +95,7 @@ export function parseCsv(text: string, file = "<csv>"): CsvTable {
       starts.push(recLine);
     }
   }
-  if (records.length === 0) throw new Error(`${file}: empty CSV (expected a header line)`);
+  if (records.length === 0) throw new CsvError(`${file}: empty CSV (expected a header line)`);
   const header = records[0]!.map((h) => h.trim());
   return { header, rows: records.slice(1), lines: starts.slice(1) };
 }

@@ -118,10 +118,12 @@ export function formatDatasetIssues(issues: readonly DatasetIssue[], max = 25): 
 /** Thrown by {@link loadDataset} when rows are bad and `onBadRow` is "error"; `issues` lists them all. */
 export class DatasetError extends Error {
   readonly issues: DatasetIssue[];
-  constructor(csvPath: string, issues: DatasetIssue[]) {
+  /** `message` replaces the bad-row list for a dataset that cannot be read at all (no CSV, no image folder; `issues` is then empty). */
+  constructor(csvPath: string, issues: DatasetIssue[], message?: string) {
     super(
-      `${csvPath}: ${issues.length} bad row${issues.length === 1 ? "" : "s"}:\n${formatDatasetIssues(issues)}\n` +
-        `fix the rows, or pass { onBadRow: "skip" } to drop them with a report`,
+      message ??
+        `${csvPath}: ${issues.length} bad row${issues.length === 1 ? "" : "s"}:\n${formatDatasetIssues(issues)}\n` +
+          `fix the rows, or pass { onBadRow: "skip" } to drop them with a report`,
     );
     this.name = "DatasetError";
     this.issues = issues;
@@ -177,9 +179,9 @@ export async function loadDataset(dir: string, opts: LoadDatasetOptions = {}): P
   const root = path.resolve(dir);
   const csvPath = path.resolve(root, csv);
   const imgDir = path.resolve(root, imageDir);
-  if (!existsSync(csvPath)) throw new Error(`dataset CSV not found: ${csvPath} (expected <dir>/${csv}; build the sample with \`matchlab data --sample\`)`);
+  if (!existsSync(csvPath)) throw new DatasetError(csvPath, [], `dataset CSV not found: ${csvPath} (expected <dir>/${csv}; build the sample with \`matchlab data --sample\`)`);
   if (checkImages !== false && !(existsSync(imgDir) && statSync(imgDir).isDirectory())) {
-    throw new Error(`image folder not found: ${imgDir} (expected <dir>/${imageDir}/ holding the CSV's image files)`);
+    throw new DatasetError(csvPath, [], `image folder not found: ${imgDir} (expected <dir>/${imageDir}/ holding the CSV's image files)`);
   }
   const table = parseCsv(readFileSync(csvPath, "utf8"), csvPath);
   const hasLabels = table.header.includes("label_group");

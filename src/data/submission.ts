@@ -2,6 +2,14 @@
 import { writeFileAtomic } from "../fs_atomic";
 import { formatCsv } from "./csv";
 
+/** Thrown when a submission does not fit its labels (duplicate, missing or unknown posting ids): the message names the file and what was expected. */
+export class SubmissionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SubmissionError";
+  }
+}
+
 /**
  * Writes a submission: one row per posting, its matches (dataset rows) as space-separated posting ids.
  * @example writeSubmission("submission.csv", ds.listings.map((l) => l.postingId), sets)

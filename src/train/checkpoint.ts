@@ -14,6 +14,16 @@ import { Tracker } from "./callbacks";
 import type { NamedParam } from "./optimizer";
 
 const MAGIC = "MLCKPT01";
+/** The part of {@link MAGIC} every matchlab checkpoint starts with; the two digits after it are the format version. */
+const MAGIC_STEM = "MLCKPT";
+
+/** Thrown for a checkpoint that cannot be read or does not fit the model: the message names the file and what was expected. */
+export class CheckpointError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CheckpointError";
+  }
+}
 
 /** One tensor in a checkpoint file. */
 export interface CheckpointTensor {
@@ -74,17 +84,31 @@ export function saveCheckpoint(file: string, record: CheckpointRecord): void {
   writeFileAtomic(file, chunks);
 }
 
-/** Loads a checkpoint file, checking its magic and sizes. */
+/** Loads a checkpoint file, checking its magic, version and sizes; a bad file throws a {@link CheckpointError}. */
 export function loadCheckpoint(file: string): CheckpointRecord {
+  if (!existsSync(file)) throw new CheckpointError(`checkpoint not found: ${file} (expected a .ckpt file under runs/<id>/checkpoints/)`);
   const buf = readFileSync(file);
-  if (buf.subarray(0, MAGIC.length).toString("latin1") !== MAGIC) throw new Error(`${file}: not a matchlab checkpoint (bad magic)`);
-  const hlen = buf.readUInt32LE(MAGIC.length);
+  const magic = buf.subarray(0, MAGIC.length).toString("latin1");
+  if (magic !== MAGIC) {
+    if (magic.startsWith(MAGIC_STEM) && buf.byteLength >= MAGIC.length) throw new CheckpointError(`${file}: checkpoint format version ${magic.slice(MAGIC_STEM.length)}, expected ${MAGIC.slice(MAGIC_STEM.length)} (written by another matchlab version; retrain or use that version)`);
+    throw new CheckpointError(`${file}: not a matchlab checkpoint (bad magic; expected a file starting with ${MAGIC})`);
+  }
   const start = MAGIC.length + 4;
-  const parsed = JSON.parse(buf.subarray(start, start + hlen).toString("utf8")) as { meta: CheckpointMeta; tensors: Array<Omit<CheckpointTensor, "data"> & { bytes: number }> };
+  if (buf.byteLength < start) throw new CheckpointError(`${file}: truncated in the header (${buf.byteLength} bytes; expected at least ${start})`);
+  const hlen = buf.readUInt32LE(MAGIC.length);
+  if (start + hlen > buf.byteLength) throw new CheckpointError(`${file}: truncated in the header (${buf.byteLength} bytes; the header alone needs ${start + hlen})`);
+  let parsed: { meta: CheckpointMeta; tensors: Array<Omit<CheckpointTensor, "data"> & { bytes: number }> };
+  try {
+    parsed = JSON.parse(buf.subarray(start, start + hlen).toString("utf8"));
+  } catch (e) {
+    throw new CheckpointError(`${file}: corrupt header (${e instanceof Error ? e.message : String(e)}; expected JSON {meta, tensors})`);
+  }
+  if (!parsed || typeof parsed !== "object" || !Array.isArray(parsed.tensors) || !parsed.meta) throw new CheckpointError(`${file}: corrupt header (expected JSON {meta, tensors})`);
   let off = start + hlen;
   off += (4 - (off % 4)) % 4;
+  const need = parsed.tensors.reduce((s, t) => s + t.bytes, off);
   const tensors: CheckpointTensor[] = parsed.tensors.map((e) => {
-    if (off + e.bytes > buf.byteLength) throw new Error(`${file}: truncated at tensor ${e.name}`);
+    if (off + e.bytes > buf.byteLength) throw new CheckpointError(`${file}: truncated at tensor ${e.name} (${buf.byteLength} bytes, expected ${need}; an interrupted copy? use an earlier checkpoint)`);
     const copy = new ArrayBuffer(e.bytes);
     new Uint8Array(copy).set(buf.subarray(off, off + e.bytes));
     off += e.bytes;
@@ -121,8 +145,8 @@ export function restoreWeights(vars: readonly NamedParam[], record: CheckpointRe
   const byName = new Map(record.tensors.map((t) => [t.name, t]));
   for (const v of vars) {
     const t = byName.get(`w/${v.name}`);
-    if (!t) throw new Error(`${file}: no weights for ${v.name} (the checkpoint belongs to a different model?)`);
-    if (t.shape.join(",") !== v.variable.shape.join(",")) throw new Error(`${file}: ${v.name} has shape [${t.shape}], model expects [${v.variable.shape}]`);
+    if (!t) throw new CheckpointError(`${file}: no weights for ${v.name} (the checkpoint belongs to a different model: expected one written by this config)`);
+    if (t.shape.join(",") !== v.variable.shape.join(",")) throw new CheckpointError(`${file}: ${v.name} has shape [${t.shape}], model expects [${v.variable.shape}] (the checkpoint belongs to a different model)`);
     tf.tidy(() => {
       v.variable.assign(tf.tensor(t.data, t.shape, v.variable.dtype));
     });
@@ -138,7 +162,7 @@ export function restoreLearner(l: Learner, record: CheckpointRecord, file = "che
   for (const p of l.optimizer.params) {
     const tm = byName.get(`m/${p.name}`);
     const tv = byName.get(`v/${p.name}`);
-    if (!tm || !tv) throw new Error(`${file}: no optimizer state for ${p.name}`);
+    if (!tm || !tv) throw new CheckpointError(`${file}: no optimizer state for ${p.name}`);
     m[p.name] = tf.tensor(tm.data, tm.shape);
     v[p.name] = tf.tensor(tv.data, tv.shape);
   }
@@ -150,7 +174,7 @@ export function restoreLearner(l: Learner, record: CheckpointRecord, file = "che
     if (cb.name && cb.loadState && record.meta.callbacks[cb.name] !== undefined) cb.loadState(record.meta.callbacks[cb.name]);
   }
   const got = weightsSha256(l.stateVariables());
-  if (got !== record.meta.weightsSha256) throw new Error(`${file}: weights hash mismatch after restore (${got} vs ${record.meta.weightsSha256})`);
+  if (got !== record.meta.weightsSha256) throw new CheckpointError(`${file}: weights hash mismatch after restore (${got} vs ${record.meta.weightsSha256})`);
 }
 
 /** The checkpoint files of a folder (`step-<n>.ckpt`), oldest step first. */

@@ -12,6 +12,7 @@ import { badRowsCsv, type Dataset, loadDataset } from "../data/dataset";
 import { writeFileAtomic } from "../fs_atomic";
 import { env } from "../env";
 import { checkName } from "../names";
+import { RunNotFoundError } from "../retrieval/embedding_file";
 import type { ProgressRenderer } from "../progress";
 import { earlyStoppingCallback, etaCallback, evaluateEveryCallback, logEveryCallback, meterCallback, progressCallback, trainMetricsCallback } from "./callbacks";
 import { checkpointCallback, latestCheckpoint, loadCheckpoint, restoreLearner, weightsSha256 } from "./checkpoint";
@@ -225,7 +226,7 @@ export async function trainRun(config: string | RunConfig, opts: TrainRunOptions
   let id = opts.runId;
   if (opts.resume && !id) {
     id = findResumable(runsDir, cfg) ?? undefined;
-    if (!id) throw new Error(`--resume: no unfinished ${cfg.task} run of ${cfg.name} (fold ${cfg.data.fold}, seed ${cfg.seed}) under ${runsDir}; pass --run <id>`);
+    if (!id) throw new RunNotFoundError(`--resume: no unfinished ${cfg.task} run of ${cfg.name} (fold ${cfg.data.fold}, seed ${cfg.seed}) under ${runsDir}; pass --run <id>`);
   }
   id ??= newRunId(runsDir, cfg.name, cfg.data.fold, cfg.seed);
   const p = runPaths(runsDir, id);
@@ -239,7 +240,7 @@ export async function trainRun(config: string | RunConfig, opts: TrainRunOptions
 
 async function trainRunIn(cfg: RunConfig, id: string, p: ReturnType<typeof runPaths>, opts: TrainRunOptions, backend: string, t0: number, log: (line: string) => void, progressBars: boolean, callbacks: Callback[] | undefined): Promise<TrainRunResult> {
   const { runsDir = env.runsDir } = opts;
-  if (opts.resume && !existsSync(p.dir)) throw new Error(`--resume: run folder ${p.dir} does not exist`);
+  if (opts.resume && !existsSync(p.dir)) throw new RunNotFoundError(`--resume: run ${id} not found (looked for ${p.dir}; runs live in ${runsDir}; matchlab runs lists them)`);
   if (!opts.resume && existsSync(p.summary)) throw new Error(`run ${id} already exists in ${runsDir}; pass --resume to continue it or choose another --run`);
   const ckpt = opts.resume ? latestCheckpoint(p.checkpoints) : null;
   const def = taskDef(cfg.task);
