@@ -4,7 +4,7 @@
  * `<name>.tmp-<pid>-<counter>` is written and fsynced, renamed over the target, and the folder is
  * fsynced, so a reader sees the old file or the new one, never half of one.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 
 /** The names of {@link writeFileAtomic}'s temporary files (`<name>.tmp-<pid>-<counter>`); what clean-ups of leftovers match. */
@@ -64,6 +64,19 @@ export function atomicTempName(file: string): string {
   return `${path.resolve(file)}.tmp-${process.pid}-${++counter}`;
 }
 
+/**
+ * Test-only hook: with `MATCHLAB_TEST_PAUSE_WRITE=<regex>` set, a write whose target path matches
+ * stops after its temporary file is written and fsynced, before the rename, prints
+ * `MATCHLAB_TEST_PAUSED <temp file>` to stderr and blocks for good, so a fault test can SIGKILL the
+ * process at exactly that point (test/faults/). Never set it outside tests.
+ */
+function pauseForTest(target: string, tmp: string): void {
+  const pattern = process.env.MATCHLAB_TEST_PAUSE_WRITE;
+  if (!pattern || !new RegExp(pattern).test(target)) return;
+  process.stderr.write(`MATCHLAB_TEST_PAUSED ${tmp}\n`);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+}
+
 /** Errors of platforms (or file systems) that cannot fsync a folder; the folder sync is best effort. */
 const DIR_SYNC_UNSUPPORTED = new Set(["EINVAL", "EISDIR", "EPERM", "EACCES", "EBADF", "ENOTSUP", "EOPNOTSUPP"]);
 
@@ -105,6 +118,7 @@ export function writeFileAtomic(file: string, data: AtomicData): void {
     fsyncSync(fd);
     closeSync(fd);
     fd = null;
+    pauseForTest(abs, tmp);
     renameSync(tmp, abs);
   } catch (e) {
     if (fd !== null) {
@@ -126,4 +140,31 @@ export function writeFileAtomic(file: string, data: AtomicData): void {
   } catch (e) {
     throw FileError.from(e, dir, "sync folder");
   }
+}
+
+/** Whether process `pid` is alive (on this machine). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the temporary files that interrupted {@link writeFileAtomic} calls left in `dir` (a writer
+ * killed between writing and renaming): files named like {@link ATOMIC_TEMP} whose writer process is
+ * gone. Returns the names removed. Writers call it for the folders they own, so the next run cleans up.
+ */
+export function removeAtomicLeftovers(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const gone: string[] = [];
+  for (const f of readdirSync(dir)) {
+    const m = /\.tmp-(\d+)-\d+$/.exec(f);
+    if (!m || alive(Number(m[1]))) continue;
+    rmSync(path.join(dir, f), { force: true });
+    gone.push(f);
+  }
+  return gone;
 }

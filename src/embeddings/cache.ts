@@ -14,7 +14,7 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync
 import path from "node:path";
 import { checkName } from "../names";
 import { env } from "../env";
-import { writeFileAtomic } from "../fs_atomic";
+import { removeAtomicLeftovers, writeFileAtomic } from "../fs_atomic";
 import { encoderDirName } from "./encoder";
 
 /** The manifest format tag. */
@@ -239,6 +239,7 @@ export async function openEmbeddingCache(opts: EmbeddingCacheOptions): Promise<E
   };
   const dir = embeddingCacheDir(key.encoder, key.pooling, cacheDir);
   const mfile = path.join(dir, "manifest.json");
+  removeAtomicLeftovers(dir);
   if (!existsSync(mfile)) return new EmbeddingCache(dir, key, emptyManifest(key), new Float32Array(0), null, compactAfter);
   let m: Manifest;
   try {

@@ -1,0 +1,90 @@
+/**
+ * Fault tests: a process SIGKILLed in the middle of a write (after its temporary file is written,
+ * before the rename; made deterministic by the test-only MATCHLAB_TEST_PAUSE_WRITE hook of
+ * src/fs_atomic.ts) leaves the previous file byte-for-byte intact and no partial file under the
+ * real name; the temporary file it leaves is removed by the next run.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ATOMIC_TEMP } from "../../src/fs_atomic";
+import { embeddingCacheDir, openEmbeddingCache } from "../../src/embeddings/cache";
+import { createRunDir } from "../../src/train/registry";
+import { loadCheckpoint } from "../../src/train/checkpoint";
+import { CACHE_KEY, write } from "./writers";
+
+const CHILD = path.join(__dirname, "writer_child.mjs");
+
+/** Runs writer_child.mjs paused before the rename of a file matching `pattern`, SIGKILLs it there, and returns the temp file it reported. */
+function killMidWrite(mode: string, target: string, v: number, pattern: string): Promise<{ tmp: string; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CHILD, mode, target, String(v)], { cwd: path.resolve(__dirname, "../.."), env: { ...process.env, MATCHLAB_TEST_PAUSE_WRITE: pattern } });
+    let err = "";
+    let tmp = "";
+    child.stderr.on("data", (d) => {
+      err += d;
+      const m = /MATCHLAB_TEST_PAUSED (.+)\n/.exec(err);
+      if (m && !tmp) {
+        tmp = m[1]!;
+        child.kill("SIGKILL");
+      }
+    });
+    child.on("error", reject);
+    child.on("close", (code, signal) => (tmp ? resolve({ tmp, signal }) : reject(new Error(`the writer ended (code ${code}) without pausing:\n${err}`))));
+  });
+}
+
+const temps = (dir: string) => readdirSync(dir).filter((f) => ATOMIC_TEMP.test(f));
+
+describe("SIGKILL during a write leaves the previous file intact", () => {
+  it("a checkpoint", async () => {
+    const runs = mkdtempSync(path.join(os.tmpdir(), "ml-fault-ckpt-"));
+    const p = createRunDir(runs, "r", "name: r\n", ["epoch"]);
+    const file = path.join(p.checkpoints, "best.ckpt");
+    await write("checkpoint", file, 1);
+    const before = readFileSync(file);
+    const { tmp, signal } = await killMidWrite("checkpoint", file, 2, "best\\.ckpt$");
+    expect(signal).toBe("SIGKILL");
+    expect(existsSync(tmp)).toBe(true); // the new version was written in full, under the temporary name only
+    expect(loadCheckpoint(tmp).meta.optimizerT).toBe(2);
+    expect(readFileSync(file).equals(before)).toBe(true);
+    expect(loadCheckpoint(file).meta.optimizerT).toBe(1);
+    expect(temps(p.checkpoints)).toEqual([path.basename(tmp)]);
+    createRunDir(runs, "r", null, ["epoch"]); // the next run (a resume) cleans up
+    expect(temps(p.checkpoints)).toEqual([]);
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it("a submission", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "ml-fault-sub-"));
+    const file = path.join(dir, "submission.csv");
+    await write("submission", file, 1);
+    const before = readFileSync(file);
+    const { tmp } = await killMidWrite("submission", file, 2, "submission\\.csv$");
+    expect(readFileSync(tmp, "utf8")).toMatch(/^posting_id,matches\np2-0,p2-0\n/);
+    expect(readFileSync(file).equals(before)).toBe(true);
+    expect(temps(dir)).toEqual([path.basename(tmp)]);
+    await write("submission", file, 3); // the next write cleans up
+    expect(temps(dir)).toEqual([]);
+    expect(readFileSync(file, "utf8")).toMatch(/^posting_id,matches\np3-0,p3-0\n/);
+  });
+
+  it("an embedding-cache write (its manifest)", async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), "ml-fault-cache-"));
+    await write("cache", root, 1);
+    const dir = embeddingCacheDir(CACHE_KEY.encoder, CACHE_KEY.pooling, root);
+    const manifest = path.join(dir, "manifest.json");
+    const before = readFileSync(manifest);
+    const { tmp } = await killMidWrite("cache", root, 2, "manifest\\.json$");
+    expect(JSON.parse(readFileSync(tmp, "utf8")).chunks).toHaveLength(2);
+    expect(readFileSync(manifest).equals(before)).toBe(true);
+    expect(temps(dir)).toEqual([path.basename(tmp)]);
+    const cache = await openEmbeddingCache({ ...CACHE_KEY, cacheDir: root }); // the next run: the old rows, nothing half-written
+    expect(temps(dir)).toEqual([]);
+    expect(cache.stale).toBeNull();
+    expect([cache.has("id1"), cache.has("id2")]).toEqual([true, false]);
+    expect(Array.from((await cache.match(["id1"])).vectors)).toEqual([1, 1, 1, 1]);
+  });
+});
