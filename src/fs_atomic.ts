@@ -65,15 +65,16 @@ export function atomicTempName(file: string): string {
 }
 
 /**
- * Test-only hook: with `MATCHLAB_TEST_PAUSE_WRITE=<regex>` set, a write whose target path matches
- * stops after its temporary file is written and fsynced, before the rename, prints
- * `MATCHLAB_TEST_PAUSED <temp file>` to stderr and blocks for good, so a fault test can SIGKILL the
- * process at exactly that point (test/faults/). Never set it outside tests.
+ * Test-only hook: with `MATCHLAB_TEST_PAUSE_WRITE=<regex>` set, a write point whose `name` matches
+ * prints `MATCHLAB_TEST_PAUSED <detail>` to stderr and blocks for good, so a fault test can SIGKILL
+ * the process exactly there (test/faults/). {@link writeFileAtomic} calls it with the target path
+ * after its temporary file is written and fsynced, before the rename; the dataset build calls it
+ * before and inside its folder swap. Never set the variable outside tests.
  */
-function pauseForTest(target: string, tmp: string): void {
+export function testPausePoint(name: string, detail: string): void {
   const pattern = process.env.MATCHLAB_TEST_PAUSE_WRITE;
-  if (!pattern || !new RegExp(pattern).test(target)) return;
-  process.stderr.write(`MATCHLAB_TEST_PAUSED ${tmp}\n`);
+  if (!pattern || !new RegExp(pattern).test(name)) return;
+  process.stderr.write(`MATCHLAB_TEST_PAUSED ${detail}\n`);
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
 }
 
@@ -118,7 +119,7 @@ export function writeFileAtomic(file: string, data: AtomicData): void {
     fsyncSync(fd);
     closeSync(fd);
     fd = null;
-    pauseForTest(abs, tmp);
+    testPausePoint(abs, tmp);
     renameSync(tmp, abs);
   } catch (e) {
     if (fd !== null) {

@@ -88,3 +88,48 @@ describe("SIGKILL during a write leaves the previous file intact", () => {
     expect(Array.from((await cache.match(["id1"])).vectors)).toEqual([1, 1, 1, 1]);
   });
 });
+
+describe("SIGKILL during a dataset build (matchlab data) leaves the previous build intact", () => {
+  const BIN = path.join(__dirname, "../../bin/matchlab.js");
+  const args = (out: string, seed: number) => ["data", "--sample", "--out", out, "--groups", "4", "--size", "16", "--locales", "en", "--sets", "twemoji,noto", "--seed", String(seed), "--concurrency", "2"];
+
+  /** Runs `matchlab data` paused at the build's pause point `point` (swap|aside), SIGKILLs it there; returns the folder it reported. */
+  function killBuild(out: string, seed: number, point: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, ...args(out, seed), "--force"], { cwd: path.resolve(__dirname, "../.."), env: { ...process.env, MATCHLAB_QUIET: "1", MATCHLAB_TEST_PAUSE_WRITE: `#${point}$` } });
+      let err = "";
+      let at = "";
+      child.stderr.on("data", (d) => {
+        err += d;
+        const m = /MATCHLAB_TEST_PAUSED (.+)\n/.exec(err);
+        if (m && !at) {
+          at = m[1]!;
+          child.kill("SIGKILL");
+        }
+      });
+      child.on("error", reject);
+      child.on("close", (code) => (at ? resolve(at) : reject(new Error(`matchlab data ended (code ${code}) without pausing:\n${err}`))));
+    });
+  }
+
+  const snapshot = (dir: string) => ({ csv: readFileSync(path.join(dir, "train.csv"), "utf8"), manifest: readFileSync(path.join(dir, "manifest.json"), "utf8"), images: readdirSync(path.join(dir, "train_images")).sort() });
+
+  it.each(["swap", "aside"])("killed at %s: the old build stays (or comes back), the next run cleans up", async (point) => {
+    const parent = mkdtempSync(path.join(os.tmpdir(), "ml-fault-data-"));
+    const out = path.join(parent, "ds");
+    const { runCli } = await import("../cli/run_cli");
+    const first = await runCli(args(out, 1));
+    expect(first.code, first.err).toBe(0);
+    const before = snapshot(out);
+    const at = await killBuild(out, 2, point); // a rebuild with another seed
+    expect(path.basename(at)).toMatch(point === "swap" ? /^\.ds\.partial-\d+-/ : /^\.ds\.old-\d+-/);
+    // what a reader sees now: the old build (swap), or no build at all (killed between the two renames)
+    if (point === "swap") expect(snapshot(out)).toEqual(before);
+    else expect(existsSync(out)).toBe(false);
+    const again = await runCli(args(out, 1)); // the next run: restores or keeps the old build, which is up to date
+    expect(again.code, again.err).toBe(0);
+    expect(again.out).toMatch(/up to date/);
+    expect(snapshot(out)).toEqual(before);
+    expect(readdirSync(parent)).toEqual(["ds"]); // no partial or set-aside folder left
+  });
+});

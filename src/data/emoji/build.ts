@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import sharp, { type OutputInfo } from "sharp";
 import { env } from "../../env";
+import { testPausePoint } from "../../fs_atomic";
 import { progress } from "../../progress";
 import { formatCsv } from "../csv";
 import { phash } from "../phash";
@@ -143,7 +144,10 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Removes temporary folders that builds killed without cleanup (their process gone) left beside `out`. */
+/**
+ * Removes temporary folders that builds killed without cleanup (their process gone) left beside `out`;
+ * a build killed inside its swap (old build moved aside, new one not yet in place) gets the old build back.
+ */
 function removeStalePartials(parent: string, base: string): void {
   const re = new RegExp(`^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.(partial|old)-(\\d+)-`);
   let names: string[];
@@ -154,7 +158,9 @@ function removeStalePartials(parent: string, base: string): void {
   }
   for (const name of names) {
     const m = re.exec(name);
-    if (m && !pidAlive(Number(m[2]))) rmSync(path.join(parent, name), { recursive: true, force: true });
+    if (!m || pidAlive(Number(m[2]))) continue;
+    if (m[1] === "old" && !existsSync(path.join(parent, base))) renameSync(path.join(parent, name), path.join(parent, base));
+    else rmSync(path.join(parent, name), { recursive: true, force: true });
   }
 }
 
@@ -284,6 +290,7 @@ export async function buildEmojiMatch(opts: EmojiMatchOptions = {}): Promise<Emo
     sets: setIds,
   };
 
+  removeStalePartials(path.dirname(out), path.basename(out)); // first: a build killed mid-swap gets its old build back
   // An existing folder: leave a current build alone, refuse to clobber anything else.
   if (existsSync(out)) {
     const old = readManifest(out);
@@ -444,9 +451,11 @@ export async function buildEmojiMatch(opts: EmojiMatchOptions = {}): Promise<Emo
     if (signal?.aborted) throw new Error("build interrupted");
 
     // Swap into place: the old build moves aside, the new one takes its name, the old one goes.
+    testPausePoint(`${out}#swap`, tmp);
     if (existsSync(out)) {
       const aside = path.join(parent, `.${base}.old-${process.pid}-${Date.now().toString(36)}`);
       renameSync(out, aside);
+      testPausePoint(`${out}#aside`, aside);
       try {
         renameSync(tmp, out);
       } catch (err) {
