@@ -43,6 +43,7 @@ export {
 // core: the one atomic file writer
 export {
 	writeFileAtomic,
+	removeAtomicLeftovers,
 	ATOMIC_TEMP,
 } from "./fs_atomic";
 export type {
@@ -89,6 +90,8 @@ export {
 	requireLabels,
 	REQUIRED_COLUMNS,
 	DatasetError,
+	CsvError,
+	SubmissionError,
 	phash,
 	phashDistance,
 	buildEmojiMatch,
@@ -213,6 +216,7 @@ export {
 	assertNoLeakage,
 	saveFolds,
 	loadFolds,
+	FoldsError,
 	parseFoldScheme,
 	makeFolds,
 	columnForSplit,
@@ -486,6 +490,8 @@ export {
 	sparseKnn,
 	writeEmbeddingsFile,
 	readEmbeddingsFile,
+	EmbeddingFileError,
+	RunNotFoundError,
 	runDir,
 	runEmbeddingsFile,
 	alignEmbeddings,
@@ -579,6 +585,7 @@ export {
 	weightsSha256,
 	saveCheckpoint,
 	loadCheckpoint,
+	CheckpointError,
 	restoreWeights,
 	restoreLearner,
 	listCheckpoints,

@@ -2,7 +2,7 @@
 export * from "./holdout";
 export * from "./image_bytes";
 export * from "./labels";
-export { parseCsv, formatCsv, csvField } from "./csv";
+export { parseCsv, formatCsv, csvField, CsvError } from "./csv";
 export type { CsvTable } from "./csv";
 export * from "./image";
 export * from "./dataset";
