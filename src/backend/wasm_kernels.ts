@@ -11,7 +11,8 @@
  *   flipped and in/out-swapped on the fly;
  * - Conv2DBackpropFilter (Co % 4 == 0): rank updates dW[tap] += xᵀ·dy over each output row's valid span,
  *   read straight from NHWC x and dy (no im2col, no transposes, no matmul packing of dy);
- * - BatchMatMul / _FusedMatMul (rank 2 or batch 1): A·B and A·Bᵀ as a 1×1 conv, Aᵀ·B as rank updates;
+ * - BatchMatMul / _FusedMatMul (rank 2 or batch 1): GEMM kernels, A·B and Aᵀ·B on 4×8 register tiles
+ *   over packed A panels and B strips (bias, ReLU), A·Bᵀ as k-blocked dot products in 4×2 tiles;
  * - DepthwiseConv2dNativeBackpropFilter (multiplier 1), MaxPoolGrad (2×2/2), Sum/Mean over leading
  *   axes, Add/Sub/Multiply/RealDiv/Minimum/Maximum with a same-shape, row or scalar operand, and the
  *   fused ops' kernels (MatchlabReluGradBias, MatchlabRelu6Grad, MatchlabColSums2, MatchlabAffine).

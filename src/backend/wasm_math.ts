@@ -7,8 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { AFFINE, COL_SUMS2, RELU_GRAD_BIAS, RELU6_GRAD } from "./fused_ops";
 import { heapOffset, simdKernels, splitRange, withScratch } from "./simd_kernels";
-import { base, convInfo, type Info, type KernelFn, MIN_ELEMENTS_PER_THREAD, MIN_MACS_PER_THREAD, leadingAxes, reshape, scoped, sumParts, transpose } from "./wasm_base";
-import { convSimd, POINTWISE_BLOCK } from "./wasm_conv";
+import { base, type Info, type KernelFn, MIN_ELEMENTS_PER_THREAD, MIN_MACS_PER_THREAD, leadingAxes, scoped, sumParts, transpose } from "./wasm_base";
 
 export const unsortedSegmentSum: KernelFn = ({ inputs, backend, attrs = {} }) => {
   const { x, segmentIds } = inputs as { x: Info; segmentIds: Info };
@@ -30,14 +29,18 @@ export const unsortedSegmentSum: KernelFn = ({ inputs, backend, attrs = {} }) =>
   return out;
 };
 
+/** Floats of k per block of gemm_nt (A's block of rows then stays in L1/L2 while B's rows pass over it). */
+export const GEMM_NT_KC = 256;
+
 /**
- * A float32 matrix product (rank 2, or rank 3 with batch 1) on the SIMD kernels, or undefined where
- * it does not fit:
- * - A·B and A·Bᵀ: a 1×1 convolution over M "pixels" of K channels (B packed as its filter, Bᵀ packed
- *   flipped), with an optional bias and ReLU;
- * - Aᵀ·B: rank updates over the K rows of A and B (the dense layer's weight gradient), M and N rounded
- *   up to 4 by reading into the next row (the extra rows and columns are dropped), the output rows
- *   split across threads.
+ * A float32 matrix product (rank 2, or rank 3 with batch 1) on the SIMD GEMM kernels (kernels.wat), or
+ * undefined where it does not fit (Aᵀ·Bᵀ, other dtypes, batches):
+ * - A·B and Aᵀ·B (a dense layer's forward pass and weight gradient): A (or Aᵀ) packed into 4-row
+ *   panels, B into an 8-column strip at a time, then `gemm`'s 4×8 register tiles, an optional bias
+ *   and ReLU on the way out;
+ * - A·Bᵀ (its input gradient): `gemm_nt`, dot products along k of A's and B's rows in 4×2 tiles, k in
+ *   blocks of {@link GEMM_NT_KC} (no bias or ReLU: undefined with them).
+ * Work is split across threads by output columns (rows when there are too few columns).
  */
 function matMulSimd(backend: BackendWasm, a: Info, b: Info, transposeA: boolean, transposeB: boolean, bias?: Info, relu = false): Info | undefined {
   const simd = simdKernels(backend);
@@ -48,27 +51,43 @@ function matMulSimd(backend: BackendWasm, a: Info, b: Info, transposeA: boolean,
   const [m, k] = transposeA ? [ac, ar] : [ar, ac];
   const n = transposeB ? br : bc;
   if (m === 0 || k === 0 || n === 0 || k !== (transposeB ? bc : br)) return undefined;
+  if (transposeB && (bias || relu)) return undefined;
   const outShape = a.shape.length === 3 ? [1, m, n] : [m, n];
-  if (!transposeA) {
-    if (k < 8 || !(n % 8 === 0 || n >= 32)) return undefined;
-    const info = convInfo([1, 1, m, k], [1, 1, k, n], [1, 1], 1, "valid", undefined, false);
-    const y = convSimd(backend, simd, a, b, transposeB, bias, info, relu);
-    const r = reshape(backend, y, outShape);
-    backend.disposeData(y.dataId);
-    return r;
-  }
-  if (bias || relu) return undefined;
-  const mp = (m + 3) & ~3;
-  const np = (n + 3) & ~3;
-  const [aOff, bOff] = [heapOffset(backend, a), heapOffset(backend, b)];
   const out = backend.makeOutput(outShape, "float32");
-  withScratch(backend, mp * np * 4, (acc) => {
-    // output rows split across threads in blocks of 4 (each thread owns its rows of the one accumulator)
-    const parts = splitRange(mp / 4, simd.threadsFor(m * n * k, MIN_MACS_PER_THREAD));
-    simd.run(parts.map(([u0, u1]) => ({ fn: "rank_update_blocked", args: [aOff + u0 * 16, m * 4, bOff, n * 4, k, (u1 - u0) * 4, np, acc + u0 * 4 * np * 4, POINTWISE_BLOCK] })));
-    const o = backend.typedArrayFromHeap(out) as Float32Array;
-    const sums = new Float32Array(o.buffer, acc, mp * np);
-    for (let i = 0; i < m; i++) o.set(sums.subarray(i * np, i * np + n), i * n);
+  const [aOff, bOff, cOff] = [heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, out)];
+  const threads = simd.threadsFor(m * n * k, MIN_MACS_PER_THREAD);
+  if (transposeB) {
+    // split over B's rows (pairs) or, with few of them, over A's rows (fours)
+    const byCols = Math.ceil(n / 2) >= threads;
+    const parts = byCols ? splitRange(Math.ceil(n / 2), threads) : splitRange(Math.ceil(m / 4), threads);
+    simd.run(
+      parts.map(([u0, u1]) =>
+        byCols
+          ? { fn: "gemm_nt", args: [aOff, k * 4, bOff + u0 * 2 * k * 4, k * 4, cOff + u0 * 8, n * 4, m, Math.min(u1 * 2, n) - u0 * 2, k, GEMM_NT_KC] }
+          : { fn: "gemm_nt", args: [aOff + u0 * 4 * k * 4, k * 4, bOff, k * 4, cOff + u0 * 4 * n * 4, n * 4, Math.min(u1 * 4, m) - u0 * 4, n, k, GEMM_NT_KC] },
+      ),
+    );
+    return out;
+  }
+  const biasOff = bias ? heapOffset(backend, bias) : 0;
+  // A packed into 4-row panels (Aᵀ too: read in place, its rows' stride would thrash the cache), and a
+  // strip of B per thread when more than one row tile reads it
+  const mp = (m + 3) & ~3;
+  const byCols = Math.ceil(n / 8) >= threads;
+  const parts = byCols ? splitRange(Math.ceil(n / 8), threads) : splitRange(mp / 4, threads);
+  const strip = mp > 4 ? k * 32 : 0;
+  withScratch(backend, mp * k * 4 + parts.length * strip, (packed) => {
+    simd.call("pack_a4", aOff, transposeA ? 4 : k * 4, transposeA ? m * 4 : 4, m, k, packed);
+    const [abs, pack0] = [k * 16, packed + mp * k * 4];
+    const pack = (p: number) => (strip ? pack0 + p * strip : 0);
+    const r = relu ? 1 : 0;
+    simd.run(
+      parts.map(([u0, u1], p) =>
+        byCols
+          ? { fn: "gemm", args: [packed, abs, 16, bOff + u0 * 32, n * 4, cOff + u0 * 32, n * 4, m, Math.min(u1 * 8, n) - u0 * 8, k, bias ? biasOff + u0 * 32 : 0, r, pack(p)] }
+          : { fn: "gemm", args: [packed + u0 * abs, abs, 16, bOff, n * 4, cOff + u0 * 16 * n, n * 4, Math.min(u1 * 4, m) - u0 * 4, n, k, biasOff, r, pack(p)] },
+      ),
+    );
   });
   return out;
 }
@@ -106,8 +125,8 @@ export const fusedMatMul: KernelFn = (args) => {
   const act = (attrs.activation as string | undefined) ?? "linear";
   const n = attrs.transposeB === true ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
   const biasFits = !bias || (bias.shape.length === 1 && bias.shape[0] === n && bias.dtype === "float32");
-  if (!preluActivationWeights && (act === "linear" || act === "relu") && biasFits && attrs.transposeA !== true) {
-    const y = matMulSimd(backend, a, b, false, attrs.transposeB === true, bias, act === "relu");
+  if (!preluActivationWeights && (act === "linear" || act === "relu") && biasFits) {
+    const y = matMulSimd(backend, a, b, attrs.transposeA === true, attrs.transposeB === true, bias, act === "relu");
     if (y) return y;
   }
   if (attrs.transposeA !== true && attrs.transposeB !== true) return base.fusedMatMul(args);

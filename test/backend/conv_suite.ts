@@ -241,6 +241,39 @@ describe(`wasm kernels match cpu (${label})`, () => {
     await expectKernelMatches(() => tf.mul(tf.tensor(randn([3, 5], 81).data, [3, 5]), tf.tensor(randn([5], 82).data, [5])));
     await expectKernelMatches(() => tf.add(tf.tensor1d([1, 2, 3, 4], "int32"), tf.tensor1d([5, 6, 7, 8], "int32")).toFloat());
   });
+  it("GEMM kernels: every transpose combination over odd M, K, N (1, 3, 7, 69), k blocks of gemm_nt, fused bias and ReLU", async () => {
+    const t = (shape: number[], seed: number) => tf.tensor(randn(shape, seed).data, shape);
+    const dims = [1, 3, 7, 69];
+    for (const m of dims) {
+      for (const k of dims) {
+        for (const n of dims) {
+          for (const [ta, tb] of [
+            [false, false],
+            [true, false],
+            [false, true],
+            [true, true],
+          ] as const) {
+            const as = ta ? [k, m] : [m, k];
+            const bs = tb ? [n, k] : [k, n];
+            await expectKernelMatches(() => tf.matMul(t(as, m * 7 + k), t(bs, n * 5 + k), ta, tb));
+          }
+        }
+      }
+    }
+    // k across gemm_nt's blocks of 256 (and not a multiple of 4); the dense head's shapes, scaled down
+    await expectKernelMatches(() => tf.matMul(t([9, 517], 101), t([13, 517], 102), false, true));
+    await expectKernelMatches(() => tf.matMul(t([5, 600], 103), t([600, 37], 104)));
+    await expectKernelMatches(() => tf.matMul(t([64, 69], 105), t([64, 131], 106), true, false));
+    for (const [ta, m, k, n] of [
+      [false, 7, 69, 3],
+      [true, 69, 7, 13],
+      [true, 3, 1, 9],
+    ] as const) {
+      for (const activation of ["relu", "linear"] as const) {
+        await expectKernelMatches(() => tf.fused.matMul({ a: t(ta ? [k, m] : [m, k], 107) as tf.Tensor2D, b: t([k, n], 108) as tf.Tensor2D, transposeA: ta, bias: t([n], 109), activation }));
+      }
+    }
+  });
   it("matMul / fused matMul (bias, relu) on the SIMD kernels: A·B, A·Bᵀ, Aᵀ·B, odd M and N, batch-1 rank 3", async () => {
     const t = (shape: number[], seed: number) => tf.tensor(randn(shape, seed).data, shape);
     const cases: Array<[number[], number[], boolean, boolean]> = [

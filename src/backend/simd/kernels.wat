@@ -515,4 +515,302 @@
           (br_if $nloop (i32.lt_u (local.tee $n0 (i32.add (local.get $n0) (i32.const 8))) (local.get $co))))
         (br_if $iloop (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $ho))))
       (br_if $bloop (i32.lt_u (local.tee $b (i32.add (local.get $b) (i32.const 1))) (local.get $n)))))
+
+  ;; ---- Dense matrix products (MatMul / BatchMatMul / _FusedMatMul and their gradients) ----
+
+  ;; Stores the first `cols` (1..8) floats of [v0 v1] at p (the other lanes are dropped).
+  (func $store8 (param $p i32) (param $v0 v128) (param $v1 v128) (param $cols i32)
+    (if (i32.ge_u (local.get $cols) (i32.const 8))
+      (then (v128.store (local.get $p) (local.get $v0)) (v128.store offset=16 (local.get $p) (local.get $v1)) (return)))
+    (if (i32.ge_u (local.get $cols) (i32.const 4))
+      (then
+        (v128.store (local.get $p) (local.get $v0))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $v0 (local.get $v1))
+        (local.set $cols (i32.sub (local.get $cols) (i32.const 4)))))
+    (if (i32.ge_u (local.get $cols) (i32.const 1)) (then (v128.store32_lane 0 (local.get $p) (local.get $v0))))
+    (if (i32.ge_u (local.get $cols) (i32.const 2)) (then (v128.store32_lane offset=4 1 (local.get $p) (local.get $v0))))
+    (if (i32.ge_u (local.get $cols) (i32.const 3)) (then (v128.store32_lane offset=8 2 (local.get $p) (local.get $v0)))))
+
+  ;; C = act(A·B + bias) for C [m, n] (row stride csr), in tiles of 4 rows × 8 columns (eight f32x4
+  ;; accumulators, k multiply-add steps each). A is read as A(i, t) = a + floor(i/4)·abs + (i mod 4)·4 + t·ask:
+  ;; a matrix packed in 4-row panels [ceil(m/4)][k][4] (abs = 16k, ask = 16, see pack_a4), or the transpose
+  ;; of a row-major X [k, m] as it lies (abs = 16, ask = X's row stride: the weight gradient Xᵀ·dY). B
+  ;; is row-major with row stride bsk: B(t, j) = b + t·bsk + 4j. Column tiles run outside row tiles, so
+  ;; a tile's 8-column strip of B (k rows) stays in cache across the row tiles. Rows and columns past m
+  ;; and n are computed (reading past A's or B's last row by at most 28 bytes) and not stored. bias (0 =
+  ;; none) holds n floats; act = ReLU when relu is 1. Unless pack is 0, each 8-column strip of B is
+  ;; first copied to pack (32k bytes) as [k][8], so that the tiles read it along memory (B's rows at a
+  ;; power-of-two stride otherwise fall into few cache sets).
+  (func (export "gemm") (param $a i32) (param $abs i32) (param $ask i32) (param $b i32) (param $bsk i32)
+      (param $c i32) (param $csr i32) (param $m i32) (param $n i32) (param $k i32) (param $bias i32) (param $relu i32) (param $pack i32)
+    (local $i i32) (local $j i32) (local $t i32) (local $ap i32) (local $bp i32) (local $cp i32) (local $cols i32) (local $rows i32)
+    (local $strip i32) (local $ss i32) (local $q i32)
+    (local $s v128) (local $b0 v128) (local $b1 v128) (local $z v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (if (i32.or (i32.or (i32.eqz (local.get $m)) (i32.eqz (local.get $n))) (i32.eqz (local.get $k))) (then (return)))
+    (loop $jloop
+      (local.set $cols (i32.sub (local.get $n) (local.get $j)))
+      (local.set $strip (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+      (local.set $ss (local.get $bsk))
+      (if (local.get $pack)
+        (then
+          (local.set $bp (local.get $strip))
+          (local.set $q (local.get $pack))
+          (local.set $t (local.get $k))
+          (loop $ploop
+            (v128.store (local.get $q) (v128.load (local.get $bp)))
+            (v128.store offset=16 (local.get $q) (v128.load offset=16 (local.get $bp)))
+            (local.set $bp (i32.add (local.get $bp) (local.get $bsk)))
+            (local.set $q (i32.add (local.get $q) (i32.const 32)))
+            (br_if $ploop (local.tee $t (i32.sub (local.get $t) (i32.const 1)))))
+          (local.set $strip (local.get $pack))
+          (local.set $ss (i32.const 32))))
+      (local.set $i (i32.const 0))
+      (loop $iloop
+        (if (local.get $bias)
+          (then
+            (local.set $c00 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
+            (local.set $c01 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))
+          (else
+            (local.set $c00 (v128.const i32x4 0 0 0 0))
+            (local.set $c01 (v128.const i32x4 0 0 0 0))))
+        (local.set $c10 (local.get $c00)) (local.set $c11 (local.get $c01))
+        (local.set $c20 (local.get $c00)) (local.set $c21 (local.get $c01))
+        (local.set $c30 (local.get $c00)) (local.set $c31 (local.get $c01))
+        (local.set $ap (i32.add (local.get $a) (i32.mul (i32.shr_u (local.get $i) (i32.const 2)) (local.get $abs))))
+        (local.set $bp (local.get $strip))
+        (local.set $t (local.get $k))
+        (loop $tloop
+          (local.set $b0 (v128.load (local.get $bp)))
+          (local.set $b1 (v128.load offset=16 (local.get $bp)))
+          (local.set $s (v128.load32_splat (local.get $ap)))
+          (local.set $c00 (MADD (local.get $s) (local.get $b0) (local.get $c00)))
+          (local.set $c01 (MADD (local.get $s) (local.get $b1) (local.get $c01)))
+          (local.set $s (v128.load32_splat offset=4 (local.get $ap)))
+          (local.set $c10 (MADD (local.get $s) (local.get $b0) (local.get $c10)))
+          (local.set $c11 (MADD (local.get $s) (local.get $b1) (local.get $c11)))
+          (local.set $s (v128.load32_splat offset=8 (local.get $ap)))
+          (local.set $c20 (MADD (local.get $s) (local.get $b0) (local.get $c20)))
+          (local.set $c21 (MADD (local.get $s) (local.get $b1) (local.get $c21)))
+          (local.set $s (v128.load32_splat offset=12 (local.get $ap)))
+          (local.set $c30 (MADD (local.get $s) (local.get $b0) (local.get $c30)))
+          (local.set $c31 (MADD (local.get $s) (local.get $b1) (local.get $c31)))
+          (local.set $ap (i32.add (local.get $ap) (local.get $ask)))
+          (local.set $bp (i32.add (local.get $bp) (local.get $ss)))
+          (br_if $tloop (local.tee $t (i32.sub (local.get $t) (i32.const 1)))))
+        (if (local.get $relu)
+          (then
+            (local.set $z (v128.const f32x4 0 0 0 0))
+            (local.set $c00 (f32x4.max (local.get $c00) (local.get $z)))
+            (local.set $c01 (f32x4.max (local.get $c01) (local.get $z)))
+            (local.set $c10 (f32x4.max (local.get $c10) (local.get $z)))
+            (local.set $c11 (f32x4.max (local.get $c11) (local.get $z)))
+            (local.set $c20 (f32x4.max (local.get $c20) (local.get $z)))
+            (local.set $c21 (f32x4.max (local.get $c21) (local.get $z)))
+            (local.set $c30 (f32x4.max (local.get $c30) (local.get $z)))
+            (local.set $c31 (f32x4.max (local.get $c31) (local.get $z)))))
+        (local.set $rows (i32.sub (local.get $m) (local.get $i)))
+        (local.set $cp (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $csr)) (i32.shl (local.get $j) (i32.const 2)))))
+        (call $store8 (local.get $cp) (local.get $c00) (local.get $c01) (local.get $cols))
+        (if (i32.gt_s (local.get $rows) (i32.const 1))
+          (then (call $store8 (i32.add (local.get $cp) (local.get $csr)) (local.get $c10) (local.get $c11) (local.get $cols))))
+        (if (i32.gt_s (local.get $rows) (i32.const 2))
+          (then (call $store8 (i32.add (local.get $cp) (i32.shl (local.get $csr) (i32.const 1))) (local.get $c20) (local.get $c21) (local.get $cols))))
+        (if (i32.gt_s (local.get $rows) (i32.const 3))
+          (then (call $store8 (i32.add (local.get $cp) (i32.mul (local.get $csr) (i32.const 3))) (local.get $c30) (local.get $c31) (local.get $cols))))
+        (br_if $iloop (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 4))) (local.get $m))))
+      (br_if $jloop (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 8))) (local.get $n)))))
+
+  ;; Packs rows of A into 4-row panels for gemm: dst[floor(i/4)][t][i mod 4] = A(i, t) = src + i·rs + t·cs
+  ;; for i < m, t < k; rows m..ceil(m/4)·4 are zero.
+  (func (export "pack_a4") (param $src i32) (param $rs i32) (param $cs i32) (param $m i32) (param $k i32) (param $dst i32)
+    (local $i i32) (local $t i32) (local $r i32) (local $row i32) (local $p i32)
+    (if (i32.or (i32.eqz (local.get $m)) (i32.eqz (local.get $k))) (then (return)))
+    (loop $iloop
+      (local.set $r (i32.const 0))
+      (loop $rloop
+        (local.set $row (i32.add (local.get $i) (local.get $r)))
+        (local.set $p (i32.add (local.get $dst) (i32.add (i32.shl (i32.mul (local.get $i) (local.get $k)) (i32.const 2)) (i32.shl (local.get $r) (i32.const 2)))))
+        (local.set $t (i32.const 0))
+        (if (i32.lt_u (local.get $row) (local.get $m))
+          (then
+            (local.set $row (i32.add (local.get $src) (i32.mul (local.get $row) (local.get $rs))))
+            (loop $tloop
+              (f32.store (local.get $p) (f32.load (local.get $row)))
+              (local.set $row (i32.add (local.get $row) (local.get $cs)))
+              (local.set $p (i32.add (local.get $p) (i32.const 16)))
+              (br_if $tloop (i32.lt_u (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $k)))))
+          (else
+            (loop $zloop
+              (f32.store (local.get $p) (f32.const 0))
+              (local.set $p (i32.add (local.get $p) (i32.const 16)))
+              (br_if $zloop (i32.lt_u (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $k))))))
+        (br_if $rloop (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 1))) (i32.const 4))))
+      (br_if $iloop (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 4))) (local.get $m)))))
+
+  ;; The sum of a f32x4's lanes.
+  (func $hsum (param $v v128) (result f32)
+    (local.set $v (f32x4.add (local.get $v) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+    (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v))))
+
+  ;; C = A·Bᵀ for row-major A [m, k] (row stride lda) and B [n, k] (row stride ldb) into C [m, n] (row
+  ;; stride ldc): dot products along k, in tiles of 4 rows of A × 2 rows of B (eight f32x4 accumulators,
+  ;; six loads per eight multiply-adds), k in blocks of kc floats (kc % 4 == 0) so that a block of A's
+  ;; rows stays in cache while B's rows pass over it; the blocks' sums are added into C. Rows past m or
+  ;; n repeat the last one and are not stored. The input gradient of a dense layer, dY·Wᵀ.
+  (func (export "gemm_nt") (param $a i32) (param $lda i32) (param $b i32) (param $ldb i32) (param $c i32) (param $ldc i32)
+      (param $m i32) (param $n i32) (param $k i32) (param $kc i32)
+    (local $k0 i32) (local $len i32) (local $vec i32) (local $i i32) (local $j i32) (local $t i32) (local $off i32)
+    (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $b0 i32) (local $b1 i32) (local $cp i32)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $y0 v128) (local $y1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local $s00 f32) (local $s01 f32) (local $s10 f32) (local $s11 f32) (local $s20 f32) (local $s21 f32) (local $s30 f32) (local $s31 f32)
+    (local $f0 f32) (local $f1 f32) (local $f2 f32) (local $f3 f32) (local $g0 f32) (local $g1 f32)
+    (if (i32.or (i32.or (i32.eqz (local.get $m)) (i32.eqz (local.get $n))) (i32.eqz (local.get $k))) (then (return)))
+    (loop $kloop
+      (local.set $len (i32.sub (local.get $k) (local.get $k0)))
+      (if (i32.gt_u (local.get $len) (local.get $kc)) (then (local.set $len (local.get $kc))))
+      (local.set $vec (i32.shl (i32.shr_u (local.get $len) (i32.const 2)) (i32.const 4))) ;; bytes in whole f32x4s
+      (local.set $j (i32.const 0))
+      (loop $jloop
+        (local.set $b0 (i32.add (local.get $b) (i32.add (i32.mul (local.get $j) (local.get $ldb)) (i32.shl (local.get $k0) (i32.const 2)))))
+        (local.set $b1 (select (i32.add (local.get $b0) (local.get $ldb)) (local.get $b0) (i32.lt_u (i32.add (local.get $j) (i32.const 1)) (local.get $n))))
+        (local.set $i (i32.const 0))
+        (loop $iloop
+          (local.set $a0 (i32.add (local.get $a) (i32.add (i32.mul (local.get $i) (local.get $lda)) (i32.shl (local.get $k0) (i32.const 2)))))
+          (local.set $a1 (select (i32.add (local.get $a0) (local.get $lda)) (local.get $a0) (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $m))))
+          (local.set $a2 (select (i32.add (local.get $a1) (local.get $lda)) (local.get $a1) (i32.lt_u (i32.add (local.get $i) (i32.const 2)) (local.get $m))))
+          (local.set $a3 (select (i32.add (local.get $a2) (local.get $lda)) (local.get $a2) (i32.lt_u (i32.add (local.get $i) (i32.const 3)) (local.get $m))))
+          (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (local.get $c00))
+          (local.set $c10 (local.get $c00)) (local.set $c11 (local.get $c00))
+          (local.set $c20 (local.get $c00)) (local.set $c21 (local.get $c00))
+          (local.set $c30 (local.get $c00)) (local.set $c31 (local.get $c00))
+          (local.set $off (i32.const 0))
+          (block $vdone
+            (br_if $vdone (i32.eqz (local.get $vec)))
+            (loop $vloop
+              (local.set $y0 (v128.load (i32.add (local.get $b0) (local.get $off))))
+              (local.set $y1 (v128.load (i32.add (local.get $b1) (local.get $off))))
+              (local.set $x0 (v128.load (i32.add (local.get $a0) (local.get $off))))
+              (local.set $c00 (MADD (local.get $x0) (local.get $y0) (local.get $c00)))
+              (local.set $c01 (MADD (local.get $x0) (local.get $y1) (local.get $c01)))
+              (local.set $x1 (v128.load (i32.add (local.get $a1) (local.get $off))))
+              (local.set $c10 (MADD (local.get $x1) (local.get $y0) (local.get $c10)))
+              (local.set $c11 (MADD (local.get $x1) (local.get $y1) (local.get $c11)))
+              (local.set $x2 (v128.load (i32.add (local.get $a2) (local.get $off))))
+              (local.set $c20 (MADD (local.get $x2) (local.get $y0) (local.get $c20)))
+              (local.set $c21 (MADD (local.get $x2) (local.get $y1) (local.get $c21)))
+              (local.set $x3 (v128.load (i32.add (local.get $a3) (local.get $off))))
+              (local.set $c30 (MADD (local.get $x3) (local.get $y0) (local.get $c30)))
+              (local.set $c31 (MADD (local.get $x3) (local.get $y1) (local.get $c31)))
+              (br_if $vloop (i32.lt_u (local.tee $off (i32.add (local.get $off) (i32.const 16))) (local.get $vec)))))
+          (local.set $s00 (call $hsum (local.get $c00))) (local.set $s01 (call $hsum (local.get $c01)))
+          (local.set $s10 (call $hsum (local.get $c10))) (local.set $s11 (call $hsum (local.get $c11)))
+          (local.set $s20 (call $hsum (local.get $c20))) (local.set $s21 (call $hsum (local.get $c21)))
+          (local.set $s30 (call $hsum (local.get $c30))) (local.set $s31 (call $hsum (local.get $c31)))
+          ;; the block's last len mod 4 floats
+          (local.set $t (local.get $vec))
+          (block $tdone
+            (loop $tloop
+              (br_if $tdone (i32.ge_u (local.get $t) (i32.shl (local.get $len) (i32.const 2))))
+              (local.set $g0 (f32.load (i32.add (local.get $b0) (local.get $t))))
+              (local.set $g1 (f32.load (i32.add (local.get $b1) (local.get $t))))
+              (local.set $f0 (f32.load (i32.add (local.get $a0) (local.get $t))))
+              (local.set $f1 (f32.load (i32.add (local.get $a1) (local.get $t))))
+              (local.set $f2 (f32.load (i32.add (local.get $a2) (local.get $t))))
+              (local.set $f3 (f32.load (i32.add (local.get $a3) (local.get $t))))
+              (local.set $s00 (f32.add (local.get $s00) (f32.mul (local.get $f0) (local.get $g0))))
+              (local.set $s01 (f32.add (local.get $s01) (f32.mul (local.get $f0) (local.get $g1))))
+              (local.set $s10 (f32.add (local.get $s10) (f32.mul (local.get $f1) (local.get $g0))))
+              (local.set $s11 (f32.add (local.get $s11) (f32.mul (local.get $f1) (local.get $g1))))
+              (local.set $s20 (f32.add (local.get $s20) (f32.mul (local.get $f2) (local.get $g0))))
+              (local.set $s21 (f32.add (local.get $s21) (f32.mul (local.get $f2) (local.get $g1))))
+              (local.set $s30 (f32.add (local.get $s30) (f32.mul (local.get $f3) (local.get $g0))))
+              (local.set $s31 (f32.add (local.get $s31) (f32.mul (local.get $f3) (local.get $g1))))
+              (local.set $t (i32.add (local.get $t) (i32.const 4)))
+              (br $tloop)))
+          ;; add into C (the first block stores), rows i..i+3 < m, columns j, j+1 < n
+          (local.set $cp (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $ldc)) (i32.shl (local.get $j) (i32.const 2)))))
+          (call $acc2 (local.get $cp) (local.get $s00) (local.get $s01) (local.get $k0) (i32.sub (local.get $n) (local.get $j)))
+          (if (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $m))
+            (then (call $acc2 (i32.add (local.get $cp) (local.get $ldc)) (local.get $s10) (local.get $s11) (local.get $k0) (i32.sub (local.get $n) (local.get $j)))))
+          (if (i32.lt_u (i32.add (local.get $i) (i32.const 2)) (local.get $m))
+            (then (call $acc2 (i32.add (local.get $cp) (i32.shl (local.get $ldc) (i32.const 1))) (local.get $s20) (local.get $s21) (local.get $k0) (i32.sub (local.get $n) (local.get $j)))))
+          (if (i32.lt_u (i32.add (local.get $i) (i32.const 3)) (local.get $m))
+            (then (call $acc2 (i32.add (local.get $cp) (i32.mul (local.get $ldc) (i32.const 3))) (local.get $s30) (local.get $s31) (local.get $k0) (i32.sub (local.get $n) (local.get $j)))))
+          (br_if $iloop (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 4))) (local.get $m))))
+        (br_if $jloop (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 2))) (local.get $n))))
+      (br_if $kloop (i32.lt_u (local.tee $k0 (i32.add (local.get $k0) (local.get $kc))) (local.get $k)))))
+
+  ;; p[0] (+)= x and, when cols ≥ 2, p[1] (+)= y: stored when first is 0, added otherwise.
+  (func $acc2 (param $p i32) (param $x f32) (param $y f32) (param $first i32) (param $cols i32)
+    (if (local.get $first)
+      (then
+        (local.set $x (f32.add (local.get $x) (f32.load (local.get $p))))
+        (if (i32.ge_u (local.get $cols) (i32.const 2)) (then (local.set $y (f32.add (local.get $y) (f32.load offset=4 (local.get $p))))))))
+    (f32.store (local.get $p) (local.get $x))
+    (if (i32.ge_u (local.get $cols) (i32.const 2)) (then (f32.store offset=4 (local.get $p) (local.get $y)))))
+
+  ;; One Adam / AdamW step over n floats, in one pass (the same float32 operations, in the same order,
+  ;; as matchlab's optimiser composes from tfjs ops, so the result is the same):
+  ;;   g' = g + l2·w;  m = b1·m + (1−b1)·g';  v = b2·v + (1−b2)·g'²
+  ;;   u = (m / bc1) / (sqrt(v / bc2) + eps) + dec·w;  w = w − lr·u
+  ;; l2 is Adam's weight decay (0 for AdamW), dec AdamW's (0 for Adam); the terms with 0 are skipped.
+  ;; m, v and w are written to mo, vo and wo (which may be m, v and w). Scalars come as float32 bit
+  ;; patterns (pool calls pass integers): b1, 1−b1, b2, 1−b2, bc1, bc2, eps, lr, l2, dec.
+  (func (export "adam") (param $w i32) (param $g i32) (param $m i32) (param $v i32) (param $wo i32) (param $mo i32) (param $vo i32) (param $n i32)
+      (param $b1 i32) (param $nb1 i32) (param $b2 i32) (param $nb2 i32) (param $bc1 i32) (param $bc2 i32) (param $eps i32) (param $lr i32) (param $l2 i32) (param $dec i32)
+    (local $i i32) (local $end i32) (local $vend i32)
+    (local $vb1 v128) (local $vnb1 v128) (local $vb2 v128) (local $vnb2 v128) (local $vbc1 v128) (local $vbc2 v128) (local $veps v128) (local $vlr v128) (local $vl2 v128) (local $vdec v128)
+    (local $wv v128) (local $gv v128) (local $mv v128) (local $vv v128) (local $u v128)
+    (local $fw f32) (local $fg f32) (local $fm f32) (local $fv f32) (local $fu f32)
+    (local.set $vb1 (f32x4.splat (f32.reinterpret_i32 (local.get $b1))))
+    (local.set $vnb1 (f32x4.splat (f32.reinterpret_i32 (local.get $nb1))))
+    (local.set $vb2 (f32x4.splat (f32.reinterpret_i32 (local.get $b2))))
+    (local.set $vnb2 (f32x4.splat (f32.reinterpret_i32 (local.get $nb2))))
+    (local.set $vbc1 (f32x4.splat (f32.reinterpret_i32 (local.get $bc1))))
+    (local.set $vbc2 (f32x4.splat (f32.reinterpret_i32 (local.get $bc2))))
+    (local.set $veps (f32x4.splat (f32.reinterpret_i32 (local.get $eps))))
+    (local.set $vlr (f32x4.splat (f32.reinterpret_i32 (local.get $lr))))
+    (local.set $vl2 (f32x4.splat (f32.reinterpret_i32 (local.get $l2))))
+    (local.set $vdec (f32x4.splat (f32.reinterpret_i32 (local.get $dec))))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $vend (i32.and (local.get $end) (i32.const -16)))
+    (block $vdone
+      (loop $vloop
+        (br_if $vdone (i32.ge_u (local.get $i) (local.get $vend)))
+        (local.set $wv (v128.load (i32.add (local.get $w) (local.get $i))))
+        (local.set $gv (v128.load (i32.add (local.get $g) (local.get $i))))
+        (if (local.get $l2) (then (local.set $gv (f32x4.add (local.get $gv) (f32x4.mul (local.get $wv) (local.get $vl2))))))
+        (local.set $mv (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $m) (local.get $i))) (local.get $vb1)) (f32x4.mul (local.get $gv) (local.get $vnb1))))
+        (local.set $vv (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $v) (local.get $i))) (local.get $vb2))
+          (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv)) (local.get $vnb2))))
+        (local.set $u (f32x4.div (f32x4.div (local.get $mv) (local.get $vbc1))
+          (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vv) (local.get $vbc2))) (local.get $veps))))
+        (if (local.get $dec) (then (local.set $u (f32x4.add (local.get $u) (f32x4.mul (local.get $wv) (local.get $vdec))))))
+        (v128.store (i32.add (local.get $mo) (local.get $i)) (local.get $mv))
+        (v128.store (i32.add (local.get $vo) (local.get $i)) (local.get $vv))
+        (v128.store (i32.add (local.get $wo) (local.get $i)) (f32x4.sub (local.get $wv) (f32x4.mul (local.get $u) (local.get $vlr))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $vloop)))
+    (block $sdone
+      (loop $sloop
+        (br_if $sdone (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $fw (f32.load (i32.add (local.get $w) (local.get $i))))
+        (local.set $fg (f32.load (i32.add (local.get $g) (local.get $i))))
+        (if (local.get $l2) (then (local.set $fg (f32.add (local.get $fg) (f32.mul (local.get $fw) (f32.reinterpret_i32 (local.get $l2)))))))
+        (local.set $fm (f32.add (f32.mul (f32.load (i32.add (local.get $m) (local.get $i))) (f32.reinterpret_i32 (local.get $b1))) (f32.mul (local.get $fg) (f32.reinterpret_i32 (local.get $nb1)))))
+        (local.set $fv (f32.add (f32.mul (f32.load (i32.add (local.get $v) (local.get $i))) (f32.reinterpret_i32 (local.get $b2)))
+          (f32.mul (f32.mul (local.get $fg) (local.get $fg)) (f32.reinterpret_i32 (local.get $nb2)))))
+        (local.set $fu (f32.div (f32.div (local.get $fm) (f32.reinterpret_i32 (local.get $bc1)))
+          (f32.add (f32.sqrt (f32.div (local.get $fv) (f32.reinterpret_i32 (local.get $bc2)))) (f32.reinterpret_i32 (local.get $eps)))))
+        (if (local.get $dec) (then (local.set $fu (f32.add (local.get $fu) (f32.mul (local.get $fw) (f32.reinterpret_i32 (local.get $dec)))))))
+        (f32.store (i32.add (local.get $mo) (local.get $i)) (local.get $fm))
+        (f32.store (i32.add (local.get $vo) (local.get $i)) (local.get $fv))
+        (f32.store (i32.add (local.get $wo) (local.get $i)) (f32.sub (local.get $fw) (f32.mul (local.get $fu) (f32.reinterpret_i32 (local.get $lr)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $sloop))))
 )
