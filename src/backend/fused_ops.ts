@@ -12,6 +12,8 @@
  *   back-propagates through both with ~15 passes over the activation per layer; here the moments are
  *   one pass (Σx, Σx² in float64), the normalisation one (y = scale·x + shift), and the gradient two
  *   (Σdy, Σdy·x, then dx = k1·dy + k2·x + k3 from the closed form).
+ * - One Adam / AdamW update ({@link adamStep}): the weight and both moments in one pass over each
+ *   parameter (`MatchlabAdamStep`) instead of ~15 element-wise kernels.
  * The kernels are registered on wasm (SIMD); other backends compose them from tfjs ops.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -27,6 +29,50 @@ export const COL_SUMS2 = "MatchlabColSums2";
 
 /** The kernel that returns p·u + q·v + r per channel of the last axis (v, q optional); see wasm_kernels. */
 export const AFFINE = "MatchlabAffine";
+
+/** The kernel that returns [w, m, v] after one Adam / AdamW update; see {@link adamStep} and wasm_kernels. */
+export const ADAM_STEP = "MatchlabAdamStep";
+
+/** The scalars of one Adam / AdamW update ({@link adamStep}); every field is required. */
+export interface AdamStepScalars {
+  /** First-moment decay β1. */
+  beta1: number;
+  /** Second-moment decay β2. */
+  beta2: number;
+  /** Bias corrections 1 − β1^t and 1 − β2^t. */
+  bc1: number;
+  bc2: number;
+  /** Added to the root of the second moment. */
+  epsilon: number;
+  /** The step's learning rate (group LR × schedule factor). */
+  lr: number;
+  /** Adam's L2 weight decay, added to the gradient (0 for none). */
+  l2: number;
+  /** AdamW's decoupled weight decay, added to the update (0 for none). */
+  decay: number;
+}
+
+/**
+ * One Adam / AdamW update of a parameter w with gradient g and moments m, v; returns the new [w, m, v]
+ * (new tensors, the caller assigns them):
+ *   g' = g + l2·w;  m = β1·m + (1−β1)·g';  v = β2·v + (1−β2)·g'²;
+ *   w = w − lr·((m / bc1) / (√(v / bc2) + ε) + decay·w).
+ * On wasm one SIMD pass (the same float32 operations in the same order, so the same numbers); elsewhere
+ * those tfjs ops.
+ */
+export function adamStep(w: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: AdamStepScalars): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  if (has(ADAM_STEP) && w.dtype === "float32" && g.dtype === "float32") {
+    return tf.engine().runKernel(ADAM_STEP, { w, g, m, v }, { ...s } as never) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
+  }
+  return tf.tidy(() => {
+    const gg = s.l2 > 0 ? g.add(w.mul(s.l2)) : g;
+    const m2 = m.mul(s.beta1).add(gg.mul(1 - s.beta1));
+    const v2 = v.mul(s.beta2).add(gg.square().mul(1 - s.beta2));
+    let upd = m2.div(s.bc1).div(v2.div(s.bc2).sqrt().add(s.epsilon));
+    if (s.decay > 0) upd = upd.add(w.mul(s.decay));
+    return [w.sub(upd.mul(s.lr)), m2, v2];
+  });
+}
 
 /** Options for {@link conv2dBiasAct}. */
 export interface Conv2dBiasActOptions {

@@ -15,7 +15,8 @@
  *   over packed A panels and B strips (bias, ReLU), A·Bᵀ as k-blocked dot products in 4×2 tiles;
  * - DepthwiseConv2dNativeBackpropFilter (multiplier 1), MaxPoolGrad (2×2/2), Sum/Mean over leading
  *   axes, Add/Sub/Multiply/RealDiv/Minimum/Maximum with a same-shape, row or scalar operand, and the
- *   fused ops' kernels (MatchlabReluGradBias, MatchlabRelu6Grad, MatchlabColSums2, MatchlabAffine).
+ *   fused ops' kernels (MatchlabReluGradBias, MatchlabRelu6Grad, MatchlabColSums2, MatchlabAffine,
+ *   MatchlabAdamStep: one Adam / AdamW update per parameter in one pass).
  * Otherwise (or for shapes they do not take) the composites below run:
  * - Conv2DBackpropFilter: dW = im2col(x)ᵀ · dy as one XNNPACK matmul (in batch chunks when the im2col
  *   block would pass 64 MiB; a 1×1 stride-1 conv's im2colᵀ is x transposed).
@@ -31,10 +32,10 @@
  *   Cast to the same dtype share data instead of copying (as the cpu backend does).
  */
 import * as tf from "@tensorflow/tfjs";
-import { AFFINE, COL_SUMS2, RELU_GRAD_BIAS, RELU6_GRAD } from "./fused_ops";
+import { ADAM_STEP, AFFINE, COL_SUMS2, RELU_GRAD_BIAS, RELU6_GRAD } from "./fused_ops";
 import { BACKEND, base, type KernelFn, original } from "./wasm_base";
 import { conv2D, conv2DBackpropFilter, conv2DBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, fusedConv2D, maxPoolGrad } from "./wasm_conv";
-import { affine, BINARY_OPS, batchMatMul, binaryKernel, cast, colSums2, fusedMatMul, identity, mean, relu6Grad, reluGradBias, sum, tile, unsortedSegmentSum } from "./wasm_math";
+import { adamStepKernel, affine, BINARY_OPS, batchMatMul, binaryKernel, cast, colSums2, fusedMatMul, identity, mean, relu6Grad, reluGradBias, sum, tile, unsortedSegmentSum } from "./wasm_math";
 /** The kernels this module registers (or wraps) on the wasm backend, by tfjs kernel name. */
 export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
   "Conv2D",
@@ -56,6 +57,7 @@ export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
   RELU6_GRAD,
   COL_SUMS2,
   AFFINE,
+  ADAM_STEP,
   ...Object.keys(BINARY_OPS),
 ]);
 
@@ -105,6 +107,7 @@ export function registerWasmTrainingKernels(): readonly string[] {
     [RELU6_GRAD]: relu6Grad,
     [COL_SUMS2]: colSums2 as unknown as KernelFn,
     [AFFINE]: affine,
+    [ADAM_STEP]: adamStepKernel as unknown as KernelFn,
     ...Object.fromEntries(Object.keys(BINARY_OPS).map((k) => [k, binaryKernel(k)])),
   };
   for (const name of WASM_TRAINING_KERNELS) {

@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { AFFINE, COL_SUMS2, RELU_GRAD_BIAS, RELU6_GRAD } from "./fused_ops";
+import { ADAM_STEP, AFFINE, COL_SUMS2, RELU_GRAD_BIAS, RELU6_GRAD } from "./fused_ops";
 import { heapOffset, simdKernels, splitRange, withScratch } from "./simd_kernels";
 import { base, type Info, type KernelFn, MIN_ELEMENTS_PER_THREAD, MIN_MACS_PER_THREAD, leadingAxes, scoped, sumParts, transpose } from "./wasm_base";
 
@@ -446,4 +446,47 @@ export const affine: KernelFn = ({ inputs, backend }) => {
   const qv = q ? (backend.typedArrayFromHeap(q) as Float32Array) : undefined;
   for (let i = 0, k = 0; i < uv.length; i++, k = k + 1 === c ? 0 : k + 1) o[i] = pv[k]! * uv[i]! + rv[k]! + (vv ? qv![k]! * vv[i]! : 0);
   return out;
+};
+
+/**
+ * One Adam / AdamW update in one pass (see fused_ops' adamStep): [w, m, v] from w, g, m, v and the
+ * scalars in attrs, on the SIMD kernel split across threads, or a loop of the same float32 operations.
+ */
+export const adamStepKernel = ({ inputs, backend, attrs = {} }: { inputs: Record<string, Info>; backend: BackendWasm; attrs?: Record<string, unknown> }): Info[] => {
+  const { w, g, m, v } = inputs as { w: Info; g: Info; m: Info; v: Info };
+  const n = tf.util.sizeFromShape(w.shape);
+  for (const t of [g, m, v]) {
+    if (t.dtype !== "float32" || w.dtype !== "float32" || tf.util.sizeFromShape(t.shape) !== n) throw new Error(`${ADAM_STEP}: w, g, m, v must be float32 tensors of one size, got ${w.dtype}[${w.shape}] and ${t.dtype}[${t.shape}]`);
+  }
+  const a = attrs as Record<string, number>;
+  // the scalars as float32 (as tfjs' scalar operands are), in the kernel's order
+  const f = new Float32Array([a.beta1!, 1 - a.beta1!, a.beta2!, 1 - a.beta2!, a.bc1!, a.bc2!, a.epsilon!, a.lr!, a.l2 ?? 0, a.decay ?? 0]);
+  const outs = [w, m, v].map((t) => backend.makeOutput(t.shape.slice(), "float32"));
+  const simd = simdKernels(backend);
+  if (simd) {
+    const bits = Array.from(new Int32Array(f.buffer));
+    const [wOff, gOff, mOff, vOff, woOff, moOff, voOff] = [w, g, m, v, ...outs].map((t) => heapOffset(backend, t)) as number[];
+    simd.run(
+      splitRange(Math.ceil(n / 4), simd.threadsFor(n, MIN_ELEMENTS_PER_THREAD)).map(([u0, u1]) => {
+        const o = u0 * 16;
+        return { fn: "adam", args: [wOff! + o, gOff! + o, mOff! + o, vOff! + o, woOff! + o, moOff! + o, voOff! + o, Math.min(u1 * 4, n) - u0 * 4, ...bits] };
+      }),
+    );
+    return outs;
+  }
+  const [wv, gv, mv, vv, wo, mo, vo] = [w, g, m, v, ...outs].map((t) => backend.typedArrayFromHeap(t) as Float32Array) as Float32Array[];
+  const [b1, nb1, b2, nb2, bc1, bc2, eps, lr, l2, dec] = f as unknown as number[];
+  const r = Math.fround;
+  for (let i = 0; i < n; i++) {
+    const x = wv![i]!;
+    const gi = l2! > 0 ? r(gv![i]! + r(x * l2!)) : gv![i]!;
+    const mi = r(r(mv![i]! * b1!) + r(gi * nb1!));
+    const vi = r(r(vv![i]! * b2!) + r(r(gi * gi) * nb2!));
+    let u = r(r(mi / bc1!) / r(r(Math.sqrt(r(vi / bc2!))) + eps!));
+    if (dec! > 0) u = r(u + r(x * dec!));
+    mo![i] = mi;
+    vo![i] = vi;
+    wo![i] = r(x - r(u * lr!));
+  }
+  return outs;
 };

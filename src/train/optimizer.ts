@@ -4,6 +4,7 @@
  * is plain named tensors, so checkpoints save and restore it exactly.
  */
 import * as tf from "@tensorflow/tfjs";
+import { adamStep } from "../backend/fused_ops";
 
 /** A trainable parameter with a stable name (used to match parameter groups and checkpoint entries). */
 export interface NamedParam {
@@ -109,17 +110,21 @@ export class AdamW {
     const bc2 = 1 - this.beta2 ** this.t;
     tf.tidy(() => {
       this.params.forEach((p, i) => {
-        let g = grads[i]!;
-        const lr = this.lrs[i]! * lrFactor;
         const wd = this.decays[i]!;
-        if (this.kind === "adam" && wd > 0) g = g.add(p.variable.mul(wd));
-        const m = this.m[i]!.mul(this.beta1).add(g.mul(1 - this.beta1));
-        const v = this.v[i]!.mul(this.beta2).add(g.square().mul(1 - this.beta2));
+        // one pass per parameter on wasm (the same float32 operations as the composite elsewhere)
+        const [w, m, v] = adamStep(p.variable, grads[i]!, this.m[i]!, this.v[i]!, {
+          beta1: this.beta1,
+          beta2: this.beta2,
+          bc1,
+          bc2,
+          epsilon: this.epsilon,
+          lr: this.lrs[i]! * lrFactor,
+          l2: this.kind === "adam" ? wd : 0,
+          decay: this.kind === "adamw" ? wd : 0,
+        });
         this.m[i]!.assign(m);
         this.v[i]!.assign(v);
-        let upd = m.div(bc1).div(v.div(bc2).sqrt().add(this.epsilon));
-        if (this.kind === "adamw" && wd > 0) upd = upd.add(p.variable.mul(wd));
-        p.variable.assign(p.variable.sub(upd.mul(lr)));
+        p.variable.assign(w);
       });
     });
   }

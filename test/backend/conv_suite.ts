@@ -1,6 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
+import { adamStep } from "../../src/backend/fused_ops";
 import { Rng } from "../../src/rng";
+import { AdamW } from "../../src/train/optimizer";
 
 // Shared by the wasm kernel test files (default, plain-SIMD, SIMD-off and threaded builds): each wasm
 // kernel is compared with the cpu backend's reference implementation on the same inputs, to 1e-4
@@ -240,6 +242,55 @@ describe(`wasm kernels match cpu (${label})`, () => {
     // odd sizes (not a multiple of 4) and int32 take wasm's own kernels
     await expectKernelMatches(() => tf.mul(tf.tensor(randn([3, 5], 81).data, [3, 5]), tf.tensor(randn([5], 82).data, [5])));
     await expectKernelMatches(() => tf.add(tf.tensor1d([1, 2, 3, 4], "int32"), tf.tensor1d([5, 6, 7, 8], "int32")).toFloat());
+  });
+  it("fused Adam / AdamW step (MatchlabAdamStep) equals the composite on cpu over several steps, odd sizes, no leaks", async () => {
+    for (const shape of [[1], [3], [7], [69], [13, 7]]) {
+      for (const [l2, decay] of [
+        [0, 0],
+        [0.01, 0],
+        [0, 0.05],
+      ] as const) {
+        const run = async (b: string) => {
+          await tf.setBackend(b);
+          const before = tf.memory().numTensors;
+          let [w, m, v] = [tf.tensor(randn(shape, 121).data, shape), tf.zeros(shape), tf.zeros(shape)];
+          for (let t = 1; t <= 5; t++) {
+            const g = tf.tensor(randn(shape, 130 + t).data, shape);
+            const next = adamStep(w, g, m, v, { beta1: 0.9, beta2: 0.999, bc1: 1 - 0.9 ** t, bc2: 1 - 0.999 ** t, epsilon: 1e-8, lr: 0.01, l2, decay });
+            tf.dispose([w, m, v, g]);
+            [w, m, v] = next;
+          }
+          const out = await Promise.all([w, m, v].map((x) => x.data() as Promise<Float32Array>));
+          tf.dispose([w, m, v]);
+          expect(tf.memory().numTensors, `tensor leak on ${b}`).toBe(before);
+          return out;
+        };
+        const wasm = await run("wasm");
+        const cpu = await run("cpu");
+        await tf.setBackend("wasm");
+        // the same float32 operations in the same order: equal to 1e-6 relative (in practice bit for bit)
+        wasm.forEach((x, i) => expect(relErr(x, cpu[i]!)).toBeLessThan(1e-6));
+      }
+    }
+  });
+  it("matchlab's AdamW (kind adam, fused on wasm) follows tf.train.adam over several steps", async () => {
+    const shapes = [[5, 9], [9], [70, 3]];
+    const vars = shapes.map((s, i) => tf.variable(tf.tensor(randn(s, 140 + i).data, s), true, `p${i}`));
+    const ref = shapes.map((s, i) => tf.variable(tf.tensor(randn(s, 140 + i).data, s), true, `r${i}`));
+    const before = tf.memory().numTensors;
+    const ours = new AdamW(vars.map((v, i) => ({ name: `p${i}`, variable: v })), { kind: "adam", lr: 0.01, weightDecay: 0, epsilon: 1e-7 });
+    const theirs = tf.train.adam(0.01, 0.9, 0.999, 1e-7);
+    for (let t = 0; t < 5; t++) {
+      const grads = shapes.map((s, i) => tf.tensor(randn(s, 150 + 10 * t + i).data, s));
+      ours.step(grads);
+      theirs.applyGradients(ref.map((r, i) => ({ name: r.name, tensor: grads[i]! })));
+      tf.dispose(grads);
+    }
+    for (let i = 0; i < shapes.length; i++) expect(relErr(vars[i]!.dataSync() as Float32Array, ref[i]!.dataSync() as Float32Array)).toBeLessThan(1e-5);
+    ours.dispose();
+    theirs.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([...vars, ...ref]);
   });
   it("GEMM kernels: every transpose combination over odd M, K, N (1, 3, 7, 69), k blocks of gemm_nt, fused bias and ReLU", async () => {
     const t = (shape: number[], seed: number) => tf.tensor(randn(shape, seed).data, shape);
