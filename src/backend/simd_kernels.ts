@@ -18,7 +18,7 @@ import { type KernelCall, SimdPool, type WasmMemory, type WasmModule, wasmApi } 
 import { KERNELS_WASM } from "./simd/kernels_wasm";
 
 /** The exports of kernels.wat (their arguments are documented there; pointers and strides in bytes). */
-export type KernelName = "rank_update" | "rank_update_blocked" | "conv_filter_grad" | "dw_filter_grad" | "conv2d" | "maxpool_grad_2x2" | "relu_grad_bias" | "binary" | "clip_grad" | "col_sum2" | "affine" | "gemm" | "gemm_nt" | "pack_a4" | "adam";
+export type KernelName = "rank_update" | "rank_update_blocked" | "conv_filter_grad" | "dw_filter_grad" | "conv2d" | "maxpool_grad_2x2" | "relu_grad_bias" | "binary" | "clip_grad" | "col_sum2" | "affine" | "gemm" | "gemm_nt" | "pack_a4" | "adam" | "exp";
 
 /** The kernels, bound to one backend's heap. */
 export interface SimdKernels {

@@ -31,6 +31,7 @@ export interface Base {
   mean: KernelFn;
   tile: KernelFn;
   cast: KernelFn;
+  exp: KernelFn;
 }
 
 /** The original wasm kernels (filled in by registerWasmTrainingKernels before any override). */

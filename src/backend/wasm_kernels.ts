@@ -16,7 +16,8 @@
  * - DepthwiseConv2dNativeBackpropFilter (multiplier 1), MaxPoolGrad (2×2/2), Sum/Mean over leading
  *   axes, Add/Sub/Multiply/RealDiv/Minimum/Maximum with a same-shape, row or scalar operand, and the
  *   fused ops' kernels (MatchlabReluGradBias, MatchlabRelu6Grad, MatchlabColSums2, MatchlabAffine,
- *   MatchlabAdamStep: one Adam / AdamW update per parameter in one pass).
+ *   MatchlabAdamStep: one Adam / AdamW update per parameter in one pass), and Exp (softmax and its
+ *   cross-entropy) as a SIMD range reduction and polynomial.
  * Otherwise (or for shapes they do not take) the composites below run:
  * - Conv2DBackpropFilter: dW = im2col(x)ᵀ · dy as one XNNPACK matmul (in batch chunks when the im2col
  *   block would pass 64 MiB; a 1×1 stride-1 conv's im2colᵀ is x transposed).
@@ -35,7 +36,7 @@ import * as tf from "@tensorflow/tfjs";
 import { ADAM_STEP, AFFINE, COL_SUMS2, RELU_GRAD_BIAS, RELU6_GRAD } from "./fused_ops";
 import { BACKEND, base, type KernelFn, original } from "./wasm_base";
 import { conv2D, conv2DBackpropFilter, conv2DBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, fusedConv2D, maxPoolGrad } from "./wasm_conv";
-import { adamStepKernel, affine, BINARY_OPS, batchMatMul, binaryKernel, cast, colSums2, fusedMatMul, identity, mean, relu6Grad, reluGradBias, sum, tile, unsortedSegmentSum } from "./wasm_math";
+import { adamStepKernel, affine, BINARY_OPS, batchMatMul, binaryKernel, cast, colSums2, exp, fusedMatMul, identity, mean, relu6Grad, reluGradBias, sum, tile, unsortedSegmentSum } from "./wasm_math";
 /** The kernels this module registers (or wraps) on the wasm backend, by tfjs kernel name. */
 export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
   "Conv2D",
@@ -53,6 +54,7 @@ export const WASM_TRAINING_KERNELS: readonly string[] = Object.freeze([
   "Mean",
   "Tile",
   "Cast",
+  "Exp",
   RELU_GRAD_BIAS,
   RELU6_GRAD,
   COL_SUMS2,
@@ -86,6 +88,7 @@ export function registerWasmTrainingKernels(): readonly string[] {
     mean: original("Mean"),
     tile: original("Tile"),
     cast: original("Cast"),
+    exp: original("Exp"),
   });
   const table: Record<string, KernelFn> = {
     Conv2D: conv2D,
@@ -103,6 +106,7 @@ export function registerWasmTrainingKernels(): readonly string[] {
     Mean: mean,
     Tile: tile,
     Cast: cast,
+    Exp: exp,
     [RELU_GRAD_BIAS]: reluGradBias as unknown as KernelFn,
     [RELU6_GRAD]: relu6Grad,
     [COL_SUMS2]: colSums2 as unknown as KernelFn,

@@ -490,3 +490,18 @@ export const adamStepKernel = ({ inputs, backend, attrs = {} }: { inputs: Record
   }
   return outs;
 };
+
+/** e^x of float32 (4 floats or more) on the SIMD kernel, split across threads; otherwise wasm's kernel. */
+export const exp: KernelFn = (args) => {
+  const { inputs, backend } = args;
+  const x = inputs.x as Info;
+  const n = tf.util.sizeFromShape(x.shape);
+  const simd = simdKernels(backend);
+  if (!simd || x.dtype !== "float32" || n < 4) return base.exp(args);
+  const out = backend.makeOutput(x.shape.slice(), "float32");
+  const [xOff, oOff] = [heapOffset(backend, x), heapOffset(backend, out)];
+  // parts of whole f32x4s; the last one takes the remainder (its last vector overlaps)
+  const parts = splitRange(Math.floor(n / 4), simd.threadsFor(n, MIN_ELEMENTS_PER_THREAD));
+  simd.run(parts.map(([u0, u1], p) => ({ fn: "exp", args: [xOff + u0 * 16, oOff + u0 * 16, p === parts.length - 1 ? n - u0 * 4 : (u1 - u0) * 4] })));
+  return out;
+};

@@ -292,6 +292,21 @@ describe(`wasm kernels match cpu (${label})`, () => {
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([...vars, ...ref]);
   });
+  it("Exp (SIMD range reduction and polynomial) within 2e-7 relative of cpu per element; edges, odd sizes, softmax cross-entropy gradient", async () => {
+    const r = new Rng(161);
+    const xs = Array.from({ length: 69 * 5 }, () => (r.next() - 0.5) * 170);
+    xs.splice(0, 8, 0, -0, 1e-30, -1e-30, 88.7, -87.3, 0.5 * Math.LN2, -0.5 * Math.LN2);
+    for (const n of [1, 3, 4, 5, 7, 69, xs.length]) {
+      const [w, c] = await onBoth(() => tf.exp(tf.tensor1d(xs.slice(0, n))));
+      for (let i = 0; i < n; i++) expect(Math.abs(w[i]! - c[i]!), `exp(${xs[i]})`).toBeLessThanOrEqual(2e-7 * c[i]! + 1e-44);
+    }
+    const [w, c] = await onBoth(() => tf.exp(tf.tensor1d([Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, Number.NaN, -200, 200, 89.5, -104.5, 0])));
+    expect(Array.from(w)).toEqual(Array.from(c));
+    const logits = randn([7, 69], 162);
+    const labels = tf.tidy(() => tf.oneHot(tf.tensor1d([0, 5, 68, 3, 3, 9, 40], "int32"), 69));
+    await expectKernelMatches(() => tf.grad((z: tf.Tensor) => tf.losses.softmaxCrossEntropy(labels, z))(tf.tensor(logits.data, logits.shape)));
+    labels.dispose();
+  });
   it("GEMM kernels: every transpose combination over odd M, K, N (1, 3, 7, 69), k blocks of gemm_nt, fused bias and ReLU", async () => {
     const t = (shape: number[], seed: number) => tf.tensor(randn(shape, seed).data, shape);
     const dims = [1, 3, 7, 69];

@@ -813,4 +813,39 @@
         (f32.store (i32.add (local.get $wo) (local.get $i)) (f32.sub (local.get $fw) (f32.mul (local.get $fu) (f32.reinterpret_i32 (local.get $lr)))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $sloop))))
+
+  ;; e^x of a f32x4: x = n·ln2 + r (n the nearest integer to x·log2 e, ln2 in two parts), e^r by Cephes'
+  ;; expf polynomial (|r| ≤ ln2/2, ~1 ulp), times 2^n as two powers of two (so that n from −150 to 254
+  ;; under- and overflows as e^x does). x is clamped to [−104, 89] first (beyond it e^x is 0 or ∞ in
+  ;; float32); NaN stays NaN.
+  (func $exp4 (param $x v128) (result v128)
+    (local $n v128) (local $r v128) (local $y v128) (local $r2 v128) (local $ni v128) (local $h v128)
+    (local.set $x (f32x4.max (f32x4.min (local.get $x) (v128.const f32x4 89 89 89 89)) (v128.const f32x4 -104 -104 -104 -104)))
+    (local.set $n (f32x4.nearest (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))))
+    (local.set $r (f32x4.sub (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375)))
+      (f32x4.mul (local.get $n) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+    (local.set $r2 (f32x4.mul (local.get $r) (local.get $r)))
+    (local.set $y (v128.const f32x4 1.9875691500E-4 1.9875691500E-4 1.9875691500E-4 1.9875691500E-4))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (v128.const f32x4 1.3981999507E-3 1.3981999507E-3 1.3981999507E-3 1.3981999507E-3)))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (v128.const f32x4 8.3334519073E-3 8.3334519073E-3 8.3334519073E-3 8.3334519073E-3)))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (v128.const f32x4 4.1665795894E-2 4.1665795894E-2 4.1665795894E-2 4.1665795894E-2)))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (v128.const f32x4 1.6666665459E-1 1.6666665459E-1 1.6666665459E-1 1.6666665459E-1)))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $r)) (v128.const f32x4 5.0000001201E-1 5.0000001201E-1 5.0000001201E-1 5.0000001201E-1)))
+    (local.set $y (f32x4.add (f32x4.add (f32x4.mul (local.get $y) (local.get $r2)) (local.get $r)) (v128.const f32x4 1 1 1 1)))
+    ;; 2^n = 2^h · 2^(n−h), h = n >> 1
+    (local.set $ni (i32x4.trunc_sat_f32x4_s (local.get $n)))
+    (local.set $h (i32x4.shr_s (local.get $ni) (i32.const 1)))
+    (f32x4.mul
+      (f32x4.mul (local.get $y) (i32x4.shl (i32x4.add (local.get $h) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+      (i32x4.shl (i32x4.add (i32x4.sub (local.get $ni) (local.get $h)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+
+  ;; out = e^x over n floats (n ≥ 4; a last partial vector is done as the last 4 floats again).
+  (func (export "exp") (param $x i32) (param $out i32) (param $n i32)
+    (local $i i32) (local $end i32)
+    (if (i32.lt_u (local.get $n) (i32.const 4)) (then (return)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (loop $next
+      (if (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $end)) (then (local.set $i (i32.sub (local.get $end) (i32.const 16)))))
+      (v128.store (i32.add (local.get $out) (local.get $i)) (call $exp4 (v128.load (i32.add (local.get $x) (local.get $i)))))
+      (br_if $next (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 16))) (local.get $end)))))
 )
