@@ -20,6 +20,7 @@ import { intFlag, parseFlags } from "../src/cli/common";
 import { initBackend } from "../src/backend/index";
 import { simdKernels } from "../src/backend/simd_kernels";
 import { mobileNetV2, refCnn } from "../src/models/index";
+import { AdamW } from "../src/train/optimizer";
 
 type CaseName = "ref-cnn" | "mobilenetv2" | "vqa-mlp";
 type Impl = "wasm" | "wasm-mt" | "cpu";
@@ -66,9 +67,11 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** Builds a case: model, batch, and a step function running one Adam update and reading the loss. */
+/**
+ * Builds a case: model, batch, and a step function running one Adam update (matchlab's optimiser, as
+ * training runs use it: one fused pass per parameter on wasm) and reading the loss.
+ */
 function buildCase(name: CaseName): { step: () => number; batch: number; dispose: () => void } {
-  const opt = tf.train.adam(1e-3);
   let model: tf.LayersModel;
   let x: tf.Tensor;
   let classes: number;
@@ -106,10 +109,13 @@ function buildCase(name: CaseName): { step: () => number; batch: number; dispose
     const p = model.apply(x, { training: true }) as tf.Tensor;
     return (logits ? tf.losses.softmaxCrossEntropy(y, p) : tf.mean(tf.metrics.categoricalCrossentropy(y, p))) as tf.Scalar;
   };
+  const params = model.trainableWeights.map((w) => ({ name: w.name, variable: w.read() as tf.Variable }));
+  const opt = new AdamW(params, { kind: "adam", lr: 1e-3, weightDecay: 0 });
   const step = () => {
-    const c = opt.minimize(loss, true)!;
-    const v = c.dataSync()[0]!;
-    c.dispose();
+    const { value, grads } = tf.variableGrads(loss, params.map((p) => p.variable));
+    opt.step(params.map((p) => grads[p.variable.name]!));
+    const v = value.dataSync()[0]!;
+    tf.dispose([value, ...Object.values(grads)]);
     return v;
   };
   return {
