@@ -8,7 +8,10 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
+import { createRequire } from "node:module";
 import { root, jupyterEnv, writeKernelSpec, findJupyter, ensureSample, KERNEL } from "./jupyter.mjs";
+
+const { ensureLib } = createRequire(import.meta.url)("./notebook_lib.cjs");
 import { HTML_FLAGS } from "./html_export.mjs";
 
 const args = process.argv.slice(2);
@@ -27,6 +30,13 @@ if (!jupyter) {
   process.exit(1);
 }
 writeKernelSpec();
+// the library build notebooks import (dist/): built now rather than inside the first kernel's start
+try {
+  ensureLib(root, { log: (m) => console.log(m) });
+} catch (e) {
+  console.error(e.message);
+  process.exit(1);
+}
 const dataset = full ? path.join(root, "data", "emoji-match") : ensureSample();
 const notebooks = readdirSync(nbDir)
   .filter((f) => f.endsWith(".ipynb"))

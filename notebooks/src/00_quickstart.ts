@@ -7,7 +7,7 @@
 // initialises the compute backend and shows which one this kernel uses.
 
 // %%
-import * as ml from "./src/index";
+import * as ml from "./dist/index";
 await ml.banner();
 
 // %% [markdown]

@@ -3,7 +3,7 @@
 // What does the data look like — group sizes, titles, locales, art sets, duplicate images — and what does it mean for validation?
 
 // %%
-import * as ml from "./src/index";
+import * as ml from "./dist/index";
 await ml.banner();
 
 // %% [markdown]

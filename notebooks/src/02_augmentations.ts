@@ -3,7 +3,7 @@
 // What does each augmentation do to a listing's image, with which drawn parameters — and is it reproducible?
 
 // %%
-import * as ml from "./src/index";
+import * as ml from "./dist/index";
 const ds = await ml.loadDataset(ml.env.dataset);
 const listing = ds.listings[0]!;
 const img = await ml.readImage(listing.imagePath, { size: 160 });

@@ -3,7 +3,7 @@
 // Which validation split should we trust: random, grouped, or labels never seen in training?
 
 // %%
-import * as ml from "./src/index";
+import * as ml from "./dist/index";
 const ds = await ml.loadDataset(ml.env.dataset);
 const groups = ds.listings.map((l) => l.labelGroup);
 const sizeOf = ml.listingGroupSizes(ds.listings);

@@ -9,7 +9,7 @@
 
 // %%
 import * as tf from "@tensorflow/tfjs";
-import * as ml from "./src/index";
+import * as ml from "./dist/index";
 await ml.banner();
 let cfg = ml.loadConfig("configs/quick.yaml");
 cfg = ml.overrideConfig(cfg, "data.dataset", { value: ml.env.dataset });

@@ -10,7 +10,7 @@
 // runs reload in milliseconds.
 
 // %%
-import * as ml from "./src/index";
+import * as ml from "./dist/index";
 await ml.banner();
 const ds = await ml.loadDataset(ml.env.dataset, { checkImages: "exists" });
 const coded = ml.labelCodes(ds.listings);

@@ -11,7 +11,7 @@
 // postings of its own fold, as when matching out-of-fold embeddings.
 
 // %%
-import * as ml from "./src/index";
+import * as ml from "./dist/index";
 await ml.banner();
 const ds = await ml.loadDataset(ml.env.dataset, { checkImages: false });
 const { codes: labels } = ml.labelCodes(ds.listings);

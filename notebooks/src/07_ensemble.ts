@@ -16,7 +16,7 @@
 // one-layer transformer over title tokens with a CosFace head.
 
 // %%
-import * as ml from "./src/index";
+import * as ml from "./dist/index";
 await ml.banner();
 const ds = await ml.loadDataset(ml.env.dataset, { checkImages: false });
 const runsDir = `${ml.env.runsDir}/notebook-07`;

@@ -10,7 +10,7 @@
 // minutes on 2 CPU cores; `matchlab study` runs the same on the full dataset.
 
 // %%
-import * as ml from "./src/index";
+import * as ml from "./dist/index";
 await ml.banner();
 const ds = await ml.loadDataset(ml.env.dataset, { checkImages: "exists" });
 const enc = ml.encodeClassLabels(ds.listings, "subgroup");
