@@ -10,7 +10,12 @@
  * machine hits every impl alike. One JSON line per measurement: wall ms and process CPU ms (the
  * median over `--steps` steps after `--warmup` steps, then the median over rounds), `ratio` = the
  * median over rounds of ms / PyTorch's ms of the same round at the same thread count, `cpu_ratio`
- * the same for CPU time, and `ms_rounds` each round's ms.
+ * the same for CPU time, and `ms_rounds` each round's ms; `ms_min` the fastest round, `ratio_min`
+ * = ms_min / PyTorch's best round, `busy` when a case's rounds spread more than 1.5× (max/min).
+ * The peer runs with its thread count pinned (torch.set_num_threads and OMP/OPENBLAS/MKL_NUM_THREADS
+ * in its own process) and, by default (`--peer-blas both`), twice a round: with OPENBLAS_CORETYPE and
+ * OPENBLAS_L2_SIZE as this machine sets them (impl `pytorch`) and with them unset in its process
+ * only (`pytorch-blas-unset`); every ratio is against the faster of the two.
  */
 import { spawnSync } from "node:child_process";
 import os from "node:os";
@@ -50,7 +55,8 @@ const FLAGS = {
   threads: { type: "string", default: String(Math.min(os.availableParallelism(), 8)), help: "threads for wasm-mt and the multi-thread PyTorch run" },
   "cpu-budget-s": { type: "string", default: "60", help: "time budget per case on the pure-JS cpu backend (checked between steps)" },
   "cpu-cases": { type: "string", default: "vqa-mlp", help: `cases the pure-JS cpu backend runs (${CASES.join("|")}); one ref-cnn step takes minutes` },
-  rounds: { type: "string", default: "3", help: "interleaved repetitions of the whole sequence (medians over rounds are reported)" },
+  rounds: { type: "string", default: "5", help: "interleaved repetitions of the whole sequence (min and median over rounds are reported)" },
+  "peer-blas": { type: "string", default: "both", help: "the peer's OpenBLAS settings (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE): both (as set and unset, each round; ratios against the faster), set, unset" },
   "no-torch": { type: "boolean", default: false, help: "skip the PyTorch peer" },
   worker: { type: "string", help: "(internal) run one impl in this process" },
 } as const;
@@ -177,8 +183,8 @@ async function runWorker(impl: Impl, cases: CaseName[], steps: number, warmup: n
   }
 }
 
-function runChild(cmd: string, args: string[], timeoutS: number, label: string): Row[] {
-  const r = spawnSync(cmd, args, { cwd: process.cwd(), encoding: "utf8", timeout: timeoutS * 1000, maxBuffer: 16 << 20, stdio: ["ignore", "pipe", "inherit"] });
+function runChild(cmd: string, args: string[], timeoutS: number, label: string, env: NodeJS.ProcessEnv = process.env): Row[] {
+  const r = spawnSync(cmd, args, { cwd: process.cwd(), env, encoding: "utf8", timeout: timeoutS * 1000, maxBuffer: 16 << 20, stdio: ["ignore", "pipe", "inherit"] });
   if (r.error) return [{ bench: "train-step", case: "*", impl: label, skipped: `${r.error.message.split("\n")[0]}` }];
   const rows: Row[] = [];
   for (const line of r.stdout.split("\n")) {
@@ -192,6 +198,29 @@ function runChild(cmd: string, args: string[], timeoutS: number, label: string):
   }
   if (r.status !== 0) rows.push({ bench: "train-step", case: "*", impl: label, skipped: r.signal ? `killed by ${r.signal}` : `exit status ${r.status}` });
   return rows;
+}
+
+/** max/min of a case's ms over rounds above which the case is flagged `busy`. */
+const BUSY_SPREAD = 1.5;
+/** The OpenBLAS variables these machines set (older OpenBLAS builds need them); they change which kernels the peer runs. */
+const BLAS_VARS = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"] as const;
+type BlasVariant = "set" | "unset";
+
+function blasLabel(v: BlasVariant): string {
+  if (v === "unset") return `${BLAS_VARS.join(", ")} unset`;
+  const set = BLAS_VARS.filter((k) => process.env[k] !== undefined).map((k) => `${k}=${process.env[k]}`);
+  return set.length ? `as set: ${set.join(", ")}` : "as set: none set";
+}
+
+/** The peer's environment: thread counts pinned, the OpenBLAS variables kept or removed (this child only). */
+function peerEnv(threads: number, v: BlasVariant): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+  if (v === "unset") for (const k of BLAS_VARS) delete env[k];
+  return env;
+}
+
+function isPeer(r: Row): boolean {
+  return r.impl.startsWith("pytorch");
 }
 
 async function main(): Promise<void> {
@@ -209,7 +238,13 @@ async function main(): Promise<void> {
     return;
   }
   const impls = parseList(String(p.values.impls), IMPLS, "impl");
-  const rounds = intFlag(p, "rounds", 3);
+  const rounds = intFlag(p, "rounds", 5);
+  const blas = String(p.values["peer-blas"]);
+  if (!["both", "set", "unset"].includes(blas)) throw new Error(`--peer-blas: expected both|set|unset, got ${blas}`);
+  const peerVariants: BlasVariant[] = blas === "both" ? ["set", "unset"] : [blas as BlasVariant];
+  if (!p.values["no-torch"]) {
+    console.error(`bench train-step: peer threads pinned (torch.set_num_threads, OMP/OPENBLAS/MKL_NUM_THREADS in its process only); OpenBLAS variants: ${peerVariants.map(blasLabel).join("; ")}; ratios against the faster`);
+  }
   if (rounds < 1) throw new Error("--rounds ≥ 1");
   const common = ["--cases", cases.join(","), "--steps", String(steps), "--warmup", String(warmup)];
   const key = (r: Row) => `${r.case}/${r.impl}/${r.threads}`;
@@ -219,16 +254,28 @@ async function main(): Promise<void> {
     // PyTorch first, at 1 thread and at `threads`, so that every tfjs line gets a ratio.
     if (!p.values["no-torch"]) {
       const script = path.join("bench", "train_step_torch.py");
-      for (const t of [...new Set([1, threads])]) rows.push(...runChild("/usr/bin/python3", [script, ...common, "--threads", String(t)], 900, "pytorch"));
+      for (const t of [...new Set([1, threads])]) {
+        for (const v of peerVariants) {
+          const env = peerEnv(t, v);
+          const got = runChild("/usr/bin/python3", [script, ...common, "--threads", String(t)], 900, "pytorch", env);
+          rows.push(...got.map((r) => ({ ...r, impl: v === "set" ? "pytorch" : "pytorch-blas-unset", openblas: blasLabel(v) })));
+        }
+      }
     }
     for (const impl of impls) {
       if (impl === "cpu" && round > 0) continue; // minutes per step: one round is enough
       const args = ["--import", "tsx", path.join("bench", "train_step.ts"), ...common, "--threads", String(threads), "--cpu-budget-s", String(cpuBudgetS), "--cpu-cases", cpuCases.join(","), "--worker", impl];
       rows.push(...runChild(process.execPath, args, 1800, impl));
     }
-    const torch = new Map(rows.filter((r) => r.impl === "pytorch").map((r) => [`${r.case}/${r.threads}`, r]));
+    // the peer's best this round: the faster of its OpenBLAS variants, per case and thread count
+    const torch = new Map<string, Row>();
+    for (const r of rows.filter((r) => isPeer(r) && r.ms !== undefined)) {
+      const k = `${r.case}/${r.threads}`;
+      const cur = torch.get(k);
+      if (!cur || r.ms! < cur.ms!) torch.set(k, r);
+    }
     for (const r of rows) {
-      const ref = r.impl === "pytorch" ? undefined : torch.get(`${r.case}/${r.threads}`);
+      const ref = isPeer(r) ? undefined : torch.get(`${r.case}/${r.threads}`);
       if (ref?.ms !== undefined && r.ms !== undefined) r.ratio = r.ms / ref.ms;
       if (ref?.cpu_ms !== undefined && r.cpu_ms !== undefined) r.cpu_ratio = r.cpu_ms / (ref.cpu_ms as number);
     }
@@ -237,6 +284,13 @@ async function main(): Promise<void> {
   }
   // one line per measurement, in first-round order: medians over the rounds that measured it
   const round2 = (x: number) => +x.toFixed(2);
+  // the peer's best round: min over rounds and OpenBLAS variants, per case and thread count
+  const peerBest = new Map<string, number>();
+  for (const r of perRound.flat()) {
+    if (!isPeer(r) || r.ms === undefined) continue;
+    const k = `${r.case}/${r.threads}`;
+    peerBest.set(k, Math.min(peerBest.get(k) ?? Number.POSITIVE_INFINITY, r.ms));
+  }
   for (const first of perRound[0]!) {
     const same = perRound.map((rows) => rows.find((r) => key(r) === key(first))).filter((r): r is Row => r !== undefined);
     const pick = (f: (r: Row) => number | undefined) => {
@@ -247,7 +301,13 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(first));
       continue;
     }
-    const out: Row = { ...first, ms: pick((r) => r.ms), cpu_ms: pick((r) => r.cpu_ms), rounds: same.length, ms_rounds: same.map((r) => round2(r.ms!)) };
+    const msRounds = same.map((r) => round2(r.ms!));
+    const msMin = Math.min(...msRounds);
+    const out: Row = { ...first, ms: pick((r) => r.ms), ms_min: msMin, cpu_ms: pick((r) => r.cpu_ms), rounds: same.length, ms_rounds: msRounds };
+    // a spread this wide between rounds of the same thing says the machine was busy
+    if (msRounds.length > 1 && Math.max(...msRounds) / msMin > BUSY_SPREAD) out.busy = true;
+    const best = peerBest.get(`${first.case}/${first.threads}`);
+    if (!isPeer(first) && best !== undefined) out.ratio_min = round2(msMin / best);
     const ratio = pick((r) => r.ratio);
     const cpuRatio = pick((r) => r.cpu_ratio as number | undefined);
     if (ratio !== undefined) out.ratio = ratio;
