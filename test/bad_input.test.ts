@@ -7,9 +7,10 @@
  * Error, TypeError, SyntaxError, a system error) counts as a stack trace; the suite prints
  * `bad-input: N cases, N named errors, 0 stack traces` and asserts there are none.
  *
- * Image decoding, environment variables and diverging runs have their own cases elsewhere.
+ * Environment-variable cases set the variable for the case only, as `matchlab` would see it. Diverging
+ * runs have their own tests (test/train/divergence*.test.ts): they need a training run, not a bad file.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -19,23 +20,34 @@ import { UsageError } from "../src/cli/common";
 import { ConfigError } from "../src/config";
 import { CsvError, formatCsv } from "../src/data/csv";
 import { DatasetError, loadDataset } from "../src/data/dataset";
+import { ImageDecodeError, readImage } from "../src/data/image";
+import { checkEnv, EnvError } from "../src/env";
+import { FileError } from "../src/fs_atomic";
+import { NameError } from "../src/names";
 import { SubmissionError } from "../src/data/submission";
 import { FoldsError, loadFolds } from "../src/folds/io";
 import { EmbeddingFileError, readEmbeddingsFile, RunNotFoundError, writeEmbeddingsFile } from "../src/retrieval/embedding_file";
 import { CheckpointError, loadCheckpoint, restoreWeights, saveCheckpoint } from "../src/train/checkpoint";
 import { loadConfig } from "../src/train/config";
 import { runCli } from "./cli/run_cli";
+import { pngClaiming, truncate } from "./data/bad_png";
+import { readOnlyFolder } from "./read_only";
+import { writeTinyDataset } from "./train/fixture";
 
 type ErrorClass = new (...args: never[]) => Error;
 
 /** matchlab's named errors: anything else reaching the user counts as a stack trace. */
-const PROJECT_ERRORS: readonly ErrorClass[] = [ConfigError, CsvError, DatasetError, FoldsError, CheckpointError, EmbeddingFileError, RunNotFoundError, UsageError, SubmissionError];
+const PROJECT_ERRORS: readonly ErrorClass[] = [ConfigError, CsvError, DatasetError, ImageDecodeError, EnvError, NameError, FileError, FoldsError, CheckpointError, EmbeddingFileError, RunNotFoundError, UsageError, SubmissionError];
 
 interface Case {
   /** What is bad, in a few words. */
   name: string;
   /** Writes the bad input (and anything it needs) into `dir`, a fresh temp folder. */
   setup?: (dir: string) => void | Promise<void>;
+  /** `MATCHLAB_*` variables set for this case only. */
+  env?: Record<string, string>;
+  /** Undoes what `setup` did outside `dir` (a mount). */
+  teardown?: (dir: string) => void;
   /** The library call, or `cli(...)`, that reads it. */
   run: (dir: string) => unknown;
   /** The error class expected. */
@@ -114,6 +126,16 @@ function score(dir: string, sub: string, labels = goodCsv(GOOD_ROWS.map((r) => [
   write(path.join(dir, "sub.csv"), sub);
   return cli("score", "--submission", path.join(dir, "sub.csv"), "--labels", path.join(dir, "labels.csv"));
 }
+
+/** Writes the tiny dataset (2 groups × 3 rows, 8×8 PNGs g<group>_<k>.png, posting ids p<group>_<k>, on lines 2–7) to `<dir>/ds` and returns the path of image `g<g>_<k>.png`. */
+async function imageDataset(dir: string, g: number, k: number): Promise<string> {
+  await writeTinyDataset(path.join(dir, "ds"), { groups: 2 });
+  return path.join(dir, "ds", "train_images", `g${g}_${k}.png`);
+}
+const loadDecoded = (dir: string) => loadDataset(path.join(dir, "ds"), { checkImages: "decode" });
+const envCase = (name: string, env: Record<string, string>, message: RegExp): Case => ({ name, env, run: (d) => cli("runs", "--runs-dir", path.join(d, "runs")), error: EnvError, message });
+/** The read-only folders the cases mounted: case folder → release. */
+const readOnly = new Map<string, () => void>();
 
 const TRAIN = (dir: string, ...extra: string[]) => cli("train", "--config", path.join(dir, "c.yaml"), "--runs-dir", path.join(dir, "runs"), ...extra);
 const yamlCase = (name: string, lines: string[], message: RegExp): Case => ({
@@ -224,6 +246,7 @@ const CASES: Case[] = [
   { name: "folds: duplicate posting id", setup: (d) => void folds(d, "posting_id,fold\na1,0\na1,1\n"), run: (d) => loadFolds(path.join(d, "folds.csv")), error: FoldsError, message: /folds\.csv:3: duplicate posting_id a1 \(expected one row per posting\)/ },
   { name: "folds: rows missing for the dataset", setup: (d) => void folds(d, "posting_id,fold\na1,0\na2,1\n"), run: (d) => loadFolds(path.join(d, "folds.csv"), ["a1", "a2", "b1"]), error: FoldsError, message: /folds\.csv: posting_id b1 has no fold \(expected a row for every posting/ },
   { name: "folds: sidecar not JSON", setup: (d) => void folds(d, "posting_id,fold\na1,0\n", "{k: 5"), run: (d) => loadFolds(path.join(d, "folds.csv")), error: FoldsError, message: /folds\.csv\.json: not valid JSON \(.*\); expected the sidecar matchlab folds writes/ },
+  { name: "folds: more folds than groups (matchlab folds)", setup: (d) => write(path.join(d, "t.csv"), goodCsv()), run: (d) => cli("folds", "--csv", path.join(d, "t.csv"), "--k", "5", "--out", path.join(d, "f.csv")), error: FoldsError, message: /cannot have k=5 folds with only 2 label groups \(need k <= groups\)/ },
   { name: "folds: file missing", run: (d) => loadFolds(path.join(d, "folds.csv")), error: FoldsError, message: /folds file not found: .*folds\.csv \(expected a posting_id,fold CSV/ },
 
   // ── submissions / score ───────────────────────────────────────────────────────────────────
@@ -235,6 +258,46 @@ const CASES: Case[] = [
   { name: "score: a match naming an unknown posting", run: (d) => score(d, "posting_id,matches\na1,a1 qq\na2,a2\nb1,b1\nb2,b2\n"), error: SubmissionError, message: /sub\.csv: posting a1 matches qq, which is not in .*labels\.csv \(expected matches among the labelled postings\)/ },
   { name: "score: a row with a stray quote", run: (d) => score(d, 'posting_id,matches\na1,a"1\n'), error: CsvError, message: /sub\.csv:2: stray quote inside an unquoted field/ },
   { name: "score: submission file missing", run: (d) => cli("score", "--submission", path.join(d, "none.csv"), "--labels", path.join(d, "none.csv")), error: CsvError, message: /file not found: .*none\.csv \(expected a CSV with columns posting_id,label_group\)/ },
+
+  // ── images ────────────────────────────────────────────────────────────────────────────────
+  { name: "image: zero-byte file", setup: async (d) => writeFileSync(await imageDataset(d, 0, 1), ""), run: loadDecoded, error: DatasetError, message: /train\.csv: 1 bad row:\n {2}line 3 \(posting_id p0_1\): corrupt-image: image .*g0_1\.png: the file is empty \(0 bytes; expected a complete PNG/ },
+  { name: "image: not an image", setup: async (d) => writeFileSync(await imageDataset(d, 1, 0), "GIF89a, or so it says"), run: loadDecoded, error: DatasetError, message: /line 5 \(posting_id p1_0\): corrupt-image: image .*g1_0\.png: does not decode \(.*; expected a complete PNG/ },
+  { name: "image: truncated (decoded)", setup: async (d) => truncate(await imageDataset(d, 0, 2)), run: loadDecoded, error: DatasetError, message: /line 4 \(posting_id p0_2\): corrupt-image: image .*g0_2\.png: does not decode/ },
+  { name: "image: huge dimensions", setup: async (d) => writeFileSync(await imageDataset(d, 1, 2), pngClaiming(20000, 20000)), run: loadDecoded, error: DatasetError, message: /line 7 \(posting_id p1_2\): image-too-large: image .*g1_2\.png: image is 20000×20000 = 400000000 pixels, over the limit of 40000000 pixels/ },
+  { name: "image: file missing", setup: async (d) => rmSync(await imageDataset(d, 1, 1)), run: loadDecoded, error: DatasetError, message: /line 6 \(posting_id p1_1\): missing-image: image file not found: .*g1_1\.png/ },
+  { name: "image: a symlink out of the image folder", setup: async (d) => {
+      const f = await imageDataset(d, 0, 0);
+      writeFileSync(path.join(d, "outside.png"), readFileSync(f));
+      rmSync(f);
+      symlinkSync(path.join(d, "outside.png"), f);
+    }, run: loadDecoded, error: DatasetError, message: /line 2 \(posting_id p0_0\): image-escapes-folder: image .*g0_0\.png is a symlink to .*outside\.png, outside the image folder .*train_images \(expected a file inside it\)/ },
+  { name: "image: truncated, read alone", setup: async (d) => truncate(await imageDataset(d, 0, 0)), run: (d) => readImage(path.join(d, "ds", "train_images", "g0_0.png")), error: ImageDecodeError, message: /image .*g0_0\.png: does not decode \(.*; expected a complete PNG/ },
+  { name: "image: truncated, through the CLI (match --baseline)", setup: async (d) => truncate(await imageDataset(d, 1, 0)), run: (d) => cli("match", "--dataset", path.join(d, "ds"), "--baseline", "--out", path.join(d, "sub.csv")), error: DatasetError, message: /train\.csv: 1 bad row:\n {2}line 5 \(posting_id p1_0\): corrupt-image: image .*g1_0\.png: does not decode/ },
+
+  // ── environment variables ─────────────────────────────────────────────────────────────────
+  envCase("env: MATCHLAB_BACKEND not a backend", { MATCHLAB_BACKEND: "foo" }, /environment variable MATCHLAB_BACKEND="foo" is not valid \(expected auto\|tensorflow\|wasm\|cpu\)/),
+  envCase("env: MATCHLAB_SEED negative", { MATCHLAB_SEED: "-1" }, /environment variable MATCHLAB_SEED="-1" is not valid \(expected a non-negative integer\)/),
+  envCase("env: MATCHLAB_SEED not an integer", { MATCHLAB_SEED: "1.5" }, /environment variable MATCHLAB_SEED="1\.5" is not valid \(expected a non-negative integer\)/),
+  envCase("env: MATCHLAB_WASM_THREADS out of range", { MATCHLAB_WASM_THREADS: "99" }, /environment variable MATCHLAB_WASM_THREADS="99" is not valid \(expected an integer in 1\.\.8\)/),
+  envCase("env: MATCHLAB_WASM_SIMD not a mode", { MATCHLAB_WASM_SIMD: "fast" }, /environment variable MATCHLAB_WASM_SIMD="fast" is not valid \(expected auto\|plain\|off\)/),
+  envCase("env: MATCHLAB_SLURM_POLL_S zero", { MATCHLAB_SLURM_POLL_S: "0" }, /environment variable MATCHLAB_SLURM_POLL_S="0" is not valid \(expected a number of seconds > 0\)/),
+
+  // ── names that become paths ───────────────────────────────────────────────────────────────
+  { name: "name: run id with a path separator (train --run)", setup: (d) => write(path.join(d, "c.yaml"), `${YAML_OK.join("\n")}\n`), run: (d) => TRAIN(d, "--run", "../../etc"), error: NameError, message: /run id "\.\.\/\.\.\/etc" has a path separator \(a name: .*no path separators and no "\.\."\)/ },
+  { name: "name: config name with a path separator", setup: (d) => write(path.join(d, "c.yaml"), `${[...YAML_OK.slice(1), "name: ../up"].join("\n")}\n`), run: (d) => TRAIN(d), error: NameError, message: /config name "\.\.\/up" has a path separator/ },
+  { name: "name: cv --id starting with a dot", setup: (d) => write(path.join(d, "c.yaml"), `${YAML_OK.join("\n")}\n`), run: (d) => cli("cv", "--config", path.join(d, "c.yaml"), "--id", ".hidden", "--runs-dir", path.join(d, "runs")), error: NameError, message: /--id "\.hidden" starts with a dot/ },
+
+  // ── failing writes ────────────────────────────────────────────────────────────────────────
+  { name: "write: a file where the output folder should be", setup: (d) => {
+      write(path.join(d, "t.csv"), goodCsv());
+      write(path.join(d, "out"), "a file");
+    }, run: (d) => cli("folds", "--csv", path.join(d, "t.csv"), "--k", "2", "--out", path.join(d, "out", "f.csv")), error: FileError, message: /cannot create folder .*out: a file is in the way where a folder should be \(EEXIST\)|cannot write .*f\.csv: a part of the path is a file, not a folder \(ENOTDIR\)/ },
+  { name: "write: a read-only folder", setup: (d) => {
+      write(path.join(d, "t.csv"), goodCsv());
+      const ro = readOnlyFolder(path.join(d, "ro"));
+      if (!ro) throw new Error("cannot make a read-only folder here (root without mount)");
+      readOnly.set(d, ro.release);
+    }, teardown: (d) => readOnly.get(d)?.(), run: (d) => cli("folds", "--csv", path.join(d, "t.csv"), "--k", "2", "--out", path.join(d, "ro", "f.csv")), error: FileError, message: /cannot write .*ro[\\/]f\.csv: (read-only file system \(EROFS\)|permission denied \(a read-only folder\?\) \(EACCES\))/ },
 ];
 
 /** Runs `f` with tf variables of the given shapes as named params, disposing them after. */
@@ -254,6 +317,7 @@ async function runCliCase(argv: string[]): Promise<{ error: unknown; printed: st
   let error: unknown = null;
   const quiet = [vi.spyOn(console, "log").mockImplementation(() => {}), vi.spyOn(console, "error").mockImplementation(() => {}), vi.spyOn(console, "warn").mockImplementation(() => {})];
   try {
+    checkEnv(); // as main does before any command
     await command.run(rest);
   } catch (e) {
     error = e;
@@ -289,6 +353,8 @@ describe("bad inputs give a named error naming the input and what was expected",
     const c = CASES[i]!;
     const dir = mkdtempSync(path.join(root, "case-"));
     await c.setup?.(dir);
+    const envBefore = Object.fromEntries(Object.keys(c.env ?? {}).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, c.env);
     tally.cases++;
     let error: unknown = null;
     let printed: string | null = null;
@@ -302,6 +368,12 @@ describe("bad inputs give a named error naming the input and what was expected",
       } else await r;
     } catch (e) {
       error = e;
+    } finally {
+      for (const [k, v] of Object.entries(envBefore)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      c.teardown?.(dir);
     }
     if (error instanceof Error && !isTrace(error)) tally.named++;
     else tally.traces++;

@@ -4,6 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ATOMIC_TEMP, atomicTempName, FileError, writeFileAtomic } from "../src/fs_atomic";
 import { claimFolder, createRunDir } from "../src/train/registry";
+import { readOnlyFolder } from "./read_only";
 import { matchlabCli } from "./cli/spawn_cli";
 
 const tmpDir = () => mkdtempSync(path.join(os.tmpdir(), "matchlab-atomic-"));
@@ -151,11 +152,15 @@ describe("failing writes give a FileError naming the path", () => {
     expect(() => claimFolder(path.join(dir, "runs"), "r1")).toThrow(`cannot create folder ${path.join(dir, "runs")}: a file is in the way where a folder should be (EEXIST)`);
   });
 
-  it.runIf(typeof process.getuid === "function" && process.getuid() !== 0)("a read-only folder (not testable as root, who may write anywhere)", () => {
-    const dir = tmpDir();
-    const ro = path.join(dir, "ro");
-    mkdirSync(ro, { mode: 0o500 });
-    expect(() => writeFileAtomic(path.join(ro, "summary.json"), "{}")).toThrow(`cannot write ${path.join(ro, "summary.json")}: permission denied (a read-only folder?) (EACCES)`);
+  it("a read-only folder: FileError naming the file and why", (ctx) => {
+    const ro = readOnlyFolder(path.join(tmpDir(), "ro"));
+    if (!ro) return ctx.skip(); // root without the right to mount a read-only tmpfs
+    try {
+      const why = ro.code === "EROFS" ? "read-only file system (EROFS)" : "permission denied (a read-only folder?) (EACCES)";
+      expect(() => writeFileAtomic(path.join(ro.dir, "summary.json"), "{}")).toThrow(`cannot write ${path.join(ro.dir, "summary.json")}: ${why}`);
+    } finally {
+      ro.release();
+    }
   });
 
   it("matchlab train with an unwritable runs folder: one line naming it, no stack", async () => {

@@ -2,7 +2,7 @@
 import { env } from "../env";
 import { Rng } from "../rng";
 import { argsortNumpy, type LabelValue, uniqueInverse } from "./numpy_compat";
-import { dealGroupsToFolds, type FoldSplit, makeSplit, type SplitOptions } from "./types";
+import { dealGroupsToFolds, FoldsError, type FoldSplit, makeSplit, type SplitOptions } from "./types";
 
 /**
  * Assigns whole groups to folds: groups sorted by size (largest first) each go to the fold with
@@ -14,10 +14,10 @@ import { dealGroupsToFolds, type FoldSplit, makeSplit, type SplitOptions } from 
  */
 export function groupKFold(groups: ArrayLike<LabelValue>, opts: SplitOptions = {}): FoldSplit {
   const { k = 5, shuffle = false, seed = env.seed } = opts;
-  if (!Number.isInteger(k) || k < 2) throw new Error(`groupKFold: k must be an integer >= 2, got ${k}`);
+  if (!Number.isInteger(k) || k < 2) throw new FoldsError(`groupKFold: k must be an integer >= 2, got ${k}`);
   const { inverse, counts } = uniqueInverse(groups);
   const ng = counts.length;
-  if (k > ng) throw new Error(`groupKFold: cannot have k=${k} folds with only ${ng} groups (need k <= groups)`);
+  if (k > ng) throw new FoldsError(`groupKFold: cannot have k=${k} folds with only ${ng} groups (need k <= groups)`);
   let order: Int32Array;
   if (shuffle) {
     const perm = Rng.derive(seed, "group").permutation(ng);

@@ -4,6 +4,7 @@
  * rows. Pure over the group labels.
  */
 import { Rng } from "../rng";
+import { FoldsError } from "./types";
 
 /** Options for {@link holdoutGroups}. */
 export interface HoldoutOptions {
@@ -19,9 +20,9 @@ export interface HoldoutOptions {
  */
 export function holdoutGroups(groups: readonly string[], opts: HoldoutOptions = {}): { train: Int32Array; test: Int32Array } {
   const { frac = 0.2, seed = 0 } = opts;
-  if (!(frac > 0 && frac < 1)) throw new Error(`holdoutGroups: frac must be in (0, 1), got ${frac}`);
+  if (!(frac > 0 && frac < 1)) throw new FoldsError(`holdoutGroups: frac must be in (0, 1), got ${frac}`);
   const names = [...new Set(groups)].sort();
-  if (names.length < 2) throw new Error(`holdoutGroups: ${names.length} group(s); a split needs at least 2`);
+  if (names.length < 2) throw new FoldsError(`holdoutGroups: ${names.length} group(s); a split needs at least 2`);
   const size = new Map<string, number>();
   for (const g of groups) size.set(g, (size.get(g) ?? 0) + 1);
   const order = Rng.derive(seed, "holdout").permutation(names.length);

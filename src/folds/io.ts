@@ -2,15 +2,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { formatCsv, parseCsv } from "../data/csv";
 import { writeFileAtomic } from "../fs_atomic";
-import { type FoldScheme, type FoldSplit, foldsFromAssignment } from "./types";
+import { type FoldScheme, FoldsError, type FoldSplit, foldsFromAssignment } from "./types";
 
-/** Thrown by {@link loadFolds} for a bad folds file: the message names the file (and line) and what was expected. */
-export class FoldsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "FoldsError";
-  }
-}
+export { FoldsError };
 
 /** What the JSON sidecar (`<file>.json`) records. */
 export interface FoldsMeta {
@@ -34,7 +28,7 @@ export interface FoldsMeta {
  */
 export function saveFolds(file: string, postingIds: readonly string[], split: FoldSplit, extra: { label?: string; group?: string; csv?: string } = {}): FoldsMeta {
   if (postingIds.length !== split.assignment.length) {
-    throw new Error(`saveFolds: ${postingIds.length} posting ids but the split has ${split.assignment.length} rows`);
+    throw new FoldsError(`saveFolds: ${postingIds.length} posting ids but the split has ${split.assignment.length} rows`);
   }
   const meta: FoldsMeta = {
     scheme: split.scheme,

@@ -1,6 +1,6 @@
 /** Leakage checks: a group on both sides of a fold means validation saw its labels in training. */
 import type { LabelValue } from "./numpy_compat";
-import type { Fold, FoldSplit } from "./types";
+import { type Fold, FoldsError, type FoldSplit } from "./types";
 
 /** Per-fold leakage: how many validation groups also occur in train, and some examples. */
 export interface FoldLeakage {
@@ -43,11 +43,11 @@ export function assertNoLeakage(split: FoldSplit | Fold[], groups: ArrayLike<Lab
   folds.forEach((f, fold) => {
     const v = new Set(f.valid);
     const both = f.train.filter((i) => v.has(i));
-    if (both.length) throw new Error(`fold ${fold}: rows ${[...both.slice(0, 5)].join(", ")} are in both train and valid`);
+    if (both.length) throw new FoldsError(`fold ${fold}: rows ${[...both.slice(0, 5)].join(", ")} are in both train and valid`);
   });
   const bad = leakageReport(folds, groups).filter((r) => r.leakedGroups > 0);
   if (bad.length) {
     const lines = bad.map((r) => `  fold ${r.fold}: ${r.leakedGroups} of ${r.validGroups} validation ${column}s also in train (${r.leakedRows} rows), e.g. ${r.examples.join(", ")}`);
-    throw new Error(`fold leakage on ${column}:\n${lines.join("\n")}\nuse a grouped scheme (group, stratified-group or unseen) with --group ${column}`);
+    throw new FoldsError(`fold leakage on ${column}:\n${lines.join("\n")}\nuse a grouped scheme (group, stratified-group or unseen) with --group ${column}`);
   }
 }

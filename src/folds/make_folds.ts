@@ -5,7 +5,7 @@ import { kFold } from "./kfold";
 import type { LabelValue } from "./numpy_compat";
 import { stratifiedGroupKFold } from "./stratified_group_kfold";
 import { stratifiedKFold } from "./stratified_kfold";
-import type { FoldScheme, FoldSplit, SplitOptions } from "./types";
+import { type FoldScheme, FoldsError, type FoldSplit, type SplitOptions } from "./types";
 import { unseenLabelSplit } from "./unseen_label";
 
 /** Inputs for {@link makeFolds}: the row count and the columns a scheme needs. */
@@ -30,7 +30,7 @@ export const FOLD_SCHEMES: Readonly<Record<FoldScheme, { needs: Array<"labels" |
 /** Parses a scheme name, throwing with the valid ones. */
 export function parseFoldScheme(s: string): FoldScheme {
   if (Object.hasOwn(FOLD_SCHEMES, s)) return s as FoldScheme;
-  throw new Error(`unknown fold scheme: ${s} (expected ${Object.keys(FOLD_SCHEMES).join("|")})`);
+  throw new FoldsError(`unknown fold scheme: ${s} (expected ${Object.keys(FOLD_SCHEMES).join("|")})`);
 }
 
 /**
@@ -39,7 +39,7 @@ export function parseFoldScheme(s: string): FoldScheme {
  */
 export function makeFolds(scheme: FoldScheme, opts: MakeFoldsOptions): FoldSplit {
   const s = FOLD_SCHEMES[parseFoldScheme(scheme)];
-  for (const need of s.needs) if (!opts[need]) throw new Error(`fold scheme ${scheme} needs ${need} (one per row)`);
+  for (const need of s.needs) if (!opts[need]) throw new FoldsError(`fold scheme ${scheme} needs ${need} (one per row)`);
   return s.make({ seed: env.seed, ...opts });
 }
 

@@ -4,6 +4,7 @@
  * the default introsort (not stable: ties follow numpy's partition order), pairwise summation
  * (what `np.sum`/`np.mean`/`np.std` use along a contiguous axis) and `np.isclose`.
  */
+import { FoldsError } from "./types";
 
 /** A label value as read from a column: number or string. */
 export type LabelValue = string | number;
@@ -17,7 +18,7 @@ export function uniqueInverse(values: ArrayLike<LabelValue>): { uniques: LabelVa
     set.add(values[i]!);
     if (typeof values[i] === "number") numeric++;
   }
-  if (numeric !== 0 && numeric !== n) throw new Error("labels mix numbers and strings (convert them to one type first)");
+  if (numeric !== 0 && numeric !== n) throw new FoldsError("labels mix numbers and strings (convert them to one type first)");
   const uniques = [...set];
   if (numeric) (uniques as number[]).sort((a, b) => a - b);
   else (uniques as string[]).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));

@@ -2,7 +2,7 @@
 import { env } from "../env";
 import { Rng } from "../rng";
 import { isCloseNumpy, type LabelValue, pairwiseSum, stdContiguous, uniqueInverse } from "./numpy_compat";
-import { type FoldSplit, makeSplit, type SplitOptions } from "./types";
+import { FoldsError, type FoldSplit, makeSplit, type SplitOptions } from "./types";
 
 /**
  * Groups sorted by the spread of their class counts (most uneven first, stable) each go to the
@@ -13,13 +13,13 @@ import { type FoldSplit, makeSplit, type SplitOptions } from "./types";
  */
 export function stratifiedGroupKFold(labels: ArrayLike<LabelValue>, groups: ArrayLike<LabelValue>, opts: SplitOptions = {}): FoldSplit {
   const { k = 5, shuffle = false, seed = env.seed } = opts;
-  if (!Number.isInteger(k) || k < 2) throw new Error(`stratifiedGroupKFold: k must be an integer >= 2, got ${k}`);
-  if (labels.length !== groups.length) throw new Error(`stratifiedGroupKFold: ${labels.length} labels but ${groups.length} groups (expected one of each per row)`);
+  if (!Number.isInteger(k) || k < 2) throw new FoldsError(`stratifiedGroupKFold: k must be an integer >= 2, got ${k}`);
+  if (labels.length !== groups.length) throw new FoldsError(`stratifiedGroupKFold: ${labels.length} labels but ${groups.length} groups (expected one of each per row)`);
   const y = uniqueInverse(labels);
   const g = uniqueInverse(groups);
   const nc = y.counts.length;
   const ng = g.counts.length;
-  if (y.counts.every((c) => k > c)) throw new Error(`stratifiedGroupKFold: k=${k} cannot be greater than the number of members in each class`);
+  if (y.counts.every((c) => k > c)) throw new FoldsError(`stratifiedGroupKFold: k=${k} cannot be greater than the number of members in each class`);
   const warnings: string[] = [];
   const minC = Math.min(...y.counts);
   if (minC < k) warnings.push(`the least populated class has only ${minC} members, fewer than k=${k}`);

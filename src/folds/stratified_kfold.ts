@@ -2,7 +2,7 @@
 import { env } from "../env";
 import { Rng } from "../rng";
 import type { LabelValue } from "./numpy_compat";
-import { checkK, type FoldSplit, makeSplit, type SplitOptions } from "./types";
+import { checkK, FoldsError, type FoldSplit, makeSplit, type SplitOptions } from "./types";
 
 /**
  * Assigns folds so each class's rows are spread as evenly as possible. Unshuffled it equals
@@ -30,7 +30,7 @@ export function stratifiedKFold(labels: ArrayLike<LabelValue>, opts: SplitOption
   for (const c of enc) counts[c]!++;
   const warnings: string[] = [];
   const minCount = Math.min(...counts);
-  if (counts.every((c) => c < k)) throw new Error(`stratifiedKFold: k=${k} cannot be greater than the number of members in each class (largest class has ${Math.max(...counts)})`);
+  if (counts.every((c) => c < k)) throw new FoldsError(`stratifiedKFold: k=${k} cannot be greater than the number of members in each class (largest class has ${Math.max(...counts)})`);
   if (minCount < k) warnings.push(`the least populated class has only ${minCount} members, fewer than k=${k}`);
   // y_order = sort(enc); allocation[f][c] = count of c in y_order[f::k]
   const sorted = Int32Array.from(enc).sort();

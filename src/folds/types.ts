@@ -1,5 +1,13 @@
 /** Shared fold types. */
 
+/** A bad fold request or folds file (k out of range, too few groups, a bad folds CSV): the message names the input and what was expected. */
+export class FoldsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "FoldsError";
+  }
+}
+
 /** One fold: training and validation row indices (ascending). */
 export interface Fold {
   train: Int32Array;
@@ -53,8 +61,8 @@ export function foldsFromAssignment(assignment: Int32Array, k: number): Fold[] {
 
 /** Checks k and returns it. */
 export function checkK(k: number, n: number, where: string): number {
-  if (!Number.isInteger(k) || k < 2) throw new Error(`${where}: k must be an integer >= 2, got ${k}`);
-  if (k > n) throw new Error(`${where}: cannot have k=${k} folds with only ${n} rows (need k <= rows)`);
+  if (!Number.isInteger(k) || k < 2) throw new FoldsError(`${where}: k must be an integer >= 2, got ${k}`);
+  if (k > n) throw new FoldsError(`${where}: cannot have k=${k} folds with only ${n} rows (need k <= rows)`);
   return k;
 }
 

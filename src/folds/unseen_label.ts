@@ -2,7 +2,7 @@
 import { env } from "../env";
 import { Rng } from "../rng";
 import { type LabelValue, uniqueInverse } from "./numpy_compat";
-import { dealGroupsToFolds, type FoldSplit, makeSplit, type SplitOptions } from "./types";
+import { dealGroupsToFolds, FoldsError, type FoldSplit, makeSplit, type SplitOptions } from "./types";
 
 /**
  * Deals label groups, in a seeded random order, each to the fold with the fewest rows so far.
@@ -13,10 +13,10 @@ import { dealGroupsToFolds, type FoldSplit, makeSplit, type SplitOptions } from 
  */
 export function unseenLabelSplit(groups: ArrayLike<LabelValue>, opts: SplitOptions = {}): FoldSplit {
   const { k = 5, seed = env.seed } = opts;
-  if (!Number.isInteger(k) || k < 2) throw new Error(`unseenLabelSplit: k must be an integer >= 2, got ${k}`);
+  if (!Number.isInteger(k) || k < 2) throw new FoldsError(`unseenLabelSplit: k must be an integer >= 2, got ${k}`);
   const { inverse, counts } = uniqueInverse(groups);
   const ng = counts.length;
-  if (k > ng) throw new Error(`unseenLabelSplit: cannot have k=${k} folds with only ${ng} label groups (need k <= groups)`);
+  if (k > ng) throw new FoldsError(`unseenLabelSplit: cannot have k=${k} folds with only ${ng} label groups (need k <= groups)`);
   const order = Rng.derive(seed, "unseen").permutation(ng);
   const assignment = dealGroupsToFolds(order, counts, inverse, k);
   return makeSplit("unseen", assignment, k, seed, true);

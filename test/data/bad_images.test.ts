@@ -6,7 +6,6 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { deflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatasetError, loadDataset } from "../../src/data/dataset";
 import { ImageDecodeError, imageHeader, readImage } from "../../src/data/image";
@@ -14,37 +13,11 @@ import { disposeEncoders } from "../../src/embeddings/index";
 import { runCli } from "../cli/run_cli";
 import { writeTinyVit } from "../embeddings/tiny_models";
 import { writeTinyDataset } from "../train/fixture";
+import { pngClaiming, truncate } from "./bad_png";
 
 const ROOT = path.resolve(__dirname, "../..");
 const BIN = path.join(ROOT, "bin", "matchlab.js");
 let work = "";
-
-function crc32(bytes: Uint8Array): number {
-  let c = ~0;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-
-/** A valid PNG header (IHDR) claiming width × height, with one tiny IDAT and IEND: its header reads, its pixels do not exist. */
-function pngClaiming(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Uint8Array) => {
-    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([len, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // RGB
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(new Uint8Array(4))), chunk("IEND", new Uint8Array(0))]);
-}
 
 /** A copy of the tiny dataset (16 groups × 3, 8×8 PNGs) in a fresh folder. */
 let n = 0;
@@ -54,11 +27,6 @@ async function tiny(): Promise<string> {
   return dir;
 }
 const img = (dir: string, f: string) => path.join(dir, "train_images", f);
-/** Cuts the end off a PNG (IEND and part of IDAT): its header still reads, its pixels do not decode. */
-const truncate = (file: string) => {
-  const b = readFileSync(file);
-  writeFileSync(file, b.subarray(0, b.length - 24));
-};
 
 beforeAll(() => {
   work = mkdtempSync(path.join(os.tmpdir(), "ml-bad-images-"));
