@@ -195,6 +195,9 @@ const CASES: Case[] = [
   { name: "flag: fraction out of range (holdout --frac 2)", run: (d) => cli("holdout", "--frac", "2", "--out", path.join(d, "o")), error: UsageError, message: /--frac must be a number in \(0, 1\), got 2/ },
   { name: "flag: bad enum (match --engine gpu)", run: (d) => cli("match", "--engine", "gpu", "--out", path.join(d, "o")), error: UsageError, message: /unknown engine: gpu \(expected auto\|onnx\|tfjs\|js\)/ },
   { name: "flag: not a number (match --min-similarity high)", setup: (d) => void dataset(d, goodCsv()), run: (d) => cli("match", "--min-similarity", "high", "--dataset", path.join(d, "ds"), "--tfidf", "--out", path.join(d, "o")), error: UsageError, message: /--min-similarity must be a number, got high/ },
+  { name: "flag: cv --parallel 0", setup: (d) => write(path.join(d, "c.yaml"), `${YAML_OK.join("\n")}\n`), run: (d) => cli("cv", "--config", path.join(d, "c.yaml"), "--parallel", "0", "--runs-dir", path.join(d, "runs")), error: UsageError, message: /--parallel must be >= 1, got 0/ },
+  { name: "flag: predict with both --ensemble and --runs", run: (d) => cli("predict", "--ensemble", path.join(d, "e.json"), "--runs", "r1", "--out", path.join(d, "sub.csv")), error: UsageError, message: /give --ensemble or --runs, not both/ },
+  { name: "flag: a stray argument (train)", run: () => cli("train", "quick.yaml"), error: UsageError, message: /unexpected argument quick\.yaml \(options start with --\)/ },
   { name: "flag: bad enum (data --background pink)", run: (d) => cli("data", "--background", "pink", "--out", path.join(d, "o")), error: UsageError, message: /--background must be white or transparent, got pink/ },
 
   // ── checkpoints ───────────────────────────────────────────────────────────────────────────

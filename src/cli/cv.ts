@@ -23,7 +23,7 @@ import { datasetPath, loadRunDataset } from "../train/run";
 import type { TrainRunLine } from "../train/run";
 import { findSubmission, SLURM_FORMAT, SLURM_SUBDIR, type SlurmTask, sbatchScript, slurmTaskViews, slurmUnavailable, submitSbatch, taskLog, writeSubmission } from "../train/slurm";
 import { taskDef } from "../train/tasks/index";
-import { applyOverrides, CONFIG_FLAG_KEYS, type Command, configFlags, f4, type FlagSpec, formatTable, intFlag, type Parsed, parseFlags, passFlags, required, SLURM_FLAGS, slurmOptions, slurmTaskTable, stringFlag } from "./common";
+import { applyOverrides, CONFIG_FLAG_KEYS, type Command, configFlags, f4, type FlagSpec, formatTable, intFlag, type Parsed, parseFlags, passFlags, required, SLURM_FLAGS, slurmOptions, slurmTaskTable, stringFlag, UsageError } from "./common";
 
 const FLAGS: Record<string, FlagSpec> = {
   config: { type: "string", help: "the run config (YAML), any task" },
@@ -101,14 +101,14 @@ export const command: Command = {
     if (p.values.slurm || p.values["dry-run"]) return submitCvSlurm(p, cfg);
     const metric = taskDef(cfg.task).metric.name;
     const parallel = intFlag(p, "parallel", 1);
-    if (parallel < 1) throw new Error(`--parallel must be >= 1, got ${parallel}`);
+    if (parallel < 1) throw new UsageError(`--parallel must be >= 1, got ${parallel}`);
     const gpus = (stringFlag(p, "gpus") ?? process.env.CUDA_VISIBLE_DEVICES ?? "").split(",").map((s) => s.trim()).filter(Boolean);
     const extra = passFlags(p, [...Object.keys(CONFIG_FLAG_KEYS).filter((k) => k !== "fold"), "set", "runs-dir"]);
     const runsDir = stringFlag(p, "runs-dir") ?? env.runsDir;
     const given = stringFlag(p, "id");
     if (given !== undefined) {
       checkName("--id", given);
-      if (existsSync(path.join(runsDir, given))) throw new Error(`cv ${given} already exists in ${runsDir} (choose another --id, or remove that folder)`);
+      if (existsSync(path.join(runsDir, given))) throw new UsageError(`cv ${given} already exists in ${runsDir} (choose another --id, or remove that folder)`);
       mkdirSync(path.join(runsDir, given), { recursive: true });
     }
     const id = given ?? newCvId(runsDir, cfg);
@@ -151,16 +151,16 @@ async function writeCvRecord(runsDir: string, id: string, cfg: RunConfig, folds:
 /** `cv --slurm`: one sbatch job array, a task per fold (and one for --all), each `matchlab train` with a fixed run id. */
 function submitCvSlurm(p: Parsed, cfg: RunConfig): number {
   const dry = p.values["dry-run"] === true;
-  if (!p.values.slurm) throw new Error("--dry-run goes with --slurm (it prints the batch script instead of submitting it)");
+  if (!p.values.slurm) throw new UsageError("--dry-run goes with --slurm (it prints the batch script instead of submitting it)");
   if (!dry) {
     const why = slurmUnavailable();
-    if (why) throw new Error(`--slurm: no Slurm here: ${why}; run without --slurm to train the folds on this machine`);
+    if (why) throw new UsageError(`--slurm: no Slurm here: ${why}; run without --slurm to train the folds on this machine`);
   }
-  for (const k of ["parallel", "gpus"]) if (p.values[k] !== undefined && !(k === "parallel" && p.values[k] === "1")) throw new Error(`--${k} is for local cv; with --slurm use --array-limit and --gpus-per-task/--gres`);
+  for (const k of ["parallel", "gpus"]) if (p.values[k] !== undefined && !(k === "parallel" && p.values[k] === "1")) throw new UsageError(`--${k} is for local cv; with --slurm use --array-limit and --gpus-per-task/--gres`);
   const runsDir = path.resolve(stringFlag(p, "runs-dir") ?? env.runsDir);
   const given = stringFlag(p, "id");
   if (given !== undefined) checkName("--id", given);
-  if (given !== undefined && !dry && existsSync(path.join(runsDir, given))) throw new Error(`cv ${given} already exists in ${runsDir} (choose another --id, or remove that folder)`);
+  if (given !== undefined && !dry && existsSync(path.join(runsDir, given))) throw new UsageError(`cv ${given} already exists in ${runsDir} (choose another --id, or remove that folder)`);
   if (given !== undefined && !dry) mkdirSync(path.join(runsDir, given), { recursive: true });
   const id = given ?? (dry ? `cv-${cfg.name}-s${cfg.seed}-${timeStamp()}` : newCvId(runsDir, cfg));
   const dir = path.join(runsDir, id);
@@ -199,9 +199,9 @@ async function cvStatus(p: Parsed): Promise<number> {
   const ref = stringFlag(p, "status")!;
   const runsDir = path.resolve(stringFlag(p, "runs-dir") ?? env.runsDir);
   const found = findSubmission(runsDir, ref);
-  if (!found) throw new Error(`--status ${ref}: no Slurm submission with that job id or cv id under ${runsDir} (submit one with matchlab cv --slurm)`);
+  if (!found) throw new UsageError(`--status ${ref}: no Slurm submission with that job id or cv id under ${runsDir} (submit one with matchlab cv --slurm)`);
   const { dir, sub } = found;
-  if (sub.kind !== "cv") throw new Error(`--status ${ref}: job ${sub.job} is a ${sub.kind} (use matchlab ${sub.kind} --status ${ref})`);
+  if (sub.kind !== "cv") throw new UsageError(`--status ${ref}: job ${sub.job} is a ${sub.kind} (use matchlab ${sub.kind} --status ${ref})`);
   const pollMs = 1000 * Number(process.env.MATCHLAB_SLURM_POLL_S ?? 5);
   let views = slurmTaskViews(sub);
   while (p.values.wait === true && !views.every((v) => v.done || v.failed)) {

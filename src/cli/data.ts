@@ -45,11 +45,11 @@ export const command: Command = {
     const concurrency = p.values.concurrency === undefined ? undefined : intFlag(p, "concurrency", 1);
     const outFlag = p.values.out === FLAGS.out!.default ? path.join(env.dataDir, "emoji-match") : String(p.values.out);
     const locales = listFlag(p.values.locales);
-    if (p.values.locales !== undefined && !locales) throw new Error(`--locales is empty (expected some of ${emojiLocales().join(",")})`);
+    if (p.values.locales !== undefined && !locales) throw new UsageError(`--locales is empty (expected some of ${emojiLocales().join(",")})`);
     const sets = listFlag(p.values.sets);
     if (sets) {
       const bad = sets.filter((s) => !EMOJI_ART_SETS.includes(s));
-      if (bad.length) throw new Error(`unknown art set: ${bad.join(", ")} (expected some of ${EMOJI_ART_SETS.join(",")})`);
+      if (bad.length) throw new UsageError(`unknown art set: ${bad.join(", ")} (expected some of ${EMOJI_ART_SETS.join(",")})`);
     }
 
     const controller = new AbortController();

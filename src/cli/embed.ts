@@ -9,7 +9,7 @@ import { loadDataset, ON_BAD_ROW_NAMES, type OnBadRow } from "../data/index";
 import { disposeEncoders, ENCODER_SOURCES, embedDataset, parsePooling, POOLINGS, type EmbedDatasetOptions } from "../embeddings/index";
 import { env } from "../env";
 import { formatDuration } from "../progress";
-import { type Command, type FlagSpec, intFlag, parseFlags } from "./common";
+import { type Command, type FlagSpec, intFlag, parseFlags, UsageError } from "./common";
 
 const SUMMARY = "embed a dataset's images or titles with pretrained encoders, through the on-disk cache";
 
@@ -118,7 +118,7 @@ export function readEmbedConfig(file: string): EmbedPlan {
 
 function planFromFlags(p: NonNullable<ReturnType<typeof parseFlags>>): EmbedPlan {
   const enc = p.values.encoder;
-  if (typeof enc !== "string" || !enc.trim()) throw new Error("give --encoder <id>[,<id>…] or --config <yaml>");
+  if (typeof enc !== "string" || !enc.trim()) throw new UsageError("give --encoder <id>[,<id>…] or --config <yaml>");
   const ds = p.values.dataset === FLAGS.dataset!.default ? env.dataset : path.resolve(String(p.values.dataset));
   return {
     dataset: ds,
@@ -146,16 +146,16 @@ export const command: Command = {
   async run(argv) {
     const p = parseFlags("embed", SUMMARY, FLAGS, argv);
     if (!p) return 0;
-    if (p.positionals.length) throw new Error(`unexpected argument: ${p.positionals[0]} (matchlab embed takes only options; see --help)`);
+    if (p.positionals.length) throw new UsageError(`unexpected argument: ${p.positionals[0]} (matchlab embed takes only options; see --help)`);
     if (typeof p.values.config === "string") {
       const other = Object.keys(p.values).filter(
         (k) => k !== "config" && k !== "json" && p.values[k] !== undefined && p.values[k] !== FLAGS[k]?.default && p.values[k] !== false,
       );
-      if (other.length) throw new Error(`--config cannot be combined with ${other.map((k) => `--${k}`).join(", ")} (put them in the YAML)`);
+      if (other.length) throw new UsageError(`--config cannot be combined with ${other.map((k) => `--${k}`).join(", ")} (put them in the YAML)`);
     }
     const plan = typeof p.values.config === "string" ? readEmbedConfig(p.values.config) : planFromFlags(p);
     const onBadRow = p.values["on-bad-row"] as string;
-    if (!(ON_BAD_ROW_NAMES as readonly string[]).includes(onBadRow)) throw new Error(`bad value for --on-bad-row: ${JSON.stringify(onBadRow)} (expected one of ${ON_BAD_ROW_NAMES.join("|")})`);
+    if (!(ON_BAD_ROW_NAMES as readonly string[]).includes(onBadRow)) throw new UsageError(`bad value for --on-bad-row: ${JSON.stringify(onBadRow)} (expected one of ${ON_BAD_ROW_NAMES.join("|")})`);
     const ds = await loadDataset(plan.dataset, { onBadRow: onBadRow as OnBadRow, checkImages: onBadRow === "skip" ? "decode" : true });
     const lines: string[] = [];
     try {

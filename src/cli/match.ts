@@ -94,7 +94,7 @@ export const command: Command = {
   async run(argv) {
     for (const a of argv) {
       const old = a.startsWith("--") ? RENAMED[a.slice(2).split("=")[0]!] : undefined;
-      if (old) throw new Error(`${old} (see matchlab match --help)`);
+      if (old) throw new UsageError(`${old} (see matchlab match --help)`);
     }
     const p = parseFlags("match", SUMMARY, FLAGS, argv);
     if (!p) return 0;
@@ -108,7 +108,7 @@ export const command: Command = {
     if (tune !== undefined && !["grid", "coordinate", "nelder-mead"].includes(tune)) throw new UsageError(`unknown --tune method: ${tune} (expected grid|coordinate|nelder-mead)`);
     if (tune !== undefined) {
       for (const f of ["weights", "min-similarity", "max-distance", "branch-min-similarities"]) {
-        if (p.values[f] !== undefined) throw new Error(`--${f} is what --tune ${tune} tunes: give one of them`);
+        if (p.values[f] !== undefined) throw new UsageError(`--${f} is what --tune ${tune} tunes: give one of them`);
       }
     }
     // checked before any loading: both flags given, or a non-number, fails fast
@@ -130,7 +130,7 @@ export const command: Command = {
       ...(p.values.baseline ? [{ kind: "pixels" } as const, { kind: "chars" } as const] : []),
       ...(p.values.tfidf ? [{ kind: "tfidf" } as const] : []),
     ];
-    if (sources.length === 0) throw new Error("nothing to match: give --runs, --embeddings, --baseline or --tfidf");
+    if (sources.length === 0) throw new UsageError("nothing to match: give --runs, --embeddings, --baseline or --tfidf");
     const members = await buildMembers(ds, sources, { runsDir, mode: "oof", k, engine, inb, dim });
     const M = members.length;
     const labels = labelCodes(ds.listings).codes;
@@ -140,12 +140,12 @@ export const command: Command = {
     if (tune) {
       requireLabels(ds, "matchlab match --tune", "it tunes weights and thresholds against the groups");
       const gallery = String(p.values["tune-gallery"]);
-      if (gallery !== "full" && gallery !== "folds") throw new Error(`--tune-gallery must be full or folds, got ${gallery}`);
+      if (gallery !== "full" && gallery !== "folds") throw new UsageError(`--tune-gallery must be full or folds, got ${gallery}`);
       // nested CV over the folds the first cv member trained on (each fold gallery then holds one fold
       // model's rows), else grouped folds
       const cvMember = sources.find((m) => m.kind === "run" && readCv(runsDir, m.id) !== null) as { id: string } | undefined;
       const trained = cvMember ? cvFoldAssignment(runsDir, cvMember.id, ds.listings.map((l) => l.postingId)) : null;
-      if (trained?.includes(-1)) throw new Error(`cv ${cvMember!.id} did not validate every posting of ${ds.csvPath} (was it trained on this dataset?)`);
+      if (trained?.includes(-1)) throw new UsageError(`cv ${cvMember!.id} did not validate every posting of ${ds.csvPath} (was it trained on this dataset?)`);
       const folds = trained ?? groupKFold(Array.from(labels), { k: intFlag(p, "folds", 5) }).assignment;
       const kf = new Set(folds).size;
       if (trained) console.error(`nested CV over the ${kf} folds cv ${cvMember!.id} trained on`);
@@ -180,9 +180,9 @@ export const command: Command = {
       );
     } else {
       const w = numberList(p.values.weights, "weights") as number[];
-      if (w.length && w.length !== M) throw new Error(`--weights has ${w.length} values for ${M} branches (${members.map((m) => m.name).join(", ")})`);
+      if (w.length && w.length !== M) throw new UsageError(`--weights has ${w.length} values for ${M} branches (${members.map((m) => m.name).join(", ")})`);
       const bt = numberList(p.values["branch-min-similarities"], "branch-min-similarities", true);
-      if (bt.length && bt.length !== M) throw new Error(`--branch-min-similarities has ${bt.length} values for ${M} branches (${members.map((m) => m.name).join(", ")})`);
+      if (bt.length && bt.length !== M) throw new UsageError(`--branch-min-similarities has ${bt.length} values for ${M} branches (${members.map((m) => m.name).join(", ")})`);
       const minSimilarity = asSimilarity(combined!);
       params = { weights: w.length ? w : new Array<number>(M).fill(1), minSimilarity, branchMinSimilarities: bt.length ? bt : new Array<number | null>(M).fill(null) };
     }

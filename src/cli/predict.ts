@@ -14,7 +14,7 @@ import { matchScores } from "../metrics/index";
 import { asSimilarity, combineMatches, exactKeyMatches, formatThreshold, similarityThreshold } from "../retrieval/index";
 import { buildMembers } from "../train/members";
 import { labelCodes } from "../data/dataset";
-import { type Command, type FlagSpec, parseFlags, required, stringFlag, thresholdFlags } from "./common";
+import { type Command, type FlagSpec, parseFlags, required, stringFlag, thresholdFlags, UsageError } from "./common";
 
 const SUMMARY = "embed an unlabelled dataset with trained runs and write a posting_id,matches submission (the rule from matchlab match --save-ensemble)";
 const FLAGS: Record<string, FlagSpec> = {
@@ -37,12 +37,12 @@ const FLAGS: Record<string, FlagSpec> = {
 function specOf(p: NonNullable<ReturnType<typeof parseFlags>>): EnsembleSpec {
   const file = stringFlag(p, "ensemble");
   const runs = stringFlag(p, "runs");
-  if (file && runs) throw new Error("give --ensemble or --runs, not both (the ensemble names its members)");
+  if (file && runs) throw new UsageError("give --ensemble or --runs, not both (the ensemble names its members)");
   if (file) {
-    for (const f of ["min-similarity", "max-distance"]) if (p.values[f] !== undefined) throw new Error(`--${f}: the ensemble's rule sets its thresholds (${file})`);
+    for (const f of ["min-similarity", "max-distance"]) if (p.values[f] !== undefined) throw new UsageError(`--${f}: the ensemble's rule sets its thresholds (${file})`);
     return readEnsembleSpec(file);
   }
-  if (!runs) throw new Error("give --ensemble ensemble.json (from matchlab match --tune --save-ensemble) or --runs");
+  if (!runs) throw new UsageError("give --ensemble ensemble.json (from matchlab match --tune --save-ensemble) or --runs");
   const minSimilarity = asSimilarity(thresholdFlags(p, 0.5));
   const sources = runs
     .split(",")
@@ -57,7 +57,7 @@ export const command: Command = {
   async run(argv) {
     const p = parseFlags("predict", SUMMARY, FLAGS, argv);
     if (!p) return 0;
-    if (p.positionals.length) throw new Error(`unexpected argument ${p.positionals[0]} (options start with --)`);
+    if (p.positionals.length) throw new UsageError(`unexpected argument ${p.positionals[0]} (options start with --)`);
     const out = path.resolve(required(p, "out"));
     const spec = specOf(p);
     await initBackend({ backend: stringFlag(p, "backend") ?? env.backend });

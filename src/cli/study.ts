@@ -16,7 +16,7 @@ import { claimFolder, readMetricsCsv, readRunSummary, runPaths, timeStamp } from
 import { findSubmission, SLURM_FORMAT, SLURM_SUBDIR, type SlurmTask, sbatchScript, slurmTaskViews, slurmUnavailable, submitSbatch, taskLog, writeSubmission } from "../train/slurm";
 import { formatMeanStd, runStudy, type StudyResultRow, type StudySummaryRow, studyArms, studyRunId, writeStudyResults, writeStudySummary } from "../train/study";
 import { TASK_NAMES, taskDef } from "../train/tasks/index";
-import { applyOverrides, type Command, configFlags, f4, type FlagSpec, formatTable, intFlag, type Parsed, parseFlags, required, SLURM_FLAGS, slurmOptions, slurmTaskTable, stringFlag } from "./common";
+import { applyOverrides, type Command, configFlags, f4, type FlagSpec, formatTable, intFlag, type Parsed, parseFlags, required, SLURM_FLAGS, slurmOptions, slurmTaskTable, stringFlag, UsageError } from "./common";
 
 const SUMMARY = "run a grid study (the config's grid: dotted key → values) over folds, any task; mean ± std per arm";
 const FLAGS: Record<string, FlagSpec> = {
@@ -33,11 +33,11 @@ export const command: Command = {
   async run(argv) {
     const p = parseFlags("study", SUMMARY, FLAGS, argv);
     if (!p) return 0;
-    if (p.positionals.length) throw new Error(`unexpected argument ${p.positionals[0]} (options start with --)`);
+    if (p.positionals.length) throw new UsageError(`unexpected argument ${p.positionals[0]} (options start with --)`);
     if (p.values.status !== undefined) return await studyStatus(p);
     const cfg = applyOverrides(loadConfig(required(p, "config")), p);
     const runFolds = intFlag(p, "run-folds", 0);
-    if (runFolds < 0) throw new Error(`--run-folds must be >= 0, got ${runFolds}`);
+    if (runFolds < 0) throw new UsageError(`--run-folds must be >= 0, got ${runFolds}`);
     if (p.values.slurm || p.values["dry-run"]) return submitStudySlurm(p, cfg, runFolds);
     await initBackend({ backend: cfg.backend });
     const t0 = Date.now();
@@ -69,15 +69,15 @@ function studyTable(cfg: RunConfig, summary: readonly StudySummaryRow[], metrics
 /** `study --slurm`: one sbatch job array, a task per (arm, fold), each `matchlab train` of the arm's config into the study's folder. */
 function submitStudySlurm(p: Parsed, cfg: RunConfig, runFolds: number): number {
   const dry = p.values["dry-run"] === true;
-  if (!p.values.slurm) throw new Error("--dry-run goes with --slurm (it prints the batch script instead of submitting it)");
+  if (!p.values.slurm) throw new UsageError("--dry-run goes with --slurm (it prints the batch script instead of submitting it)");
   if (!dry) {
     const why = slurmUnavailable();
-    if (why) throw new Error(`--slurm: no Slurm here: ${why}; run without --slurm to train the study on this machine`);
+    if (why) throw new UsageError(`--slurm: no Slurm here: ${why}; run without --slurm to train the study on this machine`);
   }
   const base = `study-${cfg.name}-${timeStamp().replace("T", "-")}`;
   const out = stringFlag(p, "out");
   const dir = out !== undefined ? path.resolve(out) : path.join(path.resolve(env.runsDir), dry ? base : claimFolder(env.runsDir, base));
-  if (!dry && out !== undefined && existsSync(path.join(dir, "slurm.json"))) throw new Error(`--out ${out}: a Slurm study was already submitted there (choose another --out, or remove that folder)`);
+  if (!dry && out !== undefined && existsSync(path.join(dir, "slurm.json"))) throw new UsageError(`--out ${out}: a Slurm study was already submitted there (choose another --out, or remove that folder)`);
   const logs = path.join(dir, SLURM_SUBDIR);
   const folds = runFolds > 0 ? Math.min(runFolds, cfg.data.folds) : cfg.data.folds;
   const arms = studyArms(cfg);
@@ -118,9 +118,9 @@ async function studyStatus(p: Parsed): Promise<number> {
   const ref = stringFlag(p, "status")!;
   const runsDir = path.resolve(env.runsDir);
   const found = findSubmission(runsDir, ref);
-  if (!found) throw new Error(`--status ${ref}: no Slurm submission with that job id, study id or folder under ${runsDir} (submit one with matchlab study --slurm)`);
+  if (!found) throw new UsageError(`--status ${ref}: no Slurm submission with that job id, study id or folder under ${runsDir} (submit one with matchlab study --slurm)`);
   const { dir, sub } = found;
-  if (sub.kind !== "study") throw new Error(`--status ${ref}: job ${sub.job} is a ${sub.kind} (use matchlab ${sub.kind} --status ${ref})`);
+  if (sub.kind !== "study") throw new UsageError(`--status ${ref}: job ${sub.job} is a ${sub.kind} (use matchlab ${sub.kind} --status ${ref})`);
   const pollMs = 1000 * Number(process.env.MATCHLAB_SLURM_POLL_S ?? 5);
   let views = slurmTaskViews(sub);
   while (p.values.wait === true && !views.every((v) => v.done || v.failed)) {

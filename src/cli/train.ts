@@ -10,7 +10,7 @@ import { loadConfig, overrideConfig, resolveConfig } from "../train/config";
 import { DIVERGED_EXIT_CODE, DivergedError } from "../train/divergence";
 import { trainRun, trainRunLine } from "../train/run";
 import { CHECKPOINT_SIGNAL, PreemptedError, REQUEUE_EXIT_CODE } from "../train/signals";
-import { applyOverrides, type Command, configFlags, f4, type FlagSpec, parseFlags, stringFlag } from "./common";
+import { applyOverrides, type Command, configFlags, f4, type FlagSpec, parseFlags, stringFlag, UsageError } from "./common";
 
 const FLAGS: Record<string, FlagSpec> = {
   config: { type: "string", help: "the run config (YAML; its `task` key says match or classify); default: every key's default" },
@@ -27,7 +27,7 @@ export const command: Command = {
   async run(argv) {
     const p = parseFlags("train", this.summary, FLAGS, argv);
     if (!p) return 0;
-    if (p.positionals.length) throw new Error(`unexpected argument ${p.positionals[0]} (options start with --)`);
+    if (p.positionals.length) throw new UsageError(`unexpected argument ${p.positionals[0]} (options start with --)`);
     const file = stringFlag(p, "config");
     let cfg = file !== undefined ? loadConfig(file) : resolveConfig({}, "defaults");
     const task = stringFlag(p, "task");
