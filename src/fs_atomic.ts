@@ -143,8 +143,8 @@ export function writeFileAtomic(file: string, data: AtomicData): void {
   }
 }
 
-/** Whether process `pid` is alive (on this machine). */
-function alive(pid: number): boolean {
+/** Whether process `pid` is alive (on this machine): what decides that a writer's leftovers are abandoned. */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -163,7 +163,7 @@ export function removeAtomicLeftovers(dir: string): string[] {
   const gone: string[] = [];
   for (const f of readdirSync(dir)) {
     const m = /\.tmp-(\d+)-\d+$/.exec(f);
-    if (!m || alive(Number(m[1]))) continue;
+    if (!m || processAlive(Number(m[1]))) continue;
     rmSync(path.join(dir, f), { force: true });
     gone.push(f);
   }

@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import sharp, { type OutputInfo } from "sharp";
 import { env } from "../../env";
-import { testPausePoint } from "../../fs_atomic";
+import { processAlive, testPausePoint } from "../../fs_atomic";
 import { progress } from "../../progress";
 import { formatCsv } from "../csv";
 import { phash } from "../phash";
@@ -135,15 +135,6 @@ function readManifest(dir: string): EmojiMatchManifest | null {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * Removes temporary folders that builds killed without cleanup (their process gone) left beside `out`;
  * a build killed inside its swap (old build moved aside, new one not yet in place) gets the old build back.
@@ -158,7 +149,7 @@ function removeStalePartials(parent: string, base: string): void {
   }
   for (const name of names) {
     const m = re.exec(name);
-    if (!m || pidAlive(Number(m[2]))) continue;
+    if (!m || processAlive(Number(m[2]))) continue;
     if (m[1] === "old" && !existsSync(path.join(parent, base))) renameSync(path.join(parent, name), path.join(parent, base));
     else rmSync(path.join(parent, name), { recursive: true, force: true });
   }
