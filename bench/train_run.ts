@@ -22,7 +22,8 @@
  * as `samples_per_s`, `ms` (mean ms per batch = batch × 1000 / samples_per_s), `ms_median` and
  * `cpu_ms` (process CPU per batch, every thread), `valid_ms` (the median validation: embedding the
  * validation rows, kNN, F1 over thresholds, with best.ckpt written after it when it improved),
- * `run_ms` (all of trainRun), `params` (trainable parameters) and `val_f1` (the last validation).
+ * `run_ms` (all of trainRun), `params` (trainable parameters), `val_f1` (the last validation) and
+ * `untrained_f1`.
  *
  * The twin (see its doc comment for what it does differently) reads what the TS side exports to a
  * temporary folder per case: the rows' image paths, the split (training rows, their head classes,
@@ -161,6 +162,7 @@ async function runWorker(impl: Impl, cases: CaseName[], s: RunShape, threads: nu
       run_ms: round1(runMs),
       params,
       val_f1: r.final === null ? null : +r.final.toFixed(4),
+      untrained_f1: r.untrained === null ? null : +r.untrained.toFixed(4),
     };
     console.log(JSON.stringify(row));
   }
