@@ -130,6 +130,116 @@ export function meterCallback(opts: MeterOptions = {}): MeterCallback {
   };
 }
 
+/** Options for {@link throughputCallback}. */
+export interface ThroughputOptions {
+  /** Wall clock (ms). Defaults to `performance.now`. */
+  now?: () => number;
+  /** Process CPU clock (ms, every thread of the process). Defaults to `process.cpuUsage` (user + system). */
+  cpuNow?: () => number;
+}
+
+/** What {@link ThroughputCallback.summary} returns: training throughput and validation time. */
+export interface ThroughputSummary {
+  /** Batches timed (those after the first `warmup`). */
+  steps: number;
+  /** Rows in the timed batches. */
+  samples: number;
+  /** Wall ms of the timed batches, together. */
+  train_ms: number;
+  /** Process CPU ms of the timed batches, together. */
+  train_cpu_ms: number;
+  /** samples / train_ms, per second (NaN when nothing was timed). */
+  samples_per_s: number;
+  /** Median wall ms of one timed batch (NaN when none). */
+  step_ms_median: number;
+  /** Wall ms of each validation during fit, in order. */
+  valid_ms: number[];
+}
+
+/**
+ * Wall and CPU time of every training batch and every validation during fit: a batch's time runs
+ * from the end of the previous batch (or the epoch's start) to the end of its own `afterBatch`
+ * (making the batch: loading and augmenting; forward, backward, the optimiser step; what the other
+ * callbacks do after it); a validation's from `beforeValidate` to `afterValidate`. It runs last
+ * (order 100) and saves no state.
+ */
+export interface ThroughputCallback extends Callback {
+  /** Wall ms of each batch, in order. */
+  stepMs: number[];
+  /** CPU ms of each batch, in order. */
+  stepCpuMs: number[];
+  /** Rows of each batch, in order. */
+  stepRows: number[];
+  /** Wall ms of each validation, in order. */
+  validMs: number[];
+  /** Totals over the batches after the first `warmup` (default 0). */
+  summary(warmup?: number): ThroughputSummary;
+}
+
+/** Times training batches and validations (see {@link ThroughputCallback}). */
+export function throughputCallback(opts: ThroughputOptions = {}): ThroughputCallback {
+  const {
+    now = () => performance.now(),
+    cpuNow = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    },
+  } = opts;
+  const stepMs: number[] = [];
+  const stepCpuMs: number[] = [];
+  const stepRows: number[] = [];
+  const validMs: number[] = [];
+  let t = 0;
+  let c = 0;
+  let v = 0;
+  const mark = () => {
+    t = now();
+    c = cpuNow();
+  };
+  return {
+    order: 100,
+    stepMs,
+    stepCpuMs,
+    stepRows,
+    validMs,
+    beforeEpoch() {
+      mark();
+    },
+    afterBatch(l) {
+      const t1 = now();
+      const c1 = cpuNow();
+      stepMs.push(t1 - t);
+      stepCpuMs.push(c1 - c);
+      stepRows.push(l.batch ? l.batch.indices.length : 0);
+      t = t1;
+      c = c1;
+    },
+    beforeValidate() {
+      v = now();
+    },
+    afterValidate() {
+      validMs.push(now() - v);
+    },
+    summary(warmup = 0) {
+      const ms = stepMs.slice(warmup);
+      const trainMs = ms.reduce((a, b) => a + b, 0);
+      const samples = stepRows.slice(warmup).reduce((a, b) => a + b, 0);
+      const sorted = [...ms].sort((a, b) => a - b);
+      const h = sorted.length >> 1;
+      const median = sorted.length === 0 ? Number.NaN : sorted.length % 2 ? sorted[h]! : (sorted[h - 1]! + sorted[h]!) / 2;
+      return {
+        steps: ms.length,
+        samples,
+        train_ms: trainMs,
+        train_cpu_ms: stepCpuMs.slice(warmup).reduce((a, b) => a + b, 0),
+        samples_per_s: trainMs > 0 ? (samples * 1000) / trainMs : Number.NaN,
+        step_ms_median: median,
+        valid_ms: [...validMs],
+      };
+    },
+  };
+}
+
 /** Options for {@link progressCallback}. */
 export interface ProgressCallbackOptions {
   /** The meters to show the loss from. Required. */

@@ -45,6 +45,28 @@ export interface RunSummary {
   backend: string;
   seconds: number;
   updated: string;
+  /** Where this invocation's time went (absent in summaries written before it was recorded, and in runs that did not finish). */
+  timing?: RunTiming;
+}
+
+/** Where a run's time went, in seconds (summary.json `timing`; a resumed run's covers its last invocation). */
+export interface RunTiming {
+  /** Loading the dataset (image headers checked), decoding the images (through the cache), text features, the split, the model and the learner. */
+  setup_s: number;
+  /** Validating the untrained model (0 when it was not run, e.g. on a resume). */
+  untrained_s: number;
+  /** Training batches: making them (loading, augmenting), forward, backward, optimiser step, the callbacks after each. */
+  train_s: number;
+  /** Process CPU time of those batches (every thread: workers included). */
+  train_cpu_s: number;
+  /** Validations during training. */
+  valid_s: number;
+  /** Batches trained. */
+  steps: number;
+  /** Rows in those batches. */
+  samples: number;
+  /** samples / train_s (null when nothing trained). */
+  samples_per_s: number | null;
 }
 
 /** Paths of a run folder. */

@@ -14,7 +14,7 @@ import { env } from "../env";
 import { checkName } from "../names";
 import { RunNotFoundError } from "../retrieval/embedding_file";
 import type { ProgressRenderer } from "../progress";
-import { earlyStoppingCallback, etaCallback, evaluateEveryCallback, logEveryCallback, meterCallback, progressCallback, trainMetricsCallback } from "./callbacks";
+import { earlyStoppingCallback, etaCallback, evaluateEveryCallback, logEveryCallback, meterCallback, progressCallback, throughputCallback, trainMetricsCallback } from "./callbacks";
 import { checkpointCallback, latestCheckpoint, loadCheckpoint, restoreLearner, weightsSha256 } from "./checkpoint";
 import { DivergedError } from "./divergence";
 import { ConfigError, loadConfig, type RunConfig, resumeDiff, runConfigYaml } from "./config";
@@ -22,7 +22,7 @@ import { type Callback, Learner, plannedSteps } from "./learner";
 import { buildRunModel, prepareData, type RunModel } from "./model";
 import { writeOofEmbeddings } from "./oof";
 import { AdamW } from "./optimizer";
-import { createRunDir, listRuns, metricsCsvCallback, newRunId, type RunSummary, readRunSummary, runPaths, SHARED_METRICS_COLUMNS, writeJsonAtomic } from "./registry";
+import { createRunDir, listRuns, metricsCsvCallback, newRunId, type RunSummary, type RunTiming, readRunSummary, runPaths, SHARED_METRICS_COLUMNS, writeJsonAtomic } from "./registry";
 import { lrSchedule } from "./schedule";
 import { checkpointOnSignal, PreemptedError } from "./signals";
 import { type TaskDef, taskDef } from "./tasks/index";
@@ -200,6 +200,8 @@ export interface TrainRunResult extends TrainRunLine {
   dir: string;
   stopReason: string;
   seconds: number;
+  /** Where this invocation's time went (summary.json's `timing`). */
+  timing: RunTiming;
   /** The trained task (weights freed unless `keepModel`). */
   model: RunTask;
   learner: Learner;
@@ -240,6 +242,7 @@ export async function trainRun(config: string | RunConfig, opts: TrainRunOptions
 
 async function trainRunIn(cfg: RunConfig, id: string, p: ReturnType<typeof runPaths>, opts: TrainRunOptions, backend: string, t0: number, log: (line: string) => void, progressBars: boolean, callbacks: Callback[] | undefined): Promise<TrainRunResult> {
   const { runsDir = env.runsDir } = opts;
+  const tSetup = performance.now();
   if (opts.resume && !existsSync(p.dir)) throw new RunNotFoundError(`--resume: run ${id} not found (looked for ${p.dir}; runs live in ${runsDir}; matchlab runs lists them)`);
   if (!opts.resume && existsSync(p.summary)) throw new Error(`run ${id} already exists in ${runsDir}; pass --resume to continue it or choose another --run`);
   const ckpt = opts.resume ? latestCheckpoint(p.checkpoints) : null;
@@ -252,14 +255,19 @@ async function trainRunIn(cfg: RunConfig, id: string, p: ReturnType<typeof runPa
     log(JSON.stringify({ event: "bad_rows", skipped: dataset.skipped.length, file: path.join(p.dir, "bad_rows.csv") }));
   }
   const task = await prepareTask(cfg, { progressBars, dataset });
-  const learner = makeLearner(task, cfg, { checkpointsDir: p.checkpoints, metricsFile: p.metrics, log, progressBars, progressRenderer: opts.progressRenderer, callbacks });
+  const throughput = throughputCallback();
+  const learner = makeLearner(task, cfg, { checkpointsDir: p.checkpoints, metricsFile: p.metrics, log, progressBars, progressRenderer: opts.progressRenderer, callbacks: [...(callbacks ?? []), throughput] });
+  const setupMs = performance.now() - tSetup;
+  let untrainedMs = 0;
   const prev = readRunSummary(runsDir, id);
   let untrained: number | null = prev?.untrained ?? null;
   if (ckpt) {
     restoreLearner(learner, loadCheckpoint(ckpt), ckpt);
     log(JSON.stringify({ event: "resume", file: path.basename(ckpt), step: learner.step, epoch: learner.epoch, batch: learner.batchInEpoch }));
   } else if (untrained === null && task.split.valid.length > 0) {
+    const tu = performance.now();
     untrained = (await task.validate())[def.metric.name] ?? null;
+    untrainedMs = performance.now() - tu;
     log(JSON.stringify({ event: "untrained", [def.metric.name]: untrained }));
   }
   const summary = (status: RunSummary["status"], extra: Partial<RunSummary> = {}): RunSummary => ({
@@ -307,11 +315,22 @@ async function trainRunIn(cfg: RunConfig, id: string, p: ReturnType<typeof runPa
     const file = writeOofEmbeddings(task, id, p.checkpoints, p.oof);
     log(JSON.stringify({ event: "oof", rows: task.split.valid.length, branches: task.net.branches, checkpoint: file }));
   }
-  const s = summary(status, { best, final, weights_sha256: sha });
+  const th = throughput.summary();
+  const timing: RunTiming = {
+    setup_s: setupMs / 1000,
+    untrained_s: untrainedMs / 1000,
+    train_s: th.train_ms / 1000,
+    train_cpu_s: th.train_cpu_ms / 1000,
+    valid_s: th.valid_ms.reduce((a, b) => a + b, 0) / 1000,
+    steps: th.steps,
+    samples: th.samples,
+    samples_per_s: Number.isFinite(th.samples_per_s) ? th.samples_per_s : null,
+  };
+  const s = summary(status, { best, final, weights_sha256: sha, timing });
   writeJsonAtomic(p.summary, s);
   learner.optimizer.dispose();
   if (!opts.keepModel) task.dispose();
-  return { run: id, dir: p.dir, task: cfg.task, metric: def.metric.name, untrained, best, final, steps: learner.step, weights_sha256: sha, stopReason: learner.stopReason, seconds: s.seconds, model: task, learner };
+  return { run: id, dir: p.dir, task: cfg.task, metric: def.metric.name, untrained, best, final, steps: learner.step, weights_sha256: sha, stopReason: learner.stopReason, seconds: s.seconds, timing, model: task, learner };
 }
 
 /**

@@ -107,6 +107,19 @@ describe("data.fold: all", () => {
 });
 
 describe("a normal fold", () => {
+  it("records where the time went in summary.json: setup, untrained validation, training (samples/s), validations", () => {
+    const s = readRunSummary(path.join(work, "runs"), "fold0")!;
+    const t = s.timing!;
+    expect(t).toEqual(fold0.timing);
+    expect(t.steps).toBe(fold0.steps);
+    expect(t.samples).toBe(fold0.steps * BATCH);
+    for (const k of ["setup_s", "untrained_s", "train_s", "train_cpu_s", "valid_s"] as const) expect(t[k]).toBeGreaterThan(0);
+    expect(t.samples_per_s).toBeCloseTo(t.samples / t.train_s, 6);
+    expect(t.setup_s + t.untrained_s + t.train_s + t.valid_s).toBeLessThanOrEqual(s.seconds);
+    // no validation in a data.fold: all run
+    expect(all.timing).toMatchObject({ untrained_s: 0, valid_s: 0, steps: all.steps, samples: all.steps * BATCH });
+  });
+
   it("validates and keeps best.ckpt", () => {
     expect(fold0.model.split.valid.length).toBe(12);
     expect(fold0.best).not.toBeNull();
