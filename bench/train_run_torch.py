@@ -16,8 +16,8 @@ building the model; the model of src/models/multimodal.ts (small ResNet: conv-BN
 blocks with 1×1 stride-2 projections; GeM pooling with a learned p; n-gram text: dense → ReLU; concat
 fusion; per branch dropout → dense → BatchNorm (eps 1e-3, momentum 0.1 in PyTorch's convention); all
 three branch embeddings computed every step, as the one tfjs model does); an ArcFace head per configured
-branch (s, m, InsightFace's th/mm rule, and k = 3 sub-centres max-pooled: matchlab passes heads.*.k,
-default 3, to plain arcface heads too), cross-entropy weighted per head; AdamW (decay only on weights
+branch (s, m, InsightFace's th/mm rule, and heads.*.k sub-centres max-pooled for subcenter_arcface, one
+centre for arcface; the recipes use subcenter_arcface with k 3), cross-entropy weighted per head; AdamW (decay only on weights
 of rank ≥ 2; parameters without a gradient get a zero one, as matchlab's Learner gives them), global
 grad-norm clipping, warmup + cosine to optim.min_lr_factor; batches of a seeded permutation per epoch,
 last partial batch dropped; data.augment in torch tensor ops on the batch (random resized crop as
@@ -396,9 +396,9 @@ def main():
     labels = torch.tensor(meta["labels"], dtype=torch.long)
     C = meta["num_classes"]
     net = MatchNet(cfg["model"], dim)
-    heads = nn.ModuleDict({b: ArcFace(cfg["model"]["embedding_dim"], C, h["s"], h["m"], h["k"], h["easy_margin"]) for b, h in cfg["heads"].items()})
+    heads = nn.ModuleDict({b: ArcFace(cfg["model"]["embedding_dim"], C, h["s"], h["m"], h["k"] if h["kind"] == "subcenter_arcface" else 1, h["easy_margin"]) for b, h in cfg["heads"].items()})
     for b, h in cfg["heads"].items():
-        if h["kind"] != "arcface" or h.get("m_warmup", 0) > 0:
+        if h["kind"] not in ("arcface", "subcenter_arcface") or h.get("m_warmup", 0) > 0:
             raise SystemExit(f"heads.{b}: {h['kind']} (m_warmup {h.get('m_warmup')}): not mirrored")
     main_branch = cfg["eval"]["branch"] if cfg["eval"]["branch"] in cfg["heads"] else next(iter(cfg["heads"]))
     params = [p for p in list(net.parameters()) + list(heads.parameters())]

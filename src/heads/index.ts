@@ -24,14 +24,15 @@ export interface AnyHeadOptions {
   s?: number;
   m?: number;
   easyMargin?: boolean;
+  /** Sub-centres per class: subcenter_arcface only (the other heads have one). */
   k?: number;
 }
 
 /** Frozen name → factory table of the heads. */
 export const HEADS: Readonly<Record<HeadName, (o: AnyHeadOptions) => tf.layers.Layer>> = Object.freeze({
   softmax: (o: AnyHeadOptions) => softmaxHead({ classes: o.classes, seed: o.seed, name: o.name }),
-  arcface: (o: AnyHeadOptions) => arcFace(o),
-  cosface: (o: AnyHeadOptions) => cosFace(o),
+  arcface: ({ k: _k, ...o }: AnyHeadOptions) => arcFace(o), // one centre per class: k is subcenter_arcface's
+  cosface: ({ k: _k, ...o }: AnyHeadOptions) => cosFace(o),
   adacos: (o: AnyHeadOptions) => adaCos({ classes: o.classes, seed: o.seed, name: o.name }),
   subcenter_arcface: (o: AnyHeadOptions) => subCenterArcFace(o),
 });

@@ -49,7 +49,7 @@ const HEAD_SCHEMA: Section = Object.freeze({
   m: { type: "number", default: 0.2, min: 0, doc: "margin (ArcFace: radians; CosFace: on the cosine); the final margin when m_warmup > 0" },
   m_start: { type: "number", default: 0, min: 0, doc: "margin at step 0 when m_warmup > 0 (arcface, subcenter_arcface, cosface)" },
   m_warmup: { type: "number", default: 0, min: 0, max: 1, doc: "fraction of the run's steps over which the margin ramps linearly from m_start to m (0 = m throughout)" },
-  k: { type: "int", default: 3, min: 1, doc: "sub-centres (subcenter_arcface)" },
+  k: { type: "int", default: 3, min: 1, doc: "sub-centres per class, for subcenter_arcface only (arcface and cosface have one)" },
   easy_margin: { type: "bool", default: false, doc: "ArcFace easy margin" },
   weight: { type: "number", default: 1, min: 0, doc: "loss weight of this head" },
 });

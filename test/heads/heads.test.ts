@@ -171,6 +171,13 @@ describe("head registry and serialisation", () => {
     expect(() => makeHead("arcfaec", { classes: 3 })).toThrow(/unknown head: arcfaec \(expected softmax\|arcface\|cosface\|adacos\|subcenter_arcface\)/);
   });
 
+  it("k (a config key with default 3) gives sub-centres to subcenter_arcface only: arcface and cosface keep one centre per class", () => {
+    const centres = (name: string) => (makeHead(name, { classes: 5, k: 3, seed: 1 }) as unknown as { k: number }).k;
+    expect(centres("arcface")).toBe(1);
+    expect(centres("cosface")).toBe(1);
+    expect(centres("subcenter_arcface")).toBe(3);
+  });
+
   it("heads round-trip through a saved LayersModel", async () => {
     for (const [name, cls] of [
       ["arcface", ArcFaceHead],
