@@ -5,14 +5,15 @@
 import { existsSync, readFileSync } from "node:fs";
 import { CsvError, parseCsv } from "../data/csv";
 import { SubmissionError } from "../data/submission";
-import { matchScores } from "../metrics/matching";
-import { type Command, type FlagSpec, parseFlags, required } from "./common";
+import { f1BySizeBand, matchScores } from "../metrics/matching";
+import { type Command, f4, type FlagSpec, formatTable, parseFlags, required } from "./common";
 
 const SUMMARY = "score a posting_id,matches submission against posting_id,label_group labels (mean per-posting F1)";
 const FLAGS: Record<string, FlagSpec> = {
   submission: { type: "string", help: "the submission CSV (posting_id,matches)" },
   labels: { type: "string", help: "the labels CSV (posting_id,label_group), e.g. test_labels.csv from matchlab holdout, or a train.csv" },
-  json: { type: "boolean", help: "print one JSON line {f1, precision, recall, postings}" },
+  json: { type: "boolean", help: "print one JSON line {f1, precision, recall, postings} (with --by-size, by_size too)" },
+  "by-size": { type: "boolean", help: "also the F1 by true group size, in bands that double (2, 3–4, 5–8, …): where the matcher fails" },
 };
 
 function columns(file: string, want: readonly string[]): string[][] {
@@ -60,9 +61,17 @@ export const command: Command = {
     );
     const groups = new Map<string, number>();
     for (const [, g] of labels) if (!groups.has(g!)) groups.set(g!, groups.size);
-    const s = matchScores(sets, Int32Array.from(labels, ([, g]) => groups.get(g!)!));
-    if (p.values.json) console.log(JSON.stringify({ f1: s.f1, precision: s.precision, recall: s.recall, postings: labels.length }));
-    else console.log(`F1 ${s.f1.toFixed(4)} (precision ${s.precision.toFixed(4)}, recall ${s.recall.toFixed(4)}) over ${labels.length} postings`);
+    const codes = Int32Array.from(labels, ([, g]) => groups.get(g!)!);
+    const s = matchScores(sets, codes);
+    const bySize = p.values["by-size"] ? f1BySizeBand(s, codes) : null;
+    if (p.values.json) console.log(JSON.stringify({ f1: s.f1, precision: s.precision, recall: s.recall, postings: labels.length, ...(bySize ? { by_size: bySize } : {}) }));
+    else {
+      console.log(`F1 ${s.f1.toFixed(4)} (precision ${s.precision.toFixed(4)}, recall ${s.recall.toFixed(4)}) over ${labels.length} postings`);
+      if (bySize) {
+        const rows = bySize.map((b) => [b.from === b.to ? String(b.from) : `${b.from}–${b.to}`, String(Math.round(b.groups)), String(b.count), f4(b.f1), f4(b.precision), f4(b.recall)]);
+        console.log(formatTable(["group size", "groups", "postings", "F1", "precision", "recall"], rows));
+      }
+    }
     return 0;
   },
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { f1ByGroupSize, groupSizes, mapAtR, matchF1, matchScores, precisionAt1 } from "../../src/metrics/matching";
+import { f1ByGroupSize, f1BySizeBand, groupSizes, mapAtR, matchF1, matchScores, precisionAt1 } from "../../src/metrics/matching";
 import { Rng } from "../../src/rng";
 
 /** Naive reference: sets and filters, no shared code with the implementation. */
@@ -93,6 +93,16 @@ describe("matching metrics", () => {
       // F1 by group size: weighted mean of the rows gives back the mean F1
       const rows = f1ByGroupSize(s, labels);
       const sizes = groupSizes(labels);
+      // bands that double (1, 2, 3–4, 5–8, …): each the mean over the postings whose size is in it
+      const bands = f1BySizeBand(s, labels);
+      expect(bands.reduce((a, b) => a + b.count, 0)).toBe(labels.length);
+      for (const b of bands) {
+        expect(b.to === 1 || b.to === 2 || b.from === b.to / 2 + 1).toBe(true);
+        const members = labels.map((_, i) => i).filter((i) => sizes[i]! >= b.from && sizes[i]! <= b.to);
+        expect(b.count).toBe(members.length);
+        expect(b.groups).toBeCloseTo(new Set(members.map((i) => labels[i])).size, 9);
+        expect(b.f1).toBeCloseTo(members.reduce((a, i) => a + ref.perF1[i]!, 0) / members.length, 12);
+      }
       for (const r of rows) {
         const members = labels.map((_, i) => i).filter((i) => sizes[i] === r.size);
         expect(r.count).toBe(members.length);
