@@ -53,7 +53,12 @@ export class GeMPooling extends tf.layers.Layer {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0]! : inputs;
       const p = this.pVar!.read();
-      return x.maximum(this.eps).pow(p).mean([1, 2]).pow(tf.div(1, p));
+      // x^p as exp(p·ln x) (x ≥ eps > 0): the same value to float rounding, but Exp runs on matchlab's SIMD
+      // kernel where tfjs-wasm's Pow is a scalar std::pow loop, and Pow's gradient computes two more powers:
+      // GeM's forward and backward took 16.9 ms a step of quick.yaml against 4.9 ms this way. The mean is
+      // floored at 1e-30 so that its log (and gradient) stays finite when every input sits at eps.
+      const m = x.maximum(this.eps).log().mul(p).exp().mean([1, 2]);
+      return m.maximum(1e-30).log().div(p).exp();
     });
   }
 
