@@ -14,14 +14,16 @@ function padSpatial(backend: BackendWasm, x: Info, top: number, bottom: number, 
   const hp = h + top + bottom;
   const wp = w + left + right;
   const out = backend.makeOutput([n, hp, wp, c], "float32");
-  const o = backend.typedArrayFromHeap(out) as Float32Array;
-  const xv = backend.typedArrayFromHeap(x) as Float32Array;
-  o.fill(0);
+  (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
+  // rows copied within the heap (x and out both live there): no view objects per row for the GC
+  const heap = new Float32Array((backend as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer);
+  const x0 = heapOffset(backend, x) >> 2;
+  const o0 = heapOffset(backend, out) >> 2;
   const row = w * c;
   for (let b = 0; b < n; b++) {
     for (let y = 0; y < h; y++) {
-      const src = (b * h + y) * row;
-      o.set(xv.subarray(src, src + row), ((b * hp + y + top) * wp + left) * c);
+      const src = x0 + (b * h + y) * row;
+      heap.copyWithin(o0 + ((b * hp + y + top) * wp + left) * c, src, src + row);
     }
   }
   return out;
