@@ -17,6 +17,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { intFlag, parseFlags } from "../src/cli/common";
+import { median } from "./lib/common";
 
 interface JupyterHelpers {
   root: string;
@@ -37,12 +38,6 @@ const CELLS: Readonly<Record<string, { case: string; impl: string; source: strin
   dist: { case: "import", impl: "dist", source: 'import * as ml from "./dist/index";\nml.env.root' },
   src: { case: "import", impl: "src", source: 'import * as ml from "./src/index";\nml.env.root' },
 });
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function notebook(source: string, kernel: string): string {
   return JSON.stringify({

@@ -43,12 +43,12 @@
  * spread more than 1.5× (max/min). `--smoke`: 3 steps after 1 warm-up step on the first 256 rows,
  * 1 round (the test's mode). A missing torch or PIL gives the peer's line {"skipped": …}.
  */
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { intFlag, parseFlags } from "../src/cli/common";
+import { BUSY_SPREAD, isPeer, median, parseList, pinnedThreadsEnv, runChild } from "./lib/common";
 import { initBackend } from "../src/backend/index";
 import { simdKernels } from "../src/backend/simd_kernels";
 import { listingText } from "../src/data/labels";
@@ -95,18 +95,6 @@ const FLAGS = {
   "no-torch": { type: "boolean", default: false, help: "skip the PyTorch peer" },
   worker: { type: "string", help: "(internal) run one impl's runs in this process" },
 } as const;
-
-function parseList<T extends string>(s: string, valid: readonly T[], what: string): T[] {
-  const out = s.split(",").map((x) => x.trim()).filter(Boolean);
-  for (const x of out) if (!(valid as readonly string[]).includes(x)) throw new Error(`unknown ${what}: ${x} (expected ${valid.join("|")})`);
-  return out as T[];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 interface RunShape {
   dataset: string;
@@ -201,34 +189,7 @@ async function exportForPeer(name: CaseName, s: RunShape, dir: string): Promise<
   writeFileSync(path.join(dir, "meta.json"), JSON.stringify(meta));
 }
 
-function runChild(cmd: string, args: string[], timeoutS: number, label: string, env: NodeJS.ProcessEnv, caseName = "*"): Row[] {
-  const r = spawnSync(cmd, args, { cwd: process.cwd(), env, encoding: "utf8", timeout: timeoutS * 1000, maxBuffer: 16 << 20, stdio: ["ignore", "pipe", "inherit"] });
-  if (r.error) return [{ bench: "train-run", case: caseName, impl: label, skipped: `${r.error.message.split("\n")[0]}` }];
-  const rows: Row[] = [];
-  for (const line of r.stdout.split("\n")) {
-    const t = line.trim();
-    if (!t.startsWith("{")) continue;
-    try {
-      rows.push(JSON.parse(t) as Row);
-    } catch {
-      // a stray log line: ignore
-    }
-  }
-  if (r.status !== 0) rows.push({ bench: "train-run", case: caseName, impl: label, skipped: r.signal ? `killed by ${r.signal}` : `exit status ${r.status}` });
-  return rows;
-}
 
-/** max/min of a line's ms over rounds above which it is flagged `busy`. */
-const BUSY_SPREAD = 1.5;
-
-/** The peer's environment: thread counts pinned in its process (OpenBLAS's other variables as set). */
-function peerEnv(threads: number): NodeJS.ProcessEnv {
-  return { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
-}
-
-function isPeer(r: Row): boolean {
-  return r.impl.startsWith("pytorch");
-}
 
 async function main(): Promise<void> {
   const p = parseFlags("bench train-run", "samples/s of whole training runs of real recipes, with a PyTorch twin in the same run", FLAGS, process.argv.slice(2));
@@ -269,7 +230,7 @@ async function main(): Promise<void> {
           for (const t of [...new Set([1, threads])]) {
             const out = path.join(tmp, `peer-out-${child++}`);
             const args = [path.join("bench", "train_run_torch.py"), "--data", path.join(tmp, `peer-${c}`), "--out", out, "--threads", String(t), "--steps", String(shape.steps), "--warmup", String(shape.warmup)];
-            rows.push(...runChild("/usr/bin/python3", args, 1800, "pytorch", peerEnv(t), c).map((r) => ({ ...r, case: r.case ?? c, threads: r.threads ?? t })));
+            rows.push(...runChild<Row>("train-run", "/usr/bin/python3", args, 1800, "pytorch", pinnedThreadsEnv(t), c).map((r) => ({ ...r, case: r.case ?? c, threads: r.threads ?? t })));
             rmSync(out, { recursive: true, force: true });
           }
         }
@@ -277,7 +238,7 @@ async function main(): Promise<void> {
           const dir = path.join(tmp, `run-${child++}`);
           const childEnv = { ...process.env, MATCHLAB_RUNS_DIR: path.join(dir, "runs"), MATCHLAB_CACHE_DIR: path.join(dir, "cache"), MATCHLAB_QUIET: "1" };
           const args = ["--import", "tsx", path.join("bench", "train_run.ts"), ...common, "--cases", c, "--threads", String(threads), "--worker", impl];
-          rows.push(...runChild(process.execPath, args, 1800, impl, childEnv, c));
+          rows.push(...runChild<Row>("train-run", process.execPath, args, 1800, impl, childEnv, c));
           rmSync(dir, { recursive: true, force: true });
         }
       }

@@ -17,11 +17,11 @@
  * OPENBLAS_L2_SIZE as this machine sets them (impl `pytorch`) and with them unset in its process
  * only (`pytorch-blas-unset`); every ratio is against the faster of the two.
  */
-import { spawnSync } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { intFlag, parseFlags } from "../src/cli/common";
+import { BUSY_SPREAD, isPeer, median, parseList, pinnedThreadsEnv, runChild } from "./lib/common";
 import { initBackend } from "../src/backend/index";
 import { simdKernels } from "../src/backend/simd_kernels";
 import { mobileNetV2, refCnn } from "../src/models/index";
@@ -60,18 +60,6 @@ const FLAGS = {
   "no-torch": { type: "boolean", default: false, help: "skip the PyTorch peer" },
   worker: { type: "string", help: "(internal) run one impl in this process" },
 } as const;
-
-function parseList<T extends string>(s: string, valid: readonly T[], what: string): T[] {
-  const out = s.split(",").map((x) => x.trim()).filter(Boolean);
-  for (const x of out) if (!(valid as readonly string[]).includes(x)) throw new Error(`unknown ${what}: ${x} (expected ${valid.join("|")})`);
-  return out as T[];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /**
  * Builds a case: model, batch, and a step function running one Adam update (matchlab's optimiser, as
@@ -183,25 +171,6 @@ async function runWorker(impl: Impl, cases: CaseName[], steps: number, warmup: n
   }
 }
 
-function runChild(cmd: string, args: string[], timeoutS: number, label: string, env: NodeJS.ProcessEnv = process.env): Row[] {
-  const r = spawnSync(cmd, args, { cwd: process.cwd(), env, encoding: "utf8", timeout: timeoutS * 1000, maxBuffer: 16 << 20, stdio: ["ignore", "pipe", "inherit"] });
-  if (r.error) return [{ bench: "train-step", case: "*", impl: label, skipped: `${r.error.message.split("\n")[0]}` }];
-  const rows: Row[] = [];
-  for (const line of r.stdout.split("\n")) {
-    const t = line.trim();
-    if (!t.startsWith("{")) continue;
-    try {
-      rows.push(JSON.parse(t) as Row);
-    } catch {
-      // a stray log line: ignore
-    }
-  }
-  if (r.status !== 0) rows.push({ bench: "train-step", case: "*", impl: label, skipped: r.signal ? `killed by ${r.signal}` : `exit status ${r.status}` });
-  return rows;
-}
-
-/** max/min of a case's ms over rounds above which the case is flagged `busy`. */
-const BUSY_SPREAD = 1.5;
 /** The OpenBLAS variables these machines set (older OpenBLAS builds need them); they change which kernels the peer runs. */
 const BLAS_VARS = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"] as const;
 type BlasVariant = "set" | "unset";
@@ -214,13 +183,9 @@ function blasLabel(v: BlasVariant): string {
 
 /** The peer's environment: thread counts pinned, the OpenBLAS variables kept or removed (this child only). */
 function peerEnv(threads: number, v: BlasVariant): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
+  const env = pinnedThreadsEnv(threads);
   if (v === "unset") for (const k of BLAS_VARS) delete env[k];
   return env;
-}
-
-function isPeer(r: Row): boolean {
-  return r.impl.startsWith("pytorch");
 }
 
 async function main(): Promise<void> {
@@ -257,7 +222,7 @@ async function main(): Promise<void> {
       for (const t of [...new Set([1, threads])]) {
         for (const v of peerVariants) {
           const env = peerEnv(t, v);
-          const got = runChild("/usr/bin/python3", [script, ...common, "--threads", String(t)], 900, "pytorch", env);
+          const got = runChild<Row>("train-step", "/usr/bin/python3", [script, ...common, "--threads", String(t)], 900, "pytorch", env);
           rows.push(...got.map((r) => ({ ...r, impl: v === "set" ? "pytorch" : "pytorch-blas-unset", openblas: blasLabel(v) })));
         }
       }
@@ -265,7 +230,7 @@ async function main(): Promise<void> {
     for (const impl of impls) {
       if (impl === "cpu" && round > 0) continue; // minutes per step: one round is enough
       const args = ["--import", "tsx", path.join("bench", "train_step.ts"), ...common, "--threads", String(threads), "--cpu-budget-s", String(cpuBudgetS), "--cpu-cases", cpuCases.join(","), "--worker", impl];
-      rows.push(...runChild(process.execPath, args, 1800, impl));
+      rows.push(...runChild<Row>("train-step", process.execPath, args, 1800, impl));
     }
     // the peer's best this round: the faster of its OpenBLAS variants, per case and thread count
     const torch = new Map<string, Row>();
