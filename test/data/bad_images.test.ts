@@ -170,6 +170,36 @@ describe("through the CLI", () => {
     expect(bogus.err).toMatch(/data\.on_bad_row.*drop.*error\|skip/);
   });
 
+  it("matchlab cv with data.on_bad_row=skip: every fold drops the same row, lists it, and the OOF record covers the rest", async () => {
+    const dir = await tiny();
+    truncate(img(dir, "g6_1.png")); // line 21
+    const cfg = path.join(work, "tiny-cv.yaml");
+    writeFileSync(
+      cfg,
+      [
+        "name: badcv",
+        "backend: cpu",
+        `data: { dataset: ${JSON.stringify(dir)}, folds: 3, fold: 0, image_size: 8, on_bad_row: skip }`,
+        "model: { image: { widths: [4, 8] }, text: { dim: 64 }, embedding_dim: 16 }",
+        "heads: { fused: { kind: arcface, s: 10, m: 0.2 } }",
+        "optim: { batch_size: 8, epochs: 1 }",
+        "train: { log_period: 0 }",
+        "match: { knn: 10 }",
+        "",
+      ].join("\n"),
+    );
+    const runsDir = path.join(work, "cv-runs");
+    const r = await matchlab(["cv", "--config", cfg, "--runs-dir", runsDir, "--id", "badcv", "--parallel", "2", "--json"]);
+    expect(r.code, r.err).toBe(0);
+    const cv = JSON.parse(readFileSync(path.join(runsDir, "badcv", "cv.json"), "utf8"));
+    expect(cv.folds).toHaveLength(3);
+    for (const f of cv.folds as { run: string }[]) {
+      const rows = readFileSync(path.join(runsDir, f.run, "bad_rows.csv"), "utf8").trim().split("\n");
+      expect(rows.slice(1).map((l) => l.split(",").slice(0, 3).join(","))).toEqual(["21,p6_1,corrupt-image"]);
+    }
+    expect(cv.oof.rows).toBe(47);
+  }, 300_000);
+
   it("matchlab match --baseline: a truncated image fails naming line, posting_id and path", async () => {
     const dir = await tiny();
     truncate(img(dir, "g7_0.png")); // line 23
