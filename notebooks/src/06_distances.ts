@@ -134,8 +134,9 @@ ml.table(
 
 // %%
 ml.table(branches.map((b) => ({ branch: b.name, "precision@1": ml.precisionAt1(b.neighbours, labels), "MAP@R": ml.mapAtR(b.neighbours, labels) })), { index: false });
-const bySize = ml.f1ByGroupSize(ml.matchScores(ml.combineMatches([unionSets, phashSets], "union"), labels), labels);
-ml.show(ml.barChart({ labels: bySize.map((r) => `${r.size} (${r.count})`), values: bySize.map((r) => r.f1), title: "pixels ∪ tfidf ∪ phash: F1 by true group size (postings)", xTitle: "group size", yTitle: "mean F1", height: 300 }));
+// bands that double (2, 3–4, 5–8, …), as `matchlab score --by-size` prints them
+const bySize = ml.f1BySizeBand(ml.matchScores(ml.combineMatches([unionSets, phashSets], "union"), labels), labels);
+ml.show(ml.barChart({ labels: bySize.map((r) => `${r.from === r.to ? r.from : `${r.from}–${r.to}`} (${r.count})`), values: bySize.map((r) => r.f1), title: "pixels ∪ tfidf ∪ phash: F1 by true group size (postings)", xTitle: "group size", yTitle: "mean F1", height: 300 }));
 
 // %% [markdown]
 // ## Neighbour gallery
