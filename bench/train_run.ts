@@ -48,7 +48,7 @@ import os from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { intFlag, parseFlags } from "../src/cli/common";
-import { BUSY_SPREAD, isPeer, median, parseList, pinnedThreadsEnv, runChild } from "./lib/common";
+import { isPeer, median, parseList, pinnedThreadsEnv, roundRatios, runChild, summariseRounds } from "./lib/common";
 import { initBackend } from "../src/backend/index";
 import { simdKernels } from "../src/backend/simd_kernels";
 import { listingText } from "../src/data/labels";
@@ -219,7 +219,6 @@ async function main(): Promise<void> {
       for (const c of cases) await exportForPeer(c, shape, path.join(tmp, `peer-${c}`));
       console.error(`bench train-run: peer threads pinned (torch.set_num_threads, OMP/OPENBLAS/MKL_NUM_THREADS in its process only); OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE as set`);
     }
-    const key = (r: Row) => `${r.case}/${r.impl}/${r.threads}`;
     const perRound: Row[][] = [];
     let child = 0;
     for (let round = 0; round < rounds; round++) {
@@ -242,55 +241,19 @@ async function main(): Promise<void> {
           rmSync(dir, { recursive: true, force: true });
         }
       }
-      // ratios against the peer of the same case and thread count, this round
-      const peer = new Map<string, Row>();
-      for (const r of rows) if (isPeer(r) && r.ms !== undefined) peer.set(`${r.case}/${r.threads}`, r);
-      for (const r of rows) {
-        const ref = isPeer(r) ? undefined : peer.get(`${r.case}/${r.threads}`);
-        if (!ref) continue;
-        if (ref.ms !== undefined && r.ms !== undefined) r.ratio = r.ms / ref.ms;
-        if (ref.setup_ms !== undefined && r.setup_ms !== undefined) r.setup_ratio = r.setup_ms / ref.setup_ms;
-        if (ref.valid_ms !== undefined && r.valid_ms !== undefined) r.valid_ratio = r.valid_ms / ref.valid_ms;
-      }
+      roundRatios(rows, [["ms", "ratio"], ["setup_ms", "setup_ratio"], ["valid_ms", "valid_ratio"]]);
       perRound.push(rows);
       console.error(`bench train-run: round ${round + 1}/${rounds} done`);
     }
     // one line per measurement, in first-round order: medians over the rounds that measured it
-    const round2 = (x: number) => +x.toFixed(2);
-    const peerBest = new Map<string, number>();
-    for (const r of perRound.flat()) {
-      if (!isPeer(r) || r.ms === undefined) continue;
-      const k = `${r.case}/${r.threads}`;
-      peerBest.set(k, Math.min(peerBest.get(k) ?? Number.POSITIVE_INFINITY, r.ms));
-    }
-    const mismatched: string[] = [];
     const ours = new Map<string, number>();
     for (const r of perRound.flat()) if (!isPeer(r) && r.params !== undefined) ours.set(r.case, r.params);
-    for (const first of perRound[0]!) {
-      if (first.skipped !== undefined || first.ms === undefined) {
-        console.log(JSON.stringify(first));
-        continue;
-      }
-      const same = perRound.map((rows) => rows.find((r) => key(r) === key(first))).filter((r): r is Row => r !== undefined);
-      const pick = (f: (r: Row) => unknown) => {
-        const xs = same.map(f).filter((x): x is number => typeof x === "number");
-        return xs.length ? round2(median(xs)) : undefined;
-      };
-      const msRounds = same.map((r) => round2(r.ms!));
-      const msMin = Math.min(...msRounds);
-      const out: Row = { ...first, rounds: same.length, ms_rounds: msRounds, ms_min: msMin };
-      for (const k of ["samples_per_s", "ms", "ms_median", "cpu_ms", "setup_ms", "untrained_ms", "valid_ms", "run_ms", "ratio", "setup_ratio", "valid_ratio"]) {
-        const v = pick((r) => r[k]);
-        if (v !== undefined) out[k] = v;
-        else delete out[k];
-      }
-      if (msRounds.length > 1 && Math.max(...msRounds) / msMin > BUSY_SPREAD) out.busy = true;
-      const best = peerBest.get(`${first.case}/${first.threads}`);
-      if (!isPeer(first) && best !== undefined) out.ratio_min = round2(msMin / best);
-      const mine = ours.get(first.case);
-      if (isPeer(first) && first.params !== undefined && mine !== undefined && first.params !== mine) {
+    const mismatched: string[] = [];
+    for (const out of summariseRounds(perRound, ["samples_per_s", "ms", "ms_median", "cpu_ms", "setup_ms", "untrained_ms", "valid_ms", "run_ms", "ratio", "setup_ratio", "valid_ratio"])) {
+      const mine = ours.get(out.case);
+      if (out.ms !== undefined && isPeer(out) && out.params !== undefined && mine !== undefined && out.params !== mine) {
         out.params_mismatch = mine;
-        mismatched.push(`${first.case}: PyTorch ${first.params} trainable parameters, matchlab ${mine}`);
+        mismatched.push(`${out.case}: PyTorch ${out.params} trainable parameters, matchlab ${mine}`);
       }
       console.log(JSON.stringify(out));
     }

@@ -21,7 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { intFlag, parseFlags } from "../src/cli/common";
-import { BUSY_SPREAD, isPeer, median, parseList, pinnedThreadsEnv, runChild } from "./lib/common";
+import { median, parseList, pinnedThreadsEnv, runChild, summariseRounds, roundRatios } from "./lib/common";
 import { initBackend } from "../src/backend/index";
 import { simdKernels } from "../src/backend/simd_kernels";
 import { mobileNetV2, refCnn } from "../src/models/index";
@@ -212,7 +212,6 @@ async function main(): Promise<void> {
   }
   if (rounds < 1) throw new Error("--rounds ≥ 1");
   const common = ["--cases", cases.join(","), "--steps", String(steps), "--warmup", String(warmup)];
-  const key = (r: Row) => `${r.case}/${r.impl}/${r.threads}`;
   const perRound: Row[][] = [];
   for (let round = 0; round < rounds; round++) {
     const rows: Row[] = [];
@@ -232,55 +231,13 @@ async function main(): Promise<void> {
       const args = ["--import", "tsx", path.join("bench", "train_step.ts"), ...common, "--threads", String(threads), "--cpu-budget-s", String(cpuBudgetS), "--cpu-cases", cpuCases.join(","), "--worker", impl];
       rows.push(...runChild<Row>("train-step", process.execPath, args, 1800, impl));
     }
-    // the peer's best this round: the faster of its OpenBLAS variants, per case and thread count
-    const torch = new Map<string, Row>();
-    for (const r of rows.filter((r) => isPeer(r) && r.ms !== undefined)) {
-      const k = `${r.case}/${r.threads}`;
-      const cur = torch.get(k);
-      if (!cur || r.ms! < cur.ms!) torch.set(k, r);
-    }
-    for (const r of rows) {
-      const ref = isPeer(r) ? undefined : torch.get(`${r.case}/${r.threads}`);
-      if (ref?.ms !== undefined && r.ms !== undefined) r.ratio = r.ms / ref.ms;
-      if (ref?.cpu_ms !== undefined && r.cpu_ms !== undefined) r.cpu_ratio = r.cpu_ms / (ref.cpu_ms as number);
-    }
+    // against the peer's best this round: the faster of its OpenBLAS variants, per case and thread count
+    roundRatios(rows, [["ms", "ratio"], ["cpu_ms", "cpu_ratio"]]);
     perRound.push(rows);
     console.error(`bench train-step: round ${round + 1}/${rounds} done`);
   }
   // one line per measurement, in first-round order: medians over the rounds that measured it
-  const round2 = (x: number) => +x.toFixed(2);
-  // the peer's best round: min over rounds and OpenBLAS variants, per case and thread count
-  const peerBest = new Map<string, number>();
-  for (const r of perRound.flat()) {
-    if (!isPeer(r) || r.ms === undefined) continue;
-    const k = `${r.case}/${r.threads}`;
-    peerBest.set(k, Math.min(peerBest.get(k) ?? Number.POSITIVE_INFINITY, r.ms));
-  }
-  for (const first of perRound[0]!) {
-    const same = perRound.map((rows) => rows.find((r) => key(r) === key(first))).filter((r): r is Row => r !== undefined);
-    const pick = (f: (r: Row) => number | undefined) => {
-      const xs = same.map(f).filter((x): x is number => x !== undefined);
-      return xs.length ? round2(median(xs)) : undefined;
-    };
-    if (first.skipped !== undefined || first.ms === undefined) {
-      console.log(JSON.stringify(first));
-      continue;
-    }
-    const msRounds = same.map((r) => round2(r.ms!));
-    const msMin = Math.min(...msRounds);
-    const out: Row = { ...first, ms: pick((r) => r.ms), ms_min: msMin, cpu_ms: pick((r) => r.cpu_ms), rounds: same.length, ms_rounds: msRounds };
-    // a spread this wide between rounds of the same thing says the machine was busy
-    if (msRounds.length > 1 && Math.max(...msRounds) / msMin > BUSY_SPREAD) out.busy = true;
-    const best = peerBest.get(`${first.case}/${first.threads}`);
-    if (!isPeer(first) && best !== undefined) out.ratio_min = round2(msMin / best);
-    const ratio = pick((r) => r.ratio);
-    const cpuRatio = pick((r) => r.cpu_ratio as number | undefined);
-    if (ratio !== undefined) out.ratio = ratio;
-    else delete out.ratio;
-    if (cpuRatio !== undefined) out.cpu_ratio = cpuRatio;
-    else delete out.cpu_ratio;
-    console.log(JSON.stringify(out));
-  }
+  for (const out of summariseRounds(perRound, ["ms", "cpu_ms", "ratio", "cpu_ratio"])) console.log(JSON.stringify(out));
 }
 
 main().catch((e) => {
