@@ -108,35 +108,48 @@ export interface GroupSizeF1 {
   recall: number;
 }
 
+/** The means over one bucket of postings (see meansBySize). */
+type BucketMeans = { count: number; groups: number; f1: number; precision: number; recall: number };
+
+/**
+ * Means of the per-posting F1, precision and recall over the postings of each bucket, where a
+ * posting's bucket is `bucketOf` its true group size; also the postings and the groups (Σ 1/size) in it.
+ */
+function meansBySize(scores: MatchScores, labels: ArrayLike<number>, bucketOf: (size: number) => number, where: string): Map<number, BucketMeans> {
+  const sizes = groupSizes(labels);
+  if (scores.perPosting.f1.length !== sizes.length) {
+    throw new Error(`${where}: scores cover ${scores.perPosting.f1.length} postings but there are ${sizes.length} labels`);
+  }
+  const acc = new Map<number, BucketMeans>();
+  for (let i = 0; i < sizes.length; i++) {
+    const b = bucketOf(sizes[i]!);
+    let r = acc.get(b);
+    if (!r) {
+      r = { count: 0, groups: 0, f1: 0, precision: 0, recall: 0 };
+      acc.set(b, r);
+    }
+    r.count++;
+    r.groups += 1 / sizes[i]!;
+    r.f1 += scores.perPosting.f1[i]!;
+    r.precision += scores.perPosting.precision[i]!;
+    r.recall += scores.perPosting.recall[i]!;
+  }
+  for (const r of acc.values()) {
+    r.f1 /= r.count;
+    r.precision /= r.count;
+    r.recall /= r.count;
+  }
+  return acc;
+}
+
 /**
  * Mean F1, precision and recall broken down by true group size, smallest first.
  * @example f1ByGroupSize(matchScores(pred, labels), labels)
  */
 export function f1ByGroupSize(scores: MatchScores, labels: ArrayLike<number>): GroupSizeF1[] {
-  const sizes = groupSizes(labels);
-  if (scores.perPosting.f1.length !== sizes.length) {
-    throw new Error(`f1ByGroupSize: scores cover ${scores.perPosting.f1.length} postings but there are ${sizes.length} labels`);
-  }
-  const acc = new Map<number, GroupSizeF1>();
-  for (let i = 0; i < sizes.length; i++) {
-    const s = sizes[i]!;
-    let r = acc.get(s);
-    if (!r) {
-      r = { size: s, count: 0, f1: 0, precision: 0, recall: 0 };
-      acc.set(s, r);
-    }
-    r.count++;
-    r.f1 += scores.perPosting.f1[i]!;
-    r.precision += scores.perPosting.precision[i]!;
-    r.recall += scores.perPosting.recall[i]!;
-  }
-  const rows = [...acc.values()].sort((a, b) => a.size - b.size);
-  for (const r of rows) {
-    r.f1 /= r.count;
-    r.precision /= r.count;
-    r.recall /= r.count;
-  }
-  return rows;
+  return [...meansBySize(scores, labels, (size) => size, "f1ByGroupSize")]
+    .sort((a, b) => a[0] - b[0])
+    .map(([size, { count, f1, precision, recall }]) => ({ size, count, f1, precision, recall }));
 }
 
 /** One row of {@link f1BySizeBand}: the postings whose true group size lies in [from, to]. */
@@ -156,27 +169,10 @@ export interface SizeBandF1 extends Omit<GroupSizeF1, "size"> {
  * @example f1BySizeBand(matchScores(pred, labels), labels) // [{ from: 2, to: 2, … }, { from: 3, to: 4, … }, …]
  */
 export function f1BySizeBand(scores: MatchScores, labels: ArrayLike<number>): SizeBandF1[] {
-  const bands = new Map<number, SizeBandF1>();
-  for (const r of f1ByGroupSize(scores, labels)) {
-    const hi = r.size <= 1 ? 1 : 2 ** Math.ceil(Math.log2(r.size));
-    let b = bands.get(hi);
-    if (!b) {
-      b = { from: hi <= 2 ? hi : hi / 2 + 1, to: hi, groups: 0, count: 0, f1: 0, precision: 0, recall: 0 };
-      bands.set(hi, b);
-    }
-    b.groups += r.count / r.size;
-    b.count += r.count;
-    b.f1 += r.f1 * r.count;
-    b.precision += r.precision * r.count;
-    b.recall += r.recall * r.count;
-  }
-  const rows = [...bands.values()].sort((a, b) => a.from - b.from);
-  for (const b of rows) {
-    b.f1 /= b.count;
-    b.precision /= b.count;
-    b.recall /= b.count;
-  }
-  return rows;
+  const top = (size: number) => (size <= 1 ? 1 : 2 ** Math.ceil(Math.log2(size)));
+  return [...meansBySize(scores, labels, top, "f1BySizeBand")]
+    .sort((a, b) => a[0] - b[0])
+    .map(([to, r]) => ({ from: to <= 2 ? to : to / 2 + 1, to, ...r }));
 }
 
 /** Ranked neighbour lists: row i of `indices` (n × k, row-major) lists posting i's neighbours, best first; -1 pads. */
