@@ -134,25 +134,31 @@ function matchlab(args: string[]): Promise<{ code: number; out: string; err: str
   });
 }
 
+/** Writes `<work>/<name>.yaml`: a tiny model on `dataset`, fold 0, with `data` keys added (e.g. "folds: 4"). */
+function tinyConfig(name: string, dataset: string, data: string): string {
+  const file = path.join(work, `${name}.yaml`);
+  writeFileSync(
+    file,
+    [
+      `name: ${name}`,
+      "backend: cpu",
+      `data: { dataset: ${JSON.stringify(dataset)}, fold: 0, image_size: 8, ${data} }`,
+      "model: { image: { widths: [4, 8] }, text: { dim: 64 }, embedding_dim: 16 }",
+      "heads: { fused: { kind: arcface, s: 10, m: 0.2 } }",
+      "optim: { batch_size: 8, epochs: 1 }",
+      "train: { log_period: 0 }",
+      "match: { knn: 10 }",
+      "",
+    ].join("\n"),
+  );
+  return file;
+}
+
 describe("through the CLI", () => {
   it("matchlab train: a truncated image fails naming line, posting_id and path (no stack); data.on_bad_row=skip drops it and writes bad_rows.csv", async () => {
     const dir = await tiny();
     truncate(img(dir, "g4_1.png")); // line 15
-    const cfg = path.join(work, "tiny.yaml");
-    writeFileSync(
-      cfg,
-      [
-        "name: badimg",
-        "backend: cpu",
-        `data: { dataset: ${JSON.stringify(dir)}, folds: 4, fold: 0, image_size: 8 }`,
-        "model: { image: { widths: [4, 8] }, text: { dim: 64 }, embedding_dim: 16 }",
-        "heads: { fused: { kind: arcface, s: 10, m: 0.2 } }",
-        "optim: { batch_size: 8, epochs: 1 }",
-        "train: { log_period: 0 }",
-        "match: { knn: 10 }",
-        "",
-      ].join("\n"),
-    );
+    const cfg = tinyConfig("badimg", dir, "folds: 4");
     const runsDir = path.join(work, "runs");
     const bad = await matchlab(["train", "--config", cfg, "--runs-dir", runsDir, "--json"]);
     expect(bad.code).not.toBe(0);
@@ -173,21 +179,7 @@ describe("through the CLI", () => {
   it("matchlab cv with data.on_bad_row=skip: every fold drops the same row, lists it, and the OOF record covers the rest", async () => {
     const dir = await tiny();
     truncate(img(dir, "g6_1.png")); // line 21
-    const cfg = path.join(work, "tiny-cv.yaml");
-    writeFileSync(
-      cfg,
-      [
-        "name: badcv",
-        "backend: cpu",
-        `data: { dataset: ${JSON.stringify(dir)}, folds: 3, fold: 0, image_size: 8, on_bad_row: skip }`,
-        "model: { image: { widths: [4, 8] }, text: { dim: 64 }, embedding_dim: 16 }",
-        "heads: { fused: { kind: arcface, s: 10, m: 0.2 } }",
-        "optim: { batch_size: 8, epochs: 1 }",
-        "train: { log_period: 0 }",
-        "match: { knn: 10 }",
-        "",
-      ].join("\n"),
-    );
+    const cfg = tinyConfig("badcv", dir, "folds: 3, on_bad_row: skip");
     const runsDir = path.join(work, "cv-runs");
     const r = await matchlab(["cv", "--config", cfg, "--runs-dir", runsDir, "--id", "badcv", "--parallel", "2", "--json"]);
     expect(r.code, r.err).toBe(0);
