@@ -17,24 +17,30 @@ import { CACHE_KEY, write } from "./writers";
 
 const CHILD = path.join(__dirname, "writer_child.mjs");
 
-/** Runs writer_child.mjs paused before the rename of a file matching `pattern`, SIGKILLs it there, and returns the temp file it reported. */
-function killMidWrite(mode: string, target: string, v: number, pattern: string): Promise<{ tmp: string; signal: NodeJS.Signals | null }> {
+/** Runs `node <argv>` with MATCHLAB_TEST_PAUSE_WRITE=`pattern`, SIGKILLs it when it reports the pause, and returns what it reported (a temp file or a folder). */
+function killAtPause(argv: string[], pattern: string, extraEnv: Record<string, string> = {}): Promise<{ paused: string; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, mode, target, String(v)], { cwd: path.resolve(__dirname, "../.."), env: { ...process.env, MATCHLAB_TEST_PAUSE_WRITE: pattern } });
+    const child = spawn(process.execPath, argv, { cwd: path.resolve(__dirname, "../.."), env: { ...process.env, ...extraEnv, MATCHLAB_TEST_PAUSE_WRITE: pattern } });
     let err = "";
-    let tmp = "";
+    let paused = "";
     child.stderr.on("data", (d) => {
       err += d;
       const m = /MATCHLAB_TEST_PAUSED (.+)\n/.exec(err);
-      if (m && !tmp) {
-        tmp = m[1]!;
+      if (m && !paused) {
+        paused = m[1]!;
         child.kill("SIGKILL");
       }
     });
     child.on("error", reject);
-    child.on("close", (code, signal) => (tmp ? resolve({ tmp, signal }) : reject(new Error(`the writer ended (code ${code}) without pausing:\n${err}`))));
+    child.on("close", (code, signal) => (paused ? resolve({ paused, signal }) : reject(new Error(`${path.basename(argv[0]!)} ended (code ${code}) without pausing:\n${err}`))));
   });
 }
+
+/** writer_child.mjs paused before the rename of a file matching `pattern`, killed there; returns the temp file it reported. */
+const killMidWrite = async (mode: string, target: string, v: number, pattern: string) => {
+  const { paused, signal } = await killAtPause([CHILD, mode, target, String(v)], pattern);
+  return { tmp: paused, signal };
+};
 
 const temps = (dir: string) => readdirSync(dir).filter((f) => ATOMIC_TEMP.test(f));
 
@@ -94,23 +100,7 @@ describe("SIGKILL during a dataset build (matchlab data) leaves the previous bui
   const args = (out: string, seed: number) => ["data", "--sample", "--out", out, "--groups", "4", "--size", "16", "--locales", "en", "--sets", "twemoji,noto", "--seed", String(seed), "--concurrency", "2"];
 
   /** Runs `matchlab data` paused at the build's pause point `point` (swap|aside), SIGKILLs it there; returns the folder it reported. */
-  function killBuild(out: string, seed: number, point: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args(out, seed), "--force"], { cwd: path.resolve(__dirname, "../.."), env: { ...process.env, MATCHLAB_QUIET: "1", MATCHLAB_TEST_PAUSE_WRITE: `#${point}$` } });
-      let err = "";
-      let at = "";
-      child.stderr.on("data", (d) => {
-        err += d;
-        const m = /MATCHLAB_TEST_PAUSED (.+)\n/.exec(err);
-        if (m && !at) {
-          at = m[1]!;
-          child.kill("SIGKILL");
-        }
-      });
-      child.on("error", reject);
-      child.on("close", (code) => (at ? resolve(at) : reject(new Error(`matchlab data ended (code ${code}) without pausing:\n${err}`))));
-    });
-  }
+  const killBuild = async (out: string, seed: number, point: string) => (await killAtPause([BIN, ...args(out, seed), "--force"], `#${point}$`, { MATCHLAB_QUIET: "1" })).paused;
 
   const snapshot = (dir: string) => ({ csv: readFileSync(path.join(dir, "train.csv"), "utf8"), manifest: readFileSync(path.join(dir, "manifest.json"), "utf8"), images: readdirSync(path.join(dir, "train_images")).sort() });
 
