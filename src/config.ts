@@ -182,8 +182,25 @@ export function setConfigKey<T>(schema: Section, config: T, dotted: string, valu
  * @example parseAssignments("optim.lr=3e-4,seed=1") // [["optim.lr", "3e-4"], ["seed", "1"]]
  */
 export function parseAssignments(text: string, where = "--set"): [string, string][] {
-  return text
-    .split(",")
+  // split on the commas between assignments, not those inside a value's brackets, braces or quotes
+  const parts: string[] = [];
+  let depth = 0;
+  let quote = "";
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote) {
+      if (ch === quote) quote = "";
+    } else if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === "[" || ch === "{") depth++;
+    else if (ch === "]" || ch === "}") depth--;
+    else if (ch === "," && depth === 0) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts
     .filter((kv) => kv.trim() !== "")
     .map((kv) => {
       const eq = kv.indexOf("=");

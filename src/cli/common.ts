@@ -32,11 +32,13 @@ export interface FlagSpec {
   short?: string;
   default?: string | boolean;
   help: string;
+  /** Repeatable: every occurrence is kept, in order (read with {@link stringsFlag}). Defaults to false (the last one wins). */
+  multiple?: boolean;
 }
 
 /** Parsed flags plus positionals. */
 export interface Parsed {
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
 }
 
@@ -64,9 +66,9 @@ export function parseFlags(
     console.log(helpText(name, summary, flags));
     return null;
   }
-  const options: Record<string, { type: "string" | "boolean"; short?: string; default?: string | boolean }> = {};
+  const options: Record<string, { type: "string" | "boolean"; short?: string; default?: string | boolean; multiple?: boolean }> = {};
   for (const [k, f] of Object.entries(flags)) {
-    options[k] = { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.default !== undefined ? { default: f.default } : {}) };
+    options[k] = { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.default !== undefined ? { default: f.default } : {}), ...(f.multiple ? { multiple: true } : {}) };
   }
   try {
     const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
@@ -99,6 +101,12 @@ export function stringFlag(p: Parsed, key: string): string | undefined {
   return typeof v === "string" ? v : undefined;
 }
 
+/** Reads a repeatable string flag ({@link FlagSpec.multiple}): every occurrence, in order. */
+export function stringsFlag(p: Parsed, key: string): string[] {
+  const v = p.values[key];
+  return Array.isArray(v) ? v : typeof v === "string" ? [v] : [];
+}
+
 /** CLI flags that override run-config keys (flag name → dotted key), shared by train and cv. */
 export const CONFIG_FLAG_KEYS: Readonly<Record<string, string>> = Object.freeze({
   fold: "data.fold",
@@ -128,7 +136,7 @@ const SWITCHES = new Set(["evaluate_during_training", "tags"]);
 /** Flag specs for {@link CONFIG_FLAG_KEYS} (minus `omit`) and `--set`. */
 export function configFlags(omit: readonly string[] = []): Record<string, FlagSpec> {
   return {
-    set: { type: "string", help: "override config keys: key=value[,key=value…] (dotted keys, e.g. optim.lr=3e-4)" },
+    set: { type: "string", multiple: true, help: "override config keys: key=value[,key=value…] (dotted keys, e.g. optim.lr=3e-4; YAML values, so lists and maps too: optim.param_groups=[{match: ^block_, lr: 1e-4}]); repeatable, applied in order" },
     ...Object.fromEntries(
       Object.entries(CONFIG_FLAG_KEYS)
         .filter(([k]) => !omit.includes(k))
@@ -145,14 +153,16 @@ export function applyOverrides(cfg: RunConfig, p: Parsed): RunConfig {
     if (typeof v === "string") c = overrideConfig(c, key, v, `--${flag}`);
     else if (v === true) c = overrideConfig(c, key, "true", `--${flag}`);
   }
-  const set = stringFlag(p, "set");
-  if (set !== undefined) for (const [k, v] of parseAssignments(set)) c = overrideConfig(c, k, v, "--set");
+  for (const set of stringsFlag(p, "set")) for (const [k, v] of parseAssignments(set)) c = overrideConfig(c, k, v, "--set");
   return c;
 }
 
 /** The flags of `p` among `keys`, back as argv (to pass on to a child command). */
 export function passFlags(p: Parsed, keys: readonly string[]): string[] {
-  return keys.flatMap((k) => (typeof p.values[k] === "string" ? [`--${k}`, p.values[k] as string] : p.values[k] === true ? [`--${k}`] : []));
+  return keys.flatMap((k) => {
+    const v = p.values[k];
+    return Array.isArray(v) ? v.flatMap((x) => [`--${k}`, x]) : typeof v === "string" ? [`--${k}`, v] : v === true ? [`--${k}`] : [];
+  });
 }
 
 /** Formats rows as an aligned text table with a rule under the header. */

@@ -4,7 +4,7 @@ import path from "node:path";
 import { buildEmojiMatch, EMOJI_ART_SETS, type EmojiBackground, emojiLocales } from "../data/emoji/index";
 import { env } from "../env";
 import { formatDuration } from "../progress";
-import { type Command, type FlagSpec, intFlag, parseFlags, UsageError } from "./common";
+import { type Command, type FlagSpec, intFlag, parseFlags, stringFlag, UsageError } from "./common";
 
 const SUMMARY = "build the emoji-match dataset (Shopee-style train.csv + train_images/) from the emoji npm packages";
 
@@ -21,7 +21,7 @@ const FLAGS: Record<string, FlagSpec> = {
   force: { type: "boolean", help: "replace an existing emoji-match build made with other options" },
 };
 
-function listFlag(v: string | boolean | undefined): string[] | undefined {
+function listFlag(v: string | undefined): string[] | undefined {
   if (typeof v !== "string") return undefined;
   const items = v
     .split(",")
@@ -44,9 +44,9 @@ export const command: Command = {
     const groups = p.values.groups === undefined ? undefined : intFlag(p, "groups", 0);
     const concurrency = p.values.concurrency === undefined ? undefined : intFlag(p, "concurrency", 1);
     const outFlag = p.values.out === FLAGS.out!.default ? path.join(env.dataDir, "emoji-match") : String(p.values.out);
-    const locales = listFlag(p.values.locales);
+    const locales = listFlag(stringFlag(p, "locales"));
     if (p.values.locales !== undefined && !locales) throw new UsageError(`--locales is empty (expected some of ${emojiLocales().join(",")})`);
-    const sets = listFlag(p.values.sets);
+    const sets = listFlag(stringFlag(p, "sets"));
     if (sets) {
       const bad = sets.filter((s) => !EMOJI_ART_SETS.includes(s));
       if (bad.length) throw new UsageError(`unknown art set: ${bad.join(", ")} (expected some of ${EMOJI_ART_SETS.join(",")})`);
