@@ -132,6 +132,17 @@ export function mobilenetArtifacts(size = 224, dir?: string, cutLayer: string = 
   };
 }
 
+/**
+ * The backbone's pretrained weights (up to `out_relu`: ImageNet's in blocks 0–10, nsfwjs's tuning after;
+ * dequantised from 8 bits to float32) by Keras name, e.g.
+ * `block_3_expand/kernel`, `bn_Conv1/moving_mean`: the names of src/models' mobileNetV2 layers at alpha
+ * 1.0, so a model built by it can start from them. The caller disposes the tensors.
+ */
+export function mobilenetWeights(dir?: string): tf.NamedTensorMap {
+  const a = mobilenetArtifacts(224, dir);
+  return tf.io.decodeWeights(a.weightData as ArrayBuffer, a.weightSpecs!);
+}
+
 /** Options for {@link mobilenetBackbone}. */
 export interface MobilenetBackboneOptions {
   /** Input side in pixels. Defaults to 224. */

@@ -2,8 +2,10 @@
  * MobileNetV2 (Sandler et al. 2018) as a functional tf.layers model, laid out and named like
  * `keras.applications.MobileNetV2`: inverted residual blocks (1×1 expand → 3×3 depthwise → 1×1
  * linear projection, BatchNorm + ReLU6), width multiplier `alpha`.
- * Difference from Keras: stride-2 depthwise convs use "same" padding instead of an explicit
- * ZeroPadding2D, so pretrained Keras weights would see a one-pixel shift.
+ * Difference from Keras: stride-2 convs use "same" padding instead of an explicit ZeroPadding2D of
+ * (0, 1) rows and columns; the two agree when every stride-2 layer's input side is even (an input side
+ * that is a multiple of 32), where Keras's pretrained weights give the same outputs here (tested
+ * against nsfwjs's Keras MobileNetV2), and are one pixel apart otherwise.
  */
 import * as tf from "@tensorflow/tfjs";
 import { BatchNormLayer, Relu6Layer } from "./fused_layers";
@@ -26,6 +28,8 @@ export interface MobileNetV2Options {
   pooling?: MobileNetV2Pooling;
   /** Seed for the initialisers. Defaults to 0. */
   seed?: number;
+  /** BatchNorm moving-average momentum. Defaults to 0.999 (Keras's). */
+  bnMomentum?: number;
 }
 
 /** Rounds `v` to the nearest multiple of `divisor`, never going below 90% of `v` (as in the paper's code). */
@@ -52,7 +56,7 @@ const STAGES: ReadonlyArray<readonly [number, number, number, number]> = Object.
  * const features = mobileNetV2({ includeTop: false, pooling: "avg" }); // [B, 1280]
  */
 export function mobileNetV2(opts: MobileNetV2Options = {}): tf.LayersModel {
-  const { alpha = 1.0, inputSize = 96, includeTop = true, classes = 1000, pooling = "avg", seed = 0 } = opts;
+  const { alpha = 1.0, inputSize = 96, includeTop = true, classes = 1000, pooling = "avg", seed = 0, bnMomentum = 0.999 } = opts;
   if (!(alpha > 0)) throw new Error(`mobileNetV2: alpha must be > 0, got ${alpha}`);
   if (!Number.isInteger(inputSize) || inputSize < 32) throw new Error(`mobileNetV2: inputSize must be an integer ≥ 32, got ${inputSize}`);
   if (includeTop && (!Number.isInteger(classes) || classes < 1)) throw new Error(`mobileNetV2: classes must be a positive integer, got ${classes}`);
@@ -60,7 +64,7 @@ export function mobileNetV2(opts: MobileNetV2Options = {}): tf.LayersModel {
   const seeds = new SeedSequence(seed);
   const conv = (x: tf.SymbolicTensor, filters: number, k: number, s: number, name: string) =>
     tf.layers.conv2d({ filters, kernelSize: k, strides: s, padding: "same", useBias: false, kernelInitializer: seeds.he() as never, name }).apply(x) as tf.SymbolicTensor;
-  const bn = (x: tf.SymbolicTensor, name: string) => new BatchNormLayer({ epsilon: 1e-3, momentum: 0.999, name }).apply(x) as tf.SymbolicTensor;
+  const bn = (x: tf.SymbolicTensor, name: string) => new BatchNormLayer({ epsilon: 1e-3, momentum: bnMomentum, name }).apply(x) as tf.SymbolicTensor;
   // one Relu6 kernel each way (tfjs-layers' "relu6" activation is minimum(6, relu(x)): 2 kernels forward, 5 back)
   const relu6 = (x: tf.SymbolicTensor, name: string) => new Relu6Layer({ name }).apply(x) as tf.SymbolicTensor;
 

@@ -207,6 +207,7 @@ export const RUN_SCHEMA: Section = Object.freeze({
       widths: { type: "int[]", default: [16, 32, 64], doc: "ResNet stage widths" },
       blocks: { type: "int", default: 1, min: 1, doc: "ResNet blocks per stage" },
       pooling: { type: "enum", default: "gem", values: POOLING_NAMES, doc: "global pooling" },
+      pretrained: { type: "bool", default: false, doc: "mobilenet_v2 only: start from the pretrained weights nsfwjs bundles (ImageNet, the later blocks tuned by nsfwjs; alpha 1.0, data.image_size a multiple of 32) and fine-tune them; optim.param_groups can give the trunk its own LR" },
     },
     text: {
       encoder: {
@@ -287,7 +288,7 @@ export interface RunConfig {
   model: {
     input: "raw" | "features";
     encoders: string[];
-    image: { encoder: "resnet" | "mobilenet_v2" | "none"; alpha: number; widths: number[]; blocks: number; pooling: PoolingName };
+    image: { encoder: "resnet" | "mobilenet_v2" | "none"; alpha: number; widths: number[]; blocks: number; pooling: PoolingName; pretrained: boolean };
     text: { encoder: Exclude<TextEncoderName, "features">; dim: number; vocab: number; max_len: number; width: number; layers: number; heads: number };
     fusion: { kind: FusionName; layers: number; width: number; heads: number };
     embedding_dim: number;
@@ -348,6 +349,11 @@ function checkConfig(c: RunConfig, raw: Record<string, unknown>, where: string):
     if (m.encoders.length > 0) throw new ConfigError(`${where}: model.encoders ${JSON.stringify(m.encoders)} is only read with model.input: features (set model.input: features, or remove model.encoders)`, "model.encoders");
     if (m.image.encoder === "none" && m.text.encoder === "none") throw new ConfigError(`${where}: model.image.encoder and model.text.encoder are both none (the model needs an input)`, "model.image.encoder");
     checkAugment(c, where);
+    if (m.image.pretrained) {
+      if (m.image.encoder !== "mobilenet_v2") throw new ConfigError(`${where}: model.image.pretrained needs model.image.encoder: mobilenet_v2 (the pretrained weights are MobileNetV2's), got ${m.image.encoder}`, "model.image.pretrained");
+      if (m.image.alpha !== 1) throw new ConfigError(`${where}: model.image.pretrained needs model.image.alpha: 1 (the bundled MobileNetV2 weights are alpha 1.0), got ${m.image.alpha}`, "model.image.alpha");
+      if (c.data.image_size % 32 !== 0) throw new ConfigError(`${where}: model.image.pretrained needs data.image_size a multiple of 32 (so that every stride-2 layer pads as the pretrained network did), got ${c.data.image_size}`, "data.image_size");
+    }
     const both = m.image.encoder !== "none" && m.text.encoder !== "none";
     if (m.fusion.kind !== "none" && !both) throw new ConfigError(`${where}: model.fusion.kind ${m.fusion.kind} needs both an image and a text encoder (set model.fusion.kind: none)`, "model.fusion.kind");
     if (m.fusion.kind === "transformer" && m.text.encoder !== "transformer") throw new ConfigError(`${where}: model.fusion.kind transformer needs model.text.encoder: transformer (it attends over text tokens)`, "model.fusion.kind");

@@ -10,6 +10,7 @@ import type { Dataset, Listing } from "../data/dataset";
 import { loadImageBytes } from "../data/image_bytes";
 import { listingText } from "../data/labels";
 import { type FeatureTable, featureBatchSource, loadFeatureTable } from "../embeddings/features";
+import { mobilenetWeights } from "../embeddings/mobilenet";
 import { env } from "../env";
 import { isMarginHead, makeHead, marginAt } from "../heads/index";
 import { classWeights } from "../losses/class_weights";
@@ -180,6 +181,30 @@ function layerVars(layers: tf.layers.Layer[], trainableOnly: boolean): NamedPara
   return out;
 }
 
+/**
+ * Starts the model's MobileNetV2 trunk (alpha 1.0) from nsfwjs's pretrained ImageNet weights
+ * (model.image.pretrained): every weight of the trunk, by its Keras name, and every pretrained weight
+ * used, or an error naming the first that does not fit.
+ */
+export function loadPretrainedTrunk(model: tf.LayersModel): void {
+  const trunk = model.layers.find((l) => l instanceof tf.LayersModel && l.name.startsWith("mobilenetv2_"));
+  if (!trunk) throw new Error("model.image.pretrained: the model has no MobileNetV2 trunk (model.image.encoder: mobilenet_v2)");
+  const weights = mobilenetWeights();
+  try {
+    for (const w of trunk.weights) {
+      const src = weights[w.originalName];
+      if (!src) throw new Error(`model.image.pretrained: the pretrained MobileNetV2 has no weight ${w.originalName}`);
+      if (src.shape.join(",") !== w.shape.join(",")) throw new Error(`model.image.pretrained: ${w.originalName} is [${w.shape}] in the model but [${src.shape}] pretrained (the weights are alpha 1.0)`);
+      w.write(src);
+    }
+    const used = new Set(trunk.weights.map((w) => w.originalName));
+    const unused = Object.keys(weights).filter((k) => !used.has(k));
+    if (unused.length > 0) throw new Error(`model.image.pretrained: ${unused.length} pretrained weights have no place in the model (first: ${unused[0]})`);
+  } finally {
+    tf.dispose(Object.values(weights));
+  }
+}
+
 /** Runs `fn` over `rows` in batches of `bs`, writing `width` floats per row. */
 function batched(rows: ArrayLike<number>, bs: number, width: number, fn: (idx: number[]) => tf.Tensor): Float32Array {
   const out = new Float32Array(rows.length * width);
@@ -215,6 +240,14 @@ export function buildRunModel(cfg: RunConfig, data: PreparedData, split: TaskSpl
     dropout: m.dropout,
     seed: cfg.seed,
   });
+  if (!feats && m.image.pretrained) {
+    try {
+      loadPretrainedTrunk(net.model);
+    } catch (e) {
+      net.model.dispose();
+      throw e;
+    }
+  }
   const heads: Partial<Record<BranchName, tf.layers.Layer>> = {};
   let hi = 0;
   for (const [branch, h] of Object.entries(cfg.heads) as [BranchName, NonNullable<RunConfig["heads"]["fused"]>][]) {
