@@ -123,20 +123,38 @@ interface BatchNormFields {
   movingVariance: tf.LayerVariable;
 }
 
+/** Options for {@link BatchNormLayer}: `tf.layers.batchNormalization`'s, and `frozenStats`. */
+export type BatchNormLayerArgs = Parameters<typeof tf.layers.batchNormalization>[0] & {
+  /**
+   * Normalise with the moving statistics in training too, and leave them as they are (gamma and beta
+   * still train): a pretrained network fine-tuned on small batches of another domain sees in training
+   * the function it is evaluated with. Defaults to false.
+   */
+  frozenStats?: boolean;
+};
+
 /**
  * BatchNormalization whose training pass runs through {@link batchNormTraining} (channels last, with
  * scale and center; otherwise tfjs' own). Takes `tf.layers.batchNormalization`'s options (momentum
- * defaults to 0.99, epsilon to 1e-3); weights gamma, beta, moving_mean, moving_variance as there, so
- * Keras-converted weights load into it.
+ * defaults to 0.99, epsilon to 1e-3) and `frozenStats`; weights gamma, beta, moving_mean,
+ * moving_variance as there, so Keras-converted weights load into it.
  */
 export class BatchNormLayer extends BatchNormalizationBase {
   static className = "MatchlabBatchNormalization";
+  readonly frozenStats: boolean;
 
-  constructor(args: Parameters<typeof tf.layers.batchNormalization>[0] = {}) {
-    super(args as tf.serialization.ConfigDict);
+  constructor(args: BatchNormLayerArgs = {}) {
+    const { frozenStats = false, ...rest } = args;
+    super(rest as tf.serialization.ConfigDict);
+    this.frozenStats = frozenStats;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), frozenStats: this.frozenStats };
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
+    if (this.frozenStats) return super.call(inputs, { ...kwargs, training: false } as never);
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
     const f = this as unknown as BatchNormFields;
     const lastAxis = f.axis === -1 || f.axis === x.rank - 1;

@@ -28,8 +28,8 @@ export interface MobileNetV2Options {
   pooling?: MobileNetV2Pooling;
   /** Seed for the initialisers. Defaults to 0. */
   seed?: number;
-  /** BatchNorm moving-average momentum. Defaults to 0.999 (Keras's). */
-  bnMomentum?: number;
+  /** BatchNorm layers normalise with their moving statistics in training too (see BatchNormLayer's frozenStats): for fine-tuning pretrained weights. Defaults to false. */
+  frozenBatchNorm?: boolean;
 }
 
 /** Rounds `v` to the nearest multiple of `divisor`, never going below 90% of `v` (as in the paper's code). */
@@ -56,7 +56,7 @@ const STAGES: ReadonlyArray<readonly [number, number, number, number]> = Object.
  * const features = mobileNetV2({ includeTop: false, pooling: "avg" }); // [B, 1280]
  */
 export function mobileNetV2(opts: MobileNetV2Options = {}): tf.LayersModel {
-  const { alpha = 1.0, inputSize = 96, includeTop = true, classes = 1000, pooling = "avg", seed = 0, bnMomentum = 0.999 } = opts;
+  const { alpha = 1.0, inputSize = 96, includeTop = true, classes = 1000, pooling = "avg", seed = 0, frozenBatchNorm = false } = opts;
   if (!(alpha > 0)) throw new Error(`mobileNetV2: alpha must be > 0, got ${alpha}`);
   if (!Number.isInteger(inputSize) || inputSize < 32) throw new Error(`mobileNetV2: inputSize must be an integer ≥ 32, got ${inputSize}`);
   if (includeTop && (!Number.isInteger(classes) || classes < 1)) throw new Error(`mobileNetV2: classes must be a positive integer, got ${classes}`);
@@ -64,7 +64,7 @@ export function mobileNetV2(opts: MobileNetV2Options = {}): tf.LayersModel {
   const seeds = new SeedSequence(seed);
   const conv = (x: tf.SymbolicTensor, filters: number, k: number, s: number, name: string) =>
     tf.layers.conv2d({ filters, kernelSize: k, strides: s, padding: "same", useBias: false, kernelInitializer: seeds.he() as never, name }).apply(x) as tf.SymbolicTensor;
-  const bn = (x: tf.SymbolicTensor, name: string) => new BatchNormLayer({ epsilon: 1e-3, momentum: bnMomentum, name }).apply(x) as tf.SymbolicTensor;
+  const bn = (x: tf.SymbolicTensor, name: string) => new BatchNormLayer({ epsilon: 1e-3, momentum: 0.999, frozenStats: frozenBatchNorm, name }).apply(x) as tf.SymbolicTensor;
   // one Relu6 kernel each way (tfjs-layers' "relu6" activation is minimum(6, relu(x)): 2 kernels forward, 5 back)
   const relu6 = (x: tf.SymbolicTensor, name: string) => new Relu6Layer({ name }).apply(x) as tf.SymbolicTensor;
 

@@ -37,6 +37,8 @@ export interface ImageEncoderOptions {
   pooling?: PoolingName;
   /** MobileNetV2 width multiplier. Defaults to 0.35. */
   alpha?: number;
+  /** MobileNetV2's BatchNorm layers normalise with their moving statistics in training too (for a pretrained trunk). Defaults to false. */
+  frozenBatchNorm?: boolean;
   /** Width of the precomputed feature vector (encoder `features`). Defaults to 0 (required for `features`). */
   featureDim?: number;
 }
@@ -113,7 +115,7 @@ function check<T extends string>(what: string, v: T, allowed: readonly T[]): voi
  */
 export function buildMatchModel(opts: MatchModelOptions = {}): MatchModel {
   const { embeddingDim = 128, dropout = 0, seed = 0 } = opts;
-  const image: Required<ImageEncoderOptions> = { encoder: "resnet", size: 32, widths: [16, 32, 64], blocks: 1, pooling: "gem", alpha: 0.35, featureDim: 0, ...opts.image };
+  const image: Required<ImageEncoderOptions> = { encoder: "resnet", size: 32, widths: [16, 32, 64], blocks: 1, pooling: "gem", alpha: 0.35, frozenBatchNorm: false, featureDim: 0, ...opts.image };
   const text: Required<TextEncoderOptions> = { encoder: "ngram", dim: 1024, vocab: 4096, maxLen: 16, width: 64, layers: 1, heads: 4, featureDim: 0, ...opts.text };
   const both = image.encoder !== "none" && text.encoder !== "none";
   const fusion: Required<FusionOptions> = { kind: both ? "concat" : "none", layers: 1, width: 64, heads: 4, ...opts.fusion };
@@ -149,9 +151,7 @@ export function buildMatchModel(opts: MatchModelOptions = {}): MatchModel {
   } else if (image.encoder === "mobilenet_v2") {
     const inp = tf.input({ shape: [image.size, image.size, 3], name: "image" });
     inputs.push(inp);
-    // BN momentum 0.99: runs here are 1–3 thousand steps, after which 0.999 would still weigh the moving
-    // statistics' starting values (zero / one, or a pretrained trunk's ImageNet statistics) by 1/4 to 1/3
-    fmap = mobileNetV2({ alpha: image.alpha, inputSize: image.size, includeTop: false, pooling: "none", seed: seeds.next(), bnMomentum: 0.99 }).apply(inp) as tf.SymbolicTensor;
+    fmap = mobileNetV2({ alpha: image.alpha, inputSize: image.size, includeTop: false, pooling: "none", seed: seeds.next(), frozenBatchNorm: image.frozenBatchNorm }).apply(inp) as tf.SymbolicTensor;
     imgPooled = globalPool(fmap, image.pooling, "img");
   } else if (image.encoder === "features") {
     const inp = tf.input({ shape: [image.featureDim], name: "image_features" });

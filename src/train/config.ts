@@ -207,7 +207,7 @@ export const RUN_SCHEMA: Section = Object.freeze({
       widths: { type: "int[]", default: [16, 32, 64], doc: "ResNet stage widths" },
       blocks: { type: "int", default: 1, min: 1, doc: "ResNet blocks per stage" },
       pooling: { type: "enum", default: "gem", values: POOLING_NAMES, doc: "global pooling" },
-      pretrained: { type: "bool", default: false, doc: "mobilenet_v2 only: start from the pretrained weights nsfwjs bundles (ImageNet, the later blocks tuned by nsfwjs; alpha 1.0, data.image_size a multiple of 32) and fine-tune them; optim.param_groups can give the trunk its own LR" },
+      pretrained: { type: "bool", default: false, doc: "mobilenet_v2 only: start from the pretrained weights nsfwjs bundles (ImageNet, the later blocks tuned by nsfwjs; alpha 1.0, data.image_size a multiple of 32) and fine-tune them, BatchNorm on its pretrained statistics (frozen: small batches of another domain would otherwise train a function unlike the one evaluated); optim.param_groups can give the trunk its own LR" },
     },
     text: {
       encoder: {

@@ -231,7 +231,7 @@ export function buildRunModel(cfg: RunConfig, data: PreparedData, split: TaskSpl
   const net = buildMatchModel({
     image: feats
       ? { encoder: featDim("image") > 0 ? "features" : "none", featureDim: featDim("image") }
-      : { encoder: m.image.encoder, alpha: m.image.alpha, size: cfg.data.image_size, widths: m.image.widths, blocks: m.image.blocks, pooling: m.image.pooling },
+      : { encoder: m.image.encoder, alpha: m.image.alpha, frozenBatchNorm: m.image.pretrained, size: cfg.data.image_size, widths: m.image.widths, blocks: m.image.blocks, pooling: m.image.pooling },
     text: feats
       ? { encoder: featDim("text") > 0 ? "features" : "none", featureDim: featDim("text") }
       : { encoder: m.text.encoder, dim: m.text.dim, vocab: m.text.vocab, maxLen: m.text.max_len, width: m.text.width, layers: m.text.layers, heads: m.text.heads },

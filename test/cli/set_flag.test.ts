@@ -32,7 +32,7 @@ describe("--set", () => {
     ]);
     expect([c.seed, c.optim.lr]).toEqual([6, 0.002]);
     // passed on to a child command (cv → train) as the same repeated flags
-    expect(passFlags(p, ["set"])).toEqual(["--set", p.values.set![0], "--set", "seed=5,optim.lr=0.002", "--set", "seed=6"].map(String));
+    expect(passFlags(p, ["set"])).toEqual(["--set", (p.values.set as string[])[0]!, "--set", "seed=5,optim.lr=0.002", "--set", "seed=6"]);
   });
 
   it("a bad list value is a named ConfigError", () => {

@@ -126,6 +126,31 @@ describe("BatchNormLayer", () => {
     }
   }
 
+  it("frozenStats: training normalises with the moving statistics and leaves them; gamma and beta still get gradients; no leaks", () => {
+    const c = 6;
+    const ours = new BatchNormLayer({ momentum: 0.5, frozenStats: true });
+    const x = tf.add(tf.mul(tf.randomNormal([4, 3, 3, c], 0, 1, "float32", 5), 3), 1);
+    ours.apply(x);
+    const w = [tf.randomUniform([c], 0.5, 1.5, "float32", 6), tf.randomNormal([c], 0, 1, "float32", 7), tf.randomNormal([c], 0, 1, "float32", 8), tf.randomUniform([c], 0.5, 2, "float32", 9)];
+    ours.setWeights(w);
+    const before = tf.memory().numTensors;
+    const a = trainOnce(ours, x);
+    expect(tf.memory().numTensors).toBe(before);
+    // y = gamma·(x − moving mean)/√(moving var + eps) + beta, computed by hand
+    const [g, b, mm, mv] = w.map((t) => t.dataSync());
+    const xv = x.dataSync();
+    const want = Array.from(xv, (v, i) => {
+      const k = i % c;
+      return g![k]! * ((v - mm![k]!) / Math.sqrt(mv![k]! + 1e-3)) + b![k]!;
+    });
+    close(a.y, want, 1e-5);
+    for (const [i, s] of a.stats.entries()) expect(s).toEqual(w[i]!.arraySync()); // moving stats (and gamma, beta: no step taken) unchanged
+    expect(a.grads).toHaveLength(2);
+    for (const gr of a.grads) expect(([gr].flat(4) as number[]).some((v) => v !== 0)).toBe(true);
+    expect(ours.getConfig()).toMatchObject({ frozenStats: true });
+    tf.dispose([x, ...w]);
+  });
+
   it("round-trips through a model's JSON with its config; a non-last axis takes tfjs' own path", async () => {
     const input = tf.input({ shape: [4, 4, 8] });
     const out = new BatchNormLayer({ momentum: 0.95, epsilon: 1e-4, name: "bn" }).apply(input) as tf.SymbolicTensor;

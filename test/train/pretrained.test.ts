@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/backend/index";
 import { mobilenetBackbone, mobilenetWeights } from "../../src/embeddings/mobilenet";
+import { BatchNormLayer } from "../../src/models/fused_layers";
 import { mobileNetV2 } from "../../src/models/mobilenet_v2";
 import { ConfigError } from "../../src/config";
 import { buildRunModel, loadPretrainedTrunk } from "../../src/train/model";
@@ -73,15 +74,20 @@ describe("pretrained MobileNetV2 trunk (model.image.pretrained)", () => {
     });
   }
 
-  it("every trunk weight is the pretrained one after buildRunModel; the heads are not touched", () => {
+  it("every trunk weight is the pretrained one after buildRunModel, BatchNorm on the pretrained statistics", () => {
     const cfg = pretrainedConfig();
     const split = taskDef(cfg.task).split(tinyListings(), cfg);
     const rm = buildRunModel(cfg, tinyData(cfg), split);
     const weights = mobilenetWeights();
-    const trunk = rm.stateVariables().filter((p) => weights[p.name] !== undefined);
-    expect(trunk.length).toBe(Object.keys(weights).length);
-    for (const p of trunk) expect(p.variable.dataSync()).toEqual(weights[p.name]!.dataSync());
+    const loaded = rm.stateVariables().filter((p) => weights[p.name] !== undefined);
+    expect(loaded.length).toBe(Object.keys(weights).length);
+    for (const p of loaded) expect(p.variable.dataSync()).toEqual(weights[p.name]!.dataSync());
     tf.dispose(Object.values(weights));
+    // its BatchNorm layers keep the pretrained statistics in training (frozenStats)
+    const trunk = rm.net.model.layers.find((l) => l.name.startsWith("mobilenetv2_")) as tf.LayersModel;
+    const bns = trunk.layers.filter((l) => l instanceof BatchNormLayer) as BatchNormLayer[];
+    expect(bns.length).toBe(52);
+    expect(bns.every((l) => l.frozenStats)).toBe(true);
     rm.dispose();
   });
 
