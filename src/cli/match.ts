@@ -21,7 +21,7 @@ import { matchScores } from "../metrics/index";
 import { asSimilarity, combineMatches, exactKeyMatches, formatThreshold, type KnnEngineName, type KnnResult, knnWithinFolds, similarityThreshold, sparseKnn } from "../retrieval/index";
 import { cvFoldAssignment, readCv } from "../train/cv";
 import { type BuiltMember, buildMembers } from "../train/members";
-import { type Command, type FlagSpec, intFlag, parseFlags, required, thresholdFlags, UsageError } from "./common";
+import { type Command, type FlagSpec, intFlag, parseFlags, stringFlag, thresholdFlags, UsageError } from "./common";
 
 const SUMMARY = "match postings from embeddings (runs or .f32 files) and write a posting_id,matches submission";
 
@@ -59,7 +59,7 @@ const FLAGS: Record<string, FlagSpec> = {
   union: { type: "boolean", help: "with --tune: also tune per-branch union similarity thresholds" },
   report: { type: "boolean", help: "with --tune: print the nested-CV F1 of every branch combination (JSON lines)" },
   folds: { type: "string", help: "with --tune: GroupKFold folds for the nested CV F1 when no member is a cv (with a cv member, the folds it trained on)", default: "5" },
-  out: { type: "string", help: "submission CSV to write" },
+  out: { type: "string", help: "submission CSV to write (without it, match only scores: stderr, --json, --save-ensemble)" },
   json: { type: "boolean", help: "print a JSON summary line" },
 };
 
@@ -99,7 +99,8 @@ export const command: Command = {
     const p = parseFlags("match", SUMMARY, FLAGS, argv);
     if (!p) return 0;
     if (p.positionals.length) throw new UsageError(`unexpected argument: ${p.positionals[0]} (matchlab match takes only options; see --help)`);
-    const out = path.resolve(required(p, "out"));
+    const outFlag = stringFlag(p, "out");
+    const out = outFlag === undefined ? null : path.resolve(outFlag);
     const k = intFlag(p, "k", 50);
     const inb = intFlag(p, "inb", 0);
     const engine = String(p.values.engine) as KnnEngineName | "auto";
@@ -190,10 +191,10 @@ export const command: Command = {
     const table = buildPairTable(members, labels);
     let sets = pairTableMatches(table, params);
     if (p.values.phash) sets = combineMatches([sets, exactKeyMatches(ds.listings.map((l) => l.imagePhash))], "union");
-    writeSubmission(out, ids, sets);
+    if (out) writeSubmission(out, ids, sets);
     const f1 = ds.hasLabels ? matchScores(sets, labels).f1 : null;
     scores.f1_in_sample = f1;
-    console.error(`wrote ${out}: ${n} postings, ${(sets.reduce((a, s) => a + s.length, 0) / Math.max(1, n)).toFixed(2)} matches each${f1 === null ? "" : `; F1 against label_group ${f1.toFixed(4)} (in-sample)`}`);
+    console.error(`${out ? `wrote ${out}` : "matched"}: ${n} postings, ${(sets.reduce((a, s) => a + s.length, 0) / Math.max(1, n)).toFixed(2)} matches each${f1 === null ? "" : `; F1 against label_group ${f1.toFixed(4)} (in-sample)`}`);
     const save = typeof p.values["save-ensemble"] === "string" ? path.resolve(p.values["save-ensemble"]) : null;
     if (save) {
       writeEnsembleSpec(save, { format: ENSEMBLE_FORMAT, members: members.map((m) => ({ name: m.name, source: m.source })), params, k, inb, phash: !!p.values.phash, scores });

@@ -8,7 +8,7 @@
  * matchScores over the CSVs, and the tuned ensemble is no worse than either member tuned alone.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -170,8 +170,12 @@ describe("the competition loop through the CLI", () => {
   }, 300_000);
 
   it("the tuned ensemble is no worse on the out-of-fold rows than either member tuned alone", async () => {
-    const single = (k: "a" | "b") => matchlab(["match", "--runs", cvIds[k], "--dataset", d2, "--tune", "coordinate", "--json", "--out", path.join(work, `oof-${k}.csv`), "--runs-dir", runsDir]);
+    // scores only for b: without --out, match writes no submission
+    const single = (k: "a" | "b") => matchlab(["match", "--runs", cvIds[k], "--dataset", d2, "--tune", "coordinate", "--json", ...(k === "a" ? ["--out", path.join(work, "oof-a.csv")] : []), "--runs-dir", runsDir]);
     const [ra, rb] = await Promise.all([single("a"), single("b")]);
+    expect(lastJson(rb.stdout).out).toBeNull();
+    expect(existsSync(path.join(work, "oof-a.csv"))).toBe(true);
+    expect(readdirSync(work).filter((f) => f.startsWith("oof-"))).toEqual(["oof-a.csv"]);
     for (const r of [ra, rb]) {
       expect(r.code, r.stderr).toBe(0);
       const j = lastJson(r.stdout);
