@@ -1,7 +1,8 @@
 /**
  * The shipped configs through the real CLI, shortened: `matchlab cv` on the classification config
- * with two folds at a time, the augmented config with 0 and 2 augmentation workers, and `matchlab
- * study` on the matching study config, on the sample dataset (each run cut to a few optimiser steps).
+ * with two folds at a time, the augmented config with 0 and 2 augmentation workers, the strong recipe
+ * (pretrained MobileNetV2 trunk with its own LR, bag text encoder), and `matchlab study` on the
+ * matching study config, on the sample dataset (each run cut to a few optimiser steps).
  */
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
@@ -44,6 +45,17 @@ describe("shipped configs through the CLI", () => {
     const b = await run("2");
     expect(a.steps).toBe(3);
     expect(b.weights_sha256).toBe(a.weights_sha256);
+  }, 600_000);
+
+  it("configs/strong.yaml trains from the pretrained MobileNetV2 trunk: three branches, OOF embeddings", async () => {
+    const r = await matchlab(["train", "--config", "configs/strong.yaml", "--dataset", SAMPLE, "--max_iters", "2", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    expect(s).toMatchObject({ task: "match", steps: 2 });
+    const dir = path.join(work, "runs", s.run);
+    for (const b of ["fused", "image", "text"]) expect(existsSync(path.join(dir, "oof", `${b}.f32`)), b).toBe(true);
+    const cfg = readFileSync(path.join(dir, "config.yaml"), "utf8");
+    expect(cfg).toMatch(/pretrained: true/);
   }, 600_000);
 
   it("matchlab study on a matching config: the task's metrics, mean ± std per arm", async () => {
